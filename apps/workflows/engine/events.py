@@ -1,0 +1,88 @@
+"""Events fed to `advance`: what a person, a system or a timer did to a request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+DECISIONS = ("approve", "reject", "request_info")
+
+
+@dataclass(frozen=True)
+class Submit:
+    requester: str
+    data: Mapping[str, object]
+    urgency: str = "standard"
+    department: str | None = None
+
+
+@dataclass(frozen=True)
+class Decide:
+    task_key: str
+    actor: str
+    decision: str  # "approve" | "reject" | "request_info"
+    reason_code: str | None = None
+    comment: str = ""
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    actor: str
+
+
+@dataclass(frozen=True)
+class Resubmit:
+    actor: str
+    data: Mapping[str, object] | None = None  # the full form; None keeps the current data
+
+
+@dataclass(frozen=True)
+class Delegate:
+    task_key: str
+    actor: str
+    to: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    task_key: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class Amend:
+    actor: str
+    data: Mapping[str, object] = field(default_factory=dict)  # the full form
+
+
+@dataclass(frozen=True)
+class Cancel:
+    actor: str  # the caller has checked that this is an admin
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExpireTask:
+    task_key: str
+
+
+@dataclass(frozen=True)
+class ResolveException:
+    actor: str  # the caller has checked that this is an admin
+    step_key: str
+    assignee: str
+
+
+Event = (
+    Submit
+    | Decide
+    | Withdraw
+    | Resubmit
+    | Delegate
+    | Claim
+    | Amend
+    | Cancel
+    | ExpireTask
+    | ResolveException
+)
