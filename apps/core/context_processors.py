@@ -20,8 +20,9 @@ def branding(request: HttpRequest) -> dict[str, object]:
         return {"branding": PLATFORM_BRANDING}
     brand = Branding.objects.filter(tenant=tenant).first()
     if brand is None:
-        return {"branding": {**PLATFORM_BRANDING, "display_name": tenant.name,
-                             "is_platform": False}}
+        return {
+            "branding": {**PLATFORM_BRANDING, "display_name": tenant.name, "is_platform": False}
+        }
     return {
         "branding": {
             "display_name": brand.display_name,

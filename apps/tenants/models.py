@@ -8,6 +8,7 @@ from django_tenants.models import DomainMixin, TenantMixin
 
 from apps.tenants.choices import PartnerRole, TenantStatus
 
+
 def branding_storage() -> FileSystemStorage:
     """Logos are public, not per-tenant data, and are served by the branding view."""
     return FileSystemStorage(location=settings.MEDIA_ROOT / "branding")

@@ -15,8 +15,10 @@ class PartnerHomeView(LoginRequiredMixin, TemplateView):
         suffix = "" if port in ("80", "443") else f":{port}"
         context["partner"] = partner_for_user(self.request.user)  # type: ignore[arg-type]
         context["tenants"] = [
-            {"tenant": tenant, "url": f"{self.request.scheme}://{tenant_primary_host(tenant)}"
-             f"{suffix}/"}
+            {
+                "tenant": tenant,
+                "url": f"{self.request.scheme}://{tenant_primary_host(tenant)}{suffix}/",
+            }
             for tenant in tenants_visible_to(self.request.user)  # type: ignore[arg-type]
         ]
         return context

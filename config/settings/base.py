@@ -98,7 +98,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "apps.core.postgres",
-            "NAME": embedded.DATABASE_NAME,
+            "NAME": env_str("COUNTERSIGN_DB_NAME", embedded.DATABASE_NAME),
             "USER": "postgres",
             "HOST": "",
             "EMBEDDED": True,
@@ -209,8 +209,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_context": {"()": "apps.core.logging.RequestContextFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(tenant)s %(request_id)s] "
-                  "%(message)s"},
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(tenant)s %(request_id)s] %(message)s"
+        },
     },
     "handlers": {
         "console": {

@@ -6,6 +6,6 @@ os.environ.setdefault("SECRET_KEY", "local-development-only-not-secret")
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
-from config.settings.base import *  # noqa: E402
+from config.settings.base import *
 
 DEMO_PORT = int(os.environ.get("PORT", "8000"))

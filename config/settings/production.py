@@ -2,14 +2,16 @@
 
 import os
 
-from config.settings.base import *  # noqa: F403
 from config.env import env_bool, env_int
+from config.settings.base import *
 
-if DEBUG:  # noqa: F405
+if DEBUG:
     raise RuntimeError("DEBUG must be off in production.")
 if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-    raise RuntimeError("Set DATABASE_URL and REDIS_URL in production; embedded servers are for "
-                       "development and tests only.")
+    raise RuntimeError(
+        "Set DATABASE_URL and REDIS_URL in production; embedded servers are for "
+        "development and tests only."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -17,6 +19,4 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-STORAGES["staticfiles"] = {  # noqa: F405
-    "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-}
+STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}

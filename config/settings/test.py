@@ -5,7 +5,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
 os.environ.setdefault("DEBUG", "false")
 
-from config.settings.base import *  # noqa: E402
+from config.settings.base import *
 
 # Hashing a password with argon2 costs ~50 ms; the tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -13,3 +13,11 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["localhost", ".localhost", "testserver"]
 MEDIA_ROOT = VAR_DIR / "test-media"
 CELERY_TASK_ALWAYS_EAGER = False
+# Tests share the embedded Redis with a running demo: keep their keys and queue apart.
+CACHES["default"]["KEY_PREFIX"] = "test"
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("COUNTERSIGN_TEST_QUEUE", "countersign-test")
+# Server threads of the browser tests open their own connections; do not keep them around.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Serve static files from the app folders (no collectstatic in tests).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,1 +1,1 @@
-"""Database backend: django-tenants' PostgreSQL backend that starts the embedded server on demand."""
+"""django-tenants PostgreSQL backend that starts the embedded server on demand."""

@@ -1,0 +1,40 @@
+# Everyday commands. `make demo` runs the product; `make test` runs every check.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: bootstrap demo test lint format typecheck services-stop stop clean bench
+
+bootstrap: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml deploy/bootstrap.sh
+	bash deploy/bootstrap.sh
+
+demo: bootstrap
+	$(PY) manage.py setup --demo
+	$(VENV)/bin/honcho -f deploy/Procfile.dev -d . start
+
+lint: bootstrap
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: bootstrap
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: bootstrap
+	$(VENV)/bin/mypy --strict apps/workflows/engine
+
+test: bootstrap lint typecheck
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest
+
+stop services-stop:
+	$(PY) -m config.embedded stop
+
+bench: bootstrap
+	$(PY) bench/provisioning.py
+
+clean: stop
+	rm -rf var
