@@ -21,7 +21,8 @@ VAR_DIR = Path(os.environ.get("COUNTERSIGN_VAR_DIR", BASE_DIR / "var")).resolve(
 PG_DATA_DIR = VAR_DIR / "pg"
 REDIS_DIR = VAR_DIR / "redis"
 REDIS_SOCKET = REDIS_DIR / "redis.sock"
-DATABASE_NAME = "countersign"
+DATABASE_NAME = os.environ.get("COUNTERSIGN_DB_NAME", "countersign")
+_database_checked = False
 
 # PostgreSQL puts its socket in the data directory only while the path stays short: a Unix
 # socket path holds at most 107 bytes and pgserver moves it elsewhere past 93 characters.
@@ -79,8 +80,12 @@ def postgres_socket_dir() -> Path:
             f"and {PG_DATA_DIR} is longer: move the checkout to a shorter path, set "
             "COUNTERSIGN_VAR_DIR to a short folder, or set DATABASE_URL."
         )
+    global _database_checked  # noqa: PLW0603 - once per process
     socket_dir = _postmaster_socket_dir()
     if socket_dir is not None and _can_connect(socket_dir):
+        if not _database_checked:
+            _ensure_database(socket_dir, DATABASE_NAME)
+            _database_checked = True
         return socket_dir
     with _file_lock(VAR_DIR / ".pg.lock"):
         socket_dir = _postmaster_socket_dir()
@@ -108,6 +113,7 @@ def postgres_socket_dir() -> Path:
                     "connections; see its log in that folder."
                 )
         _ensure_database(socket_dir, DATABASE_NAME)
+        _database_checked = True
     return socket_dir
 
 

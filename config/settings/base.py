@@ -98,7 +98,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "apps.core.postgres",
-            "NAME": env_str("COUNTERSIGN_DB_NAME", embedded.DATABASE_NAME),
+            "NAME": embedded.DATABASE_NAME,  # COUNTERSIGN_DB_NAME overrides
             "USER": "postgres",
             "HOST": "",
             "EMBEDDED": True,
