@@ -144,7 +144,7 @@ class _Parser:
         )
         fields = self.parse_form(doc.get("form"))
         amount_field = self.parse_amount_field(doc.get("amount_field"))
-        self.check_reserved_names(amount_field)
+        self.check_reserved_names(doc.get("amount_field"))
         self.condition_fields = WorkflowSpec("", "", "", "", fields, ()).condition_fields()
         stages = self.parse_stages(doc.get("stages"))
         sla = self.parse_sla(doc["sla"], "sla") if "sla" in doc else None
@@ -288,7 +288,7 @@ class _Parser:
             return None
         return raw
 
-    def check_reserved_names(self, amount_field: str | None) -> None:
+    def check_reserved_names(self, amount_field: object) -> None:
         for i, f in enumerate(self.fields.values()):
             if f.name in RESERVED_FIELD_NAMES or (f.name == "amount" and amount_field != "amount"):
                 self.problem(
