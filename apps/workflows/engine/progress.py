@@ -248,6 +248,8 @@ class Run:
         if quorum == "all":
             if rejected:
                 return "rejected"
+            if any(t.status == "expired" for t in tasks):
+                return "exception"  # every task must approve, and one never will
             if pending:
                 return None
             return "approved" if tasks and approved == len(tasks) else "exception"
