@@ -80,7 +80,7 @@ def postgres_socket_dir() -> Path:
             f"and {PG_DATA_DIR} is longer: move the checkout to a shorter path, set "
             "COUNTERSIGN_VAR_DIR to a short folder, or set DATABASE_URL."
         )
-    global _database_checked  # noqa: PLW0603 - once per process
+    global _database_checked  # checked once per process
     socket_dir = _postmaster_socket_dir()
     if socket_dir is not None and _can_connect(socket_dir):
         if not _database_checked:
