@@ -108,8 +108,12 @@ def test_quorum(quorum, decisions, status):
 
 
 def test_stages_run_in_order_and_steps_in_parallel():
-    r = Runner(make_spec([step("m", ["requester_manager"]), step("h", ["department_head"])],
-                         [step("c", [f"user:{CFO}"])]))  # fmt: skip
+    r = Runner(
+        make_spec(
+            [step("m", ["requester_manager"]), step("h", ["department_head"])],
+            [step("c", [f"user:{CFO}"])],
+        )
+    )
     submit(r)
     assert sorted(r.assignees()) == sorted([MANAGER, HEAD])
     approve(r, MANAGER)
@@ -126,14 +130,26 @@ def test_stages_run_in_order_and_steps_in_parallel():
     ("extra", "amount", "status", "touchless"),
     [
         ({"when": {"field": "amount", "op": ">", "value": 100000}}, "5000", "approved", True),
-        ({"auto": {"skip_when": {"field": "payer", "op": "==", "value": "Acme Health"}}}, "5000",
-         "approved", True),
-        ({"auto": {"approve_when": {"field": "amount", "op": "<", "value": 10000}}}, "5000",
-         "approved", True),
-        ({"auto": {"approve_when": {"field": "amount", "op": "<", "value": 10000}}}, "50000",
-         "in_review", False),
+        (
+            {"auto": {"skip_when": {"field": "payer", "op": "==", "value": "Acme Health"}}},
+            "5000",
+            "approved",
+            True,
+        ),
+        (
+            {"auto": {"approve_when": {"field": "amount", "op": "<", "value": 10000}}},
+            "5000",
+            "approved",
+            True,
+        ),
+        (
+            {"auto": {"approve_when": {"field": "amount", "op": "<", "value": 10000}}},
+            "50000",
+            "in_review",
+            False,
+        ),
     ],
-)  # fmt: skip
+)
 def test_when_and_auto_rules(extra, amount, status, touchless):
     r = Runner(make_spec([step("a", ["requester_manager"], **extra)]))
     submit(r, amount, payer="Acme Health")
@@ -148,8 +164,10 @@ def test_repeat_approver_is_excluded_unless_allowed():
     submit(r)
     approve(r, CFO)
     assert r.assignees() == [CFO2]
-    spec2 = make_spec([step("a", [f"user:{CFO}"])],
-                      [step("b", ["role:cfo"], quorum="all", allow_repeat_approver=True)])  # fmt: skip
+    spec2 = make_spec(
+        [step("a", [f"user:{CFO}"])],
+        [step("b", ["role:cfo"], quorum="all", allow_repeat_approver=True)],
+    )
     r2 = Runner(spec2)
     submit(r2)
     approve(r2, CFO)
@@ -190,10 +208,19 @@ def test_authority_with_a_cyclic_chain_and_nobody_qualified_is_an_exception():
 
 
 def test_active_delegation_replaces_the_assignee():
-    d = directory(delegations={MANAGER: Delegation(BUYER, NOW - timedelta(days=1), NOW + timedelta(days=1)),
-                               HEAD: Delegation(REQUESTER, NOW - timedelta(days=1)),
-                               CFO: Delegation(BUYER2, NOW + timedelta(days=1))})  # fmt: skip
-    r = Runner(make_spec([step("a", ["requester_manager", "department_head", f"user:{CFO}"], quorum="all")]), d)
+    d = directory(
+        delegations={
+            MANAGER: Delegation(BUYER, NOW - timedelta(days=1), NOW + timedelta(days=1)),
+            HEAD: Delegation(REQUESTER, NOW - timedelta(days=1)),
+            CFO: Delegation(BUYER2, NOW + timedelta(days=1)),
+        }
+    )
+    r = Runner(
+        make_spec(
+            [step("a", ["requester_manager", "department_head", f"user:{CFO}"], quorum="all")]
+        ),
+        d,
+    )
     submit(r)
     tasks = {t.assignee: t.on_behalf_of for t in r.s.tasks}
     # delegation to the requester is ignored; a delegation that has not started yet too
@@ -228,7 +255,12 @@ def test_delegation_cannot_exceed_the_delegators_authority():
 def test_reject_needs_reason_code_and_text():
     r = Runner(make_spec([step("a", ["requester_manager"])]))
     submit(r)
-    for kw in ({}, {"reason_code": "budget"}, {"comment": "no"}, {"reason_code": "x", "comment": "  "}):
+    for kw in (
+        {},
+        {"reason_code": "budget"},
+        {"comment": "no"},
+        {"reason_code": "x", "comment": "  "},
+    ):
         with pytest.raises(ReasonRequired):
             r(Decide("t1", MANAGER, "reject", **kw))
     r(Decide("t1", MANAGER, "reject", reason_code="budget", comment="Over budget"))
@@ -250,7 +282,12 @@ def test_requester_and_outsiders_cannot_decide_and_decided_tasks_stay_decided():
 
 
 def test_request_info_and_resubmit_go_back_to_the_asker():
-    r = Runner(make_spec([step("a", ["requester_manager"])], sla={"standard": {"hours": 168, "pause_on_needs_info": True}}))
+    r = Runner(
+        make_spec(
+            [step("a", ["requester_manager"])],
+            sla={"standard": {"hours": 168, "pause_on_needs_info": True}},
+        )
+    )
     submit(r)
     assert any(isinstance(e, StartClock) and e.scope == "request" for e in r.effects)
     with pytest.raises(ReasonRequired):
@@ -304,7 +341,8 @@ def test_amend_with_identical_data_changes_nothing():
     submit(r)
     before = r.s
     r(Amend(REQUESTER, FORM))
-    assert r.s == before and r.last == ()
+    assert r.s == before
+    assert r.last == ()
 
 
 def test_partial_approval_in_the_final_step():
@@ -320,7 +358,7 @@ def test_withdraw_and_cancel():
     with pytest.raises(NotRequester):
         r(Withdraw(MANAGER))
     r(Withdraw(REQUESTER))
-    assert r.s.status == "withdrawn" and r.s.task("t1").status == "skipped"
+    assert (r.s.status, r.s.task("t1").status) == ("withdrawn", "skipped")
     with pytest.raises(InvalidTransition):
         r(Withdraw(REQUESTER))
     r2 = Runner(make_spec([step("a", ["requester_manager"])]))
@@ -335,7 +373,7 @@ def test_queue_claim():
     r = Runner(make_spec([step("a", ["role:buyers"], assignment="queue", authority=True)]))
     submit(r, "20000")
     task = r.pending()[0]
-    assert r.s.task(task).queue_role == "buyers" and r.s.task(task).assignee is None
+    assert (r.s.task(task).queue_role, r.s.task(task).assignee) == ("buyers", None)
     with pytest.raises(RequesterCannotDecide):
         r(Claim(task, REQUESTER))
     with pytest.raises(NotAnApprover):
@@ -348,7 +386,9 @@ def test_queue_claim():
 
 
 def test_queue_claim_checks_authority():
-    d = directory(authority_limits={(BUYER, "capital"): Decimal(100), (BUYER2, "capital"): Decimal(10**6)})
+    d = directory(
+        authority_limits={(BUYER, "capital"): Decimal(100), (BUYER2, "capital"): Decimal(10**6)}
+    )
     r = Runner(make_spec([step("a", ["role:buyers"], assignment="queue", authority=True)]), d)
     submit(r, "20000")
     with pytest.raises(InsufficientAuthority):
@@ -363,7 +403,12 @@ def test_parallel_steps_do_not_give_one_person_two_slots():
 
 def test_repeat_approver_refused_at_decision_time():
     d = directory(role_members={"cfo": (CFO,), "buyers": (CFO,)})
-    spec = make_spec([step("a", ["role:cfo"], assignment="queue"), step("b", ["role:buyers"], assignment="queue")])
+    spec = make_spec(
+        [
+            step("a", ["role:cfo"], assignment="queue"),
+            step("b", ["role:buyers"], assignment="queue"),
+        ]
+    )
     r = Runner(spec, d)
     submit(r)
     r(Decide("t1", CFO, "approve"))
@@ -398,7 +443,9 @@ def test_effects_and_state_round_trip():
 def test_same_inputs_give_same_outputs():
     runs = []
     for _ in range(2):
-        r = Runner(make_spec([step("a", ["role:cfo"], quorum="all")], [step("b", ["department_head"])]))
+        r = Runner(
+            make_spec([step("a", ["role:cfo"], quorum="all")], [step("b", ["department_head"])])
+        )
         submit(r)
         approve(r, CFO)
         runs.append((r.s, tuple(r.effects)))

@@ -36,7 +36,11 @@ def test_importing_the_engine_loads_no_django():
         "print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ENGINE.parents[2], capture_output=True, text=True, check=False
+        [sys.executable, "-c", code],
+        cwd=ENGINE.parents[2],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -47,7 +47,12 @@ def spec_doc(*stages: list[dict[str, Any]], **top: Any) -> dict[str, Any]:
                 {"name": "amount", "type": "money", "label": "Amount", "required": True},
                 {"name": "vendor", "type": "text", "label": "Vendor"},
                 {"name": "reviewer", "type": "user", "label": "Reviewer"},
-                {"name": "payer", "type": "choice", "label": "Payer", "choices": ["Acme Health", "Other"]},
+                {
+                    "name": "payer",
+                    "type": "choice",
+                    "label": "Payer",
+                    "choices": ["Acme Health", "Other"],
+                },
             ]
         },
         "stages": [
