@@ -1,6 +1,6 @@
 """URLs of a tenant's host."""
 
-from django.urls import path
+from django.urls import include, path
 
 from apps.accounts.views import LogoutView, TenantLoginView
 from apps.core.views import TenantHomeView, branding_logo, healthz
@@ -11,4 +11,7 @@ urlpatterns = [
     path("logout/", LogoutView.as_view(), name="logout"),
     path("branding/logo", branding_logo, name="branding-logo"),
     path("healthz", healthz, name="healthz"),
+    path("", include("apps.approvals.urls")),
+    path("admin/people/", include("apps.people.urls")),
+    path("admin/workflows/", include("apps.workflows.urls")),
 ]

@@ -43,6 +43,9 @@ TENANT_APPS = [
     "guardian",
     "auditlog",
     "apps.accounts",
+    "apps.people",
+    "apps.workflows",
+    "apps.approvals",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

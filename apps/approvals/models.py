@@ -1,0 +1,185 @@
+"""Runtime records of approval requests: the request, its tasks, decisions, comments, files."""
+
+from django.conf import settings
+from django.db import models
+
+from apps.approvals.choices import DecisionOutcome, RequestStatus, TaskStatus, Urgency
+
+
+class ReasonCode(models.Model):
+    """Why a request was denied; tenants keep their own list (seeded with standard codes)."""
+
+    code = models.SlugField(max_length=60, unique=True)
+    label = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ReferenceCounter(models.Model):
+    """Sequential, gap-tolerant numbers per prefix and year: CAP-2026-000123."""
+
+    prefix = models.CharField(max_length=5)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "year"], name="one_counter_per_prefix_year")
+        ]
+
+
+class ApprovalRequest(models.Model):
+    reference = models.CharField(max_length=30, unique=True)
+    workflow_version = models.ForeignKey(
+        "workflows.WorkflowVersion", on_delete=models.PROTECT, related_name="requests"
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requests_made"
+    )
+    department = models.ForeignKey(
+        "people.Department", on_delete=models.PROTECT, null=True, blank=True
+    )
+    urgency = models.CharField(max_length=20, choices=Urgency.choices, default=Urgency.STANDARD)
+    status = models.CharField(
+        max_length=30, choices=RequestStatus.choices, default=RequestStatus.DRAFT, db_index=True
+    )
+    data = models.JSONField(default=dict)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    engine_state = models.JSONField(default=dict)
+    exception_reason = models.CharField(max_length=300, blank=True)
+    touchless = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["requester", "-created_at"]),
+            models.Index(fields=["status", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in {
+            RequestStatus.SUBMITTED,
+            RequestStatus.IN_REVIEW,
+            RequestStatus.NEEDS_INFO,
+            RequestStatus.EXCEPTION,
+        }
+
+
+class Task(models.Model):
+    """One approval slot: assigned to a person, or waiting in a role's queue to be claimed."""
+
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.CASCADE, related_name="tasks")
+    key = models.CharField(max_length=20)
+    step_key = models.CharField(max_length=80)
+    step_name = models.CharField(max_length=200)
+    stage_index = models.PositiveIntegerField()
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tasks",
+    )
+    queue_role = models.ForeignKey(
+        "people.Role", on_delete=models.PROTECT, null=True, blank=True, related_name="queue_tasks"
+    )
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=TaskStatus.choices, default=TaskStatus.PENDING, db_index=True
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "key"], name="one_task_key_per_request")
+        ]
+        indexes = [
+            models.Index(fields=["assignee", "status"]),
+            models.Index(fields=["queue_role", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request.reference} {self.step_name}"
+
+
+class Decision(models.Model):
+    """What an approver decided on a task. One per task, enforced by the database."""
+
+    task = models.OneToOneField(Task, on_delete=models.PROTECT, related_name="decision")
+    request = models.ForeignKey(
+        ApprovalRequest, on_delete=models.CASCADE, related_name="decisions"
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(max_length=20, choices=DecisionOutcome.choices)
+    reason_code = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, null=True, blank=True)
+    comment = models.TextField(blank=True)
+    partial = models.BooleanField(default=False)
+    decided_at = models.DateTimeField(auto_now_add=True)
+    channel = models.CharField(max_length=20, default="web")
+
+    class Meta:
+        ordering = ["decided_at"]
+
+
+class Comment(models.Model):
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class Attachment(models.Model):
+    request = models.ForeignKey(
+        ApprovalRequest, on_delete=models.CASCADE, related_name="attachments"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class TimelineEntry(models.Model):
+    """What happened to a request, in order, as people read it on the detail page."""
+
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.CASCADE, related_name="timeline")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=40)
+    summary = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["at", "id"]

@@ -1,0 +1,132 @@
+"""Reads of approval requests, always through one permission filter (`requests_visible_to`).
+
+Who may see a request: its requester, anyone who holds or held one of its tasks (or on whose
+behalf one was held), members of a role whose queue holds one of its tasks, and tenant admins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+
+from apps.accounts.models import User
+from apps.approvals.choices import TaskStatus
+from apps.approvals.exceptions import NotFound
+from apps.approvals.models import ApprovalRequest, Decision, Task, TimelineEntry
+
+
+def _involvement(user: User) -> Q:
+    tasks = Task.objects.filter(request=OuterRef("pk")).filter(
+        Q(assignee=user) | Q(on_behalf_of=user) | Q(queue_role__members=user)
+    )
+    return Q(requester=user) | Q(Exists(tasks))
+
+
+def requests_visible_to(user: User) -> QuerySet[ApprovalRequest]:
+    """The one permission filter every read of requests goes through."""
+    if not user.is_authenticated or not user.is_active:
+        return ApprovalRequest.objects.none()
+    base = ApprovalRequest.objects.all()
+    if user.is_tenant_admin:
+        return base
+    return base.filter(_involvement(user))
+
+
+def can_view_request(user: User, request: ApprovalRequest) -> bool:
+    return requests_visible_to(user).filter(pk=request.pk).exists()
+
+
+def request_for(user: User, reference: str) -> ApprovalRequest:
+    """A request the user may see, with everything the detail page shows, in a fixed number
+    of queries. Outsiders get NotFound (the request's existence is not revealed)."""
+    queryset = requests_visible_to(user).select_related(
+        "workflow_version__definition", "requester", "department"
+    )
+    request = (
+        queryset.prefetch_related(
+            Prefetch(
+                "tasks",
+                queryset=Task.objects.select_related(
+                    "assignee", "queue_role", "on_behalf_of", "decision__reason_code",
+                    "decision__actor",
+                ),
+            ),  # fmt: skip
+            Prefetch(
+                "decisions",
+                queryset=Decision.objects.select_related("actor", "reason_code", "task"),
+            ),
+            "comments__author",
+            "attachments__uploaded_by",
+            Prefetch("timeline", queryset=TimelineEntry.objects.select_related("actor")),
+        )
+        .filter(reference=reference)
+        .first()
+    )
+    if request is None:
+        raise NotFound(f"No request {reference} that you can see.")
+    return request
+
+
+def task_for(user: User, task_id: int) -> Task:
+    """A task of a request the user may see."""
+    task = (
+        Task.objects.select_related("request__workflow_version", "queue_role", "assignee")
+        .filter(pk=task_id, request__in=requests_visible_to(user))
+        .first()
+    )
+    if task is None:
+        raise NotFound("No such task that you can see.")
+    return task
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    workflow: str | None = None
+    urgency: str | None = None
+    scope: str = "all"  # all | mine | queues
+
+
+def inbox_for(user: User, filters: InboxFilters | None = None) -> QuerySet[Task]:
+    """Pending tasks assigned to the user and unclaimed tasks in their roles' queues,
+    due soonest (overdue) first. One query whatever the data size."""
+    filters = filters or InboxFilters()
+    member_of_queue = User.objects.filter(pk=user.pk, roles=OuterRef("queue_role"))
+    mine = Q(assignee=user)
+    queues = Q(assignee__isnull=True) & Q(Exists(member_of_queue))
+    scope = {"mine": mine, "queues": queues}.get(filters.scope, mine | queues)
+    tasks = (
+        Task.objects.filter(status=TaskStatus.PENDING)
+        .filter(scope)
+        .select_related(
+            "request__workflow_version__definition",
+            "request__requester",
+            "queue_role",
+            "on_behalf_of",
+        )
+    )
+    if filters.workflow:
+        tasks = tasks.filter(request__workflow_version__definition__key=filters.workflow)
+    if filters.urgency:
+        tasks = tasks.filter(request__urgency=filters.urgency)
+    # "expedited" sorts before "standard"; tasks without a due time come last.
+    return tasks.order_by(F("due_at").asc(nulls_last=True), "request__urgency", "created_at")
+
+
+def requests_made_by(user: User) -> QuerySet[ApprovalRequest]:
+    return (
+        requests_visible_to(user)
+        .filter(requester=user)
+        .select_related("workflow_version__definition")
+        .order_by("-created_at")
+    )
+
+
+def exception_queue(user: User) -> QuerySet[ApprovalRequest]:
+    if not user.is_tenant_admin:
+        return ApprovalRequest.objects.none()
+    return (
+        ApprovalRequest.objects.filter(status="exception")
+        .select_related("workflow_version__definition", "requester")
+        .order_by("created_at")
+    )

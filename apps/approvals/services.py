@@ -1,0 +1,464 @@
+"""Writes on approval requests. Each service locks the request row, asks the pure engine what
+happens, and persists the new state, tasks, decision and timeline in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.approvals.choices import RequestStatus, TaskStatus
+from apps.approvals.exceptions import Conflict, InvalidInput, NotAllowed, from_engine
+from apps.approvals.models import (
+    ApprovalRequest,
+    Attachment,
+    Comment,
+    Decision,
+    ReasonCode,
+    ReferenceCounter,
+    Task,
+    TimelineEntry,
+)
+from apps.approvals.selectors import can_view_request
+from apps.people.models import Department, Role
+from apps.people.selectors import directory_snapshot, known_names
+from apps.workflows import engine
+from apps.workflows.models import WorkflowDefinition
+from apps.workflows.selectors import spec_of
+
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+ALLOWED_ATTACHMENT_TYPES = {
+    "application/pdf": ".pdf",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/tiff": ".tiff",
+    "text/plain": ".txt",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+}
+
+STATUS_WORDS = dict(RequestStatus.choices)
+DECISION_WORDS = {"approve": "approved", "reject": "denied", "request_info": "asked for information"}
+
+
+# --- creating and submitting -----------------------------------------------------------------
+
+
+def _next_reference(prefix: str, now: datetime) -> str:
+    counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(
+        prefix=prefix, year=now.year
+    )
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{prefix}-{now.year}-{counter.last:06d}"
+
+
+def _validated(version_spec: engine.WorkflowSpec, data: Mapping[str, object]) -> engine.Cleaned:
+    names = known_names()
+    cleaned = engine.validate_submission(
+        version_spec, data, known_users=names["users"], known_departments=names["departments"]
+    )
+    if not cleaned.is_valid:
+        raise InvalidInput("Some answers need attention.", fields=cleaned.errors)
+    return cleaned
+
+
+def request_create(
+    *,
+    actor: User,
+    workflow: WorkflowDefinition,
+    data: Mapping[str, object],
+    urgency: str = "standard",
+    department: Department | None = None,
+    submit: bool = True,
+) -> ApprovalRequest:
+    """Create a request on the workflow's current version and (by default) submit it."""
+    version = workflow.current_version
+    if version is None or not workflow.is_active:
+        raise InvalidInput(f'The workflow "{workflow.name}" is not published.')
+    if urgency not in ("standard", "expedited"):
+        raise InvalidInput("Choose standard or expedited.", fields={"urgency": ["Choose one."]})
+    spec = spec_of(version)
+    cleaned = _validated(spec, data)
+    if department is None:
+        department = actor.departments.first()
+    now = timezone.now()
+    amount = cleaned.values.get(spec.amount_field) if spec.amount_field else None
+    with transaction.atomic():
+        request = ApprovalRequest.objects.create(
+            reference=_next_reference(spec.reference_prefix, now),
+            workflow_version=version,
+            requester=actor,
+            department=department,
+            urgency=urgency,
+            data=cleaned.to_json(),
+            amount=amount if isinstance(amount, Decimal) else None,
+        )
+        _timeline(request, actor, "created", f"{actor.full_name} created the request.")
+        if submit:
+            _advance(
+                request,
+                engine.Submit(
+                    requester=actor.email,
+                    data=cleaned.to_json(),
+                    urgency=urgency,
+                    department=department.key if department else None,
+                ),
+                actor=actor,
+                now=now,
+            )
+    return request
+
+
+def request_submit(*, actor: User, request: ApprovalRequest) -> ApprovalRequest:
+    """Submit a draft."""
+    with transaction.atomic():
+        request = _locked(request)
+        if request.requester_id != actor.pk:
+            raise NotAllowed("Only the requester can submit this request.")
+        if request.status != RequestStatus.DRAFT:
+            raise Conflict("This request has already been submitted.", current=_current(request))
+        _advance(
+            request,
+            engine.Submit(
+                requester=actor.email,
+                data=request.data,
+                urgency=request.urgency,
+                department=request.department.key if request.department else None,
+            ),
+            actor=actor,
+        )
+    return request
+
+
+# --- acting on a request ----------------------------------------------------------------------
+
+
+def request_withdraw(*, actor: User, request: ApprovalRequest, reason: str = "") -> ApprovalRequest:
+    with transaction.atomic():
+        request = _locked(request)
+        _advance(request, engine.Withdraw(actor=actor.email), actor=actor, note=reason)
+    return request
+
+
+def request_resubmit(
+    *, actor: User, request: ApprovalRequest, data: Mapping[str, object] | None = None
+) -> ApprovalRequest:
+    """The requester answers a request for information (optionally changing the form)."""
+    with transaction.atomic():
+        request = _locked(request)
+        cleaned = _validated(spec_of(request.workflow_version), data) if data is not None else None
+        _advance(
+            request,
+            engine.Resubmit(actor=actor.email, data=cleaned.to_json() if cleaned else None),
+            actor=actor,
+        )
+    return request
+
+
+def request_amend(
+    *, actor: User, request: ApprovalRequest, data: Mapping[str, object]
+) -> ApprovalRequest:
+    """Change the form while in review; a changed amount or scope re-routes to earlier approvers."""
+    with transaction.atomic():
+        request = _locked(request)
+        cleaned = _validated(spec_of(request.workflow_version), data)
+        _advance(request, engine.Amend(actor=actor.email, data=cleaned.to_json()), actor=actor)
+    return request
+
+
+def request_cancel(*, actor: User, request: ApprovalRequest, reason: str) -> ApprovalRequest:
+    if not actor.is_tenant_admin:
+        raise NotAllowed("Only tenant administrators can cancel a request.")
+    if not reason.strip():
+        raise InvalidInput("Say why the request is cancelled.", fields={"reason": ["Required."]})
+    with transaction.atomic():
+        request = _locked(request)
+        _advance(request, engine.Cancel(actor=actor.email, reason=reason), actor=actor)
+    return request
+
+
+def exception_resolve(
+    *, actor: User, request: ApprovalRequest, step_key: str, assignee: User
+) -> ApprovalRequest:
+    """An administrator names the approver that routing could not find."""
+    if not actor.is_tenant_admin:
+        raise NotAllowed("Only tenant administrators can resolve exceptions.")
+    with transaction.atomic():
+        request = _locked(request)
+        _advance(
+            request,
+            engine.ResolveException(actor=actor.email, step_key=step_key, assignee=assignee.email),
+            actor=actor,
+        )
+    return request
+
+
+# --- tasks ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionInput:
+    decision: str
+    reason_code: str | None = None
+    comment: str = ""
+    partial: bool = False
+
+
+def task_decide(
+    *, actor: User, task: Task, decision: DecisionInput, channel: str = "web"
+) -> Decision:
+    """Approve, deny (reason code and text required) or ask for information. Race-free: the
+    request row is locked and a task takes one decision; a second gets a 409 with the state."""
+    errors: dict[str, list[str]] = {}
+    if decision.decision not in DECISION_WORDS:
+        errors["decision"] = ["Choose approve, deny or request information."]
+    reason: ReasonCode | None = None
+    if decision.decision == "reject":
+        if not decision.reason_code:
+            errors["reason_code"] = ["Choose a reason code for the denial."]
+        else:
+            reason = ReasonCode.objects.filter(code=decision.reason_code, is_active=True).first()
+            if reason is None:
+                errors["reason_code"] = [f'"{decision.reason_code}" is not a reason code here.']
+        if not decision.comment.strip():
+            errors["comment"] = ["Explain the denial to the requester."]
+    if decision.decision == "request_info" and not decision.comment.strip():
+        errors["comment"] = ["Say what information is needed."]
+    if errors:
+        raise InvalidInput("The decision is incomplete.", fields=errors)
+    with transaction.atomic():
+        request = _locked(task.request)
+        task = Task.objects.select_related("on_behalf_of").get(pk=task.pk)
+        if task.status != TaskStatus.PENDING:
+            raise Conflict(
+                f"This task was already {task.get_status_display().lower()}.",
+                code="task_already_decided",
+                current=_current(request, task),
+            )
+        _advance(
+            request,
+            engine.Decide(
+                task_key=task.key,
+                actor=actor.email,
+                decision=decision.decision,
+                reason_code=decision.reason_code,
+                comment=decision.comment,
+                partial=decision.partial,
+            ),
+            actor=actor,
+        )
+        try:
+            with transaction.atomic():
+                return Decision.objects.create(
+                    task=task,
+                    request=request,
+                    actor=actor,
+                    on_behalf_of=task.on_behalf_of,
+                    outcome=decision.decision,
+                    reason_code=reason,
+                    comment=decision.comment,
+                    partial=decision.partial,
+                    channel=channel,
+                )
+        except IntegrityError:  # the database's last word: one decision per task
+            raise Conflict("This task was already decided.", code="task_already_decided") from None
+
+
+def task_claim(*, actor: User, task: Task) -> Task:
+    with transaction.atomic():
+        request = _locked(task.request)
+        _advance(request, engine.Claim(task_key=task.key, actor=actor.email), actor=actor)
+    return Task.objects.get(pk=task.pk)
+
+
+def task_delegate(*, actor: User, task: Task, to: User) -> Task:
+    with transaction.atomic():
+        request = _locked(task.request)
+        _advance(
+            request, engine.Delegate(task_key=task.key, actor=actor.email, to=to.email), actor=actor
+        )
+    return Task.objects.get(pk=task.pk)
+
+
+# --- comments and attachments -----------------------------------------------------------------
+
+
+def comment_add(*, actor: User, request: ApprovalRequest, body: str) -> Comment:
+    if not can_view_request(actor, request):
+        raise NotAllowed("You cannot comment on this request.")
+    if not body.strip():
+        raise InvalidInput("Write a comment first.", fields={"body": ["Required."]})
+    with transaction.atomic():
+        comment = Comment.objects.create(request=request, author=actor, body=body.strip())
+        _timeline(request, actor, "comment", f"{actor.full_name} commented.")
+    return comment
+
+
+def attachment_add(*, actor: User, request: ApprovalRequest, upload: UploadedFile) -> Attachment:
+    if not can_view_request(actor, request):
+        raise NotAllowed("You cannot add files to this request.")
+    content_type = (upload.content_type or "").split(";")[0].strip()
+    if content_type not in ALLOWED_ATTACHMENT_TYPES:
+        raise InvalidInput(
+            "This kind of file is not accepted.",
+            fields={"file": ["Upload a PDF, PNG, JPEG, TIFF, plain text or Word (.docx) file."]},
+        )
+    if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:
+        raise InvalidInput(
+            "The file is too large.", fields={"file": ["Files can be at most 20 MB."]}
+        )
+    if upload.size == 0:
+        raise InvalidInput("The file is empty.", fields={"file": ["The file is empty."]})
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    with transaction.atomic():
+        attachment = Attachment.objects.create(
+            request=request,
+            uploaded_by=actor,
+            file=upload,
+            original_name=(upload.name or "file")[:255],
+            content_type=content_type,
+            size=upload.size,
+            sha256=digest.hexdigest(),
+        )
+        _timeline(request, actor, "attachment", f"{actor.full_name} attached a file.")
+    return attachment
+
+
+# --- persistence of the engine's outcome --------------------------------------------------------
+
+
+def _locked(request: ApprovalRequest) -> ApprovalRequest:
+    return (
+        ApprovalRequest.objects.select_for_update(of=("self",))
+        .select_related("workflow_version", "department", "requester")
+        .get(pk=request.pk)
+    )
+
+
+def _current(request: ApprovalRequest, task: Task | None = None) -> dict[str, Any]:
+    current: dict[str, Any] = {"reference": request.reference, "status": request.status}
+    if task is not None:
+        current["task"] = {"id": task.pk, "status": task.status}
+    return current
+
+
+def _timeline(request: ApprovalRequest, actor: User | None, kind: str, summary: str) -> None:
+    TimelineEntry.objects.create(request=request, actor=actor, kind=kind, summary=summary[:300])
+
+
+def _advance(
+    request: ApprovalRequest,
+    event: engine.Event,
+    *,
+    actor: User | None,
+    now: datetime | None = None,
+    note: str = "",
+) -> engine.Outcome:
+    now = now or timezone.now()
+    spec = spec_of(request.workflow_version)
+    state = engine.state_from_dict(request.engine_state) if request.engine_state else None
+    try:
+        outcome = engine.advance(
+            state, event, spec=spec, directory=directory_snapshot(now=now), now=now
+        )
+    except engine.EngineError as error:
+        raise from_engine(error) from None
+    _persist(request, spec, outcome, event, actor=actor, now=now, note=note)
+    return outcome
+
+
+def _persist(
+    request: ApprovalRequest,
+    spec: engine.WorkflowSpec,
+    outcome: engine.Outcome,
+    event: engine.Event,
+    *,
+    actor: User | None,
+    now: datetime,
+    note: str,
+) -> None:
+    state = outcome.state
+    step_names = {step.key: step.name for stage in spec.stages for step in stage.steps}
+    emails = {e.assignee for e in outcome.effects if isinstance(e, engine.CreateTask)}
+    emails |= {e.on_behalf_of for e in outcome.effects if isinstance(e, engine.CreateTask)}
+    emails |= {t.assignee for t in state.tasks if t.assignee}
+    users = {u.email: u for u in User.objects.filter(email__in=[e for e in emails if e])}
+    role_keys = {e.queue_role for e in outcome.effects if isinstance(e, engine.CreateTask)}
+    roles = {r.key: r for r in Role.objects.filter(key__in=[k for k in role_keys if k])}
+
+    if isinstance(event, engine.Decide):
+        decided = state.task(event.task_key)
+        words = DECISION_WORDS.get(event.decision, event.decision)
+        on_behalf = ""
+        if decided is not None and decided.on_behalf_of and decided.on_behalf_of in users:
+            on_behalf = f" on behalf of {users[decided.on_behalf_of].full_name}"
+        name = step_names.get(decided.step_key, "") if decided else ""
+        _timeline(request, actor, "decision", f"{actor.full_name if actor else 'System'}"
+                  f"{on_behalf} {words} ({name}).")  # fmt: skip
+
+    for effect in outcome.effects:
+        if isinstance(effect, engine.CreateTask):
+            Task.objects.create(
+                request=request,
+                key=effect.task_key,
+                step_key=effect.step_key,
+                step_name=step_names.get(effect.step_key, effect.step_key),
+                stage_index=effect.stage_index,
+                assignee=users.get(effect.assignee) if effect.assignee else None,
+                queue_role=roles.get(effect.queue_role) if effect.queue_role else None,
+                on_behalf_of=users.get(effect.on_behalf_of) if effect.on_behalf_of else None,
+            )
+            who = (
+                users[effect.assignee].full_name
+                if effect.assignee in users
+                else f"the {roles[effect.queue_role].name} queue"
+                if effect.queue_role in roles
+                else "an approver"
+            )
+            _timeline(request, None, "task", f"{step_names.get(effect.step_key)}: sent to {who}.")
+        elif isinstance(effect, engine.CloseTask):
+            Task.objects.filter(request=request, key=effect.task_key).update(
+                status=effect.status, closed_at=now
+            )
+        elif isinstance(effect, engine.StatusChanged):
+            words = STATUS_WORDS.get(effect.new, effect.new)
+            suffix = f" {note}" if note else ""
+            _timeline(request, actor, "status", f"Status: {words}.{suffix}")
+        elif isinstance(effect, engine.RaiseException):
+            _timeline(request, None, "exception", f"Needs an administrator: {effect.reason}")
+
+    # Claims and delegations change who holds a pending task without closing it.
+    assigned = {t.key: t for t in state.tasks}
+    if isinstance(event, engine.Claim | engine.Delegate):
+        task_state = assigned.get(event.task_key)
+        if task_state is not None:
+            Task.objects.filter(request=request, key=event.task_key).update(
+                assignee=users.get(task_state.assignee) if task_state.assignee else None,
+                status=task_state.status,
+            )
+            if isinstance(event, engine.Claim):
+                _timeline(request, actor, "claim", f"{actor.full_name if actor else ''} claimed "
+                          f"{step_names.get(task_state.step_key)}.")  # fmt: skip
+
+    request.engine_state = engine.state_to_dict(state)
+    request.status = state.status
+    request.data = dict(state.data)
+    request.amount = state.amount
+    request.touchless = state.touchless
+    request.exception_reason = (state.exception_reason or "")[:300]
+    if state.submitted_at and request.submitted_at is None:
+        request.submitted_at = now
+    if state.status in engine.FINAL_STATUSES and request.completed_at is None:
+        request.completed_at = now
+    request.save()
