@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from apps.accounts.views import LogoutView, TenantLoginView
-from apps.core.views import TenantHomeView, branding_logo, healthz
+from apps.core.views import AdminHomeView, TenantHomeView, branding_logo, healthz
 
 urlpatterns = [
     path("", TenantHomeView.as_view(), name="home"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", LogoutView.as_view(), name="logout"),
     path("branding/logo", branding_logo, name="branding-logo"),
     path("healthz", healthz, name="healthz"),
+    path("admin/", AdminHomeView.as_view(), name="admin-home"),
     path("", include("apps.approvals.urls")),
     path("admin/people/", include("apps.people.urls")),
     path("admin/workflows/", include("apps.workflows.urls")),

@@ -1,6 +1,6 @@
 """Platform-wide pages: unknown host, health check, tenant home, branding assets."""
 
-from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.cache import cache
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -55,3 +55,14 @@ def branding_logo(request: HttpRequest) -> FileResponse:
         response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response["Cache-Control"] = "public, max-age=300"
     return response
+
+
+class TenantAdminMixin(LoginRequiredMixin, UserPassesTestMixin):
+    """Pages for tenant administrators; everyone else gets 403 (anonymous: the login page)."""
+
+    def test_func(self) -> bool:
+        return bool(getattr(self.request.user, "is_tenant_admin", False))
+
+
+class AdminHomeView(TenantAdminMixin, TemplateView):
+    template_name = "core/admin_home.html"
