@@ -32,6 +32,9 @@ class ReferenceCounter(models.Model):
             models.UniqueConstraint(fields=["prefix", "year"], name="one_counter_per_prefix_year")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last}"
+
 
 class ApprovalRequest(models.Model):
     reference = models.CharField(max_length=30, unique=True)
@@ -124,9 +127,7 @@ class Decision(models.Model):
     """What an approver decided on a task. One per task, enforced by the database."""
 
     task = models.OneToOneField(Task, on_delete=models.PROTECT, related_name="decision")
-    request = models.ForeignKey(
-        ApprovalRequest, on_delete=models.CASCADE, related_name="decisions"
-    )
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.CASCADE, related_name="decisions")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     on_behalf_of = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -141,6 +142,9 @@ class Decision(models.Model):
     class Meta:
         ordering = ["decided_at"]
 
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} on task {self.task_id}"
+
 
 class Comment(models.Model):
     request = models.ForeignKey(ApprovalRequest, on_delete=models.CASCADE, related_name="comments")
@@ -150,6 +154,9 @@ class Comment(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on request {self.request_id}"
 
 
 class Attachment(models.Model):
@@ -169,6 +176,9 @@ class Attachment(models.Model):
     class Meta:
         ordering = ["created_at"]
 
+    def __str__(self) -> str:
+        return self.original_name
+
 
 class TimelineEntry(models.Model):
     """What happened to a request, in order, as people read it on the detail page."""
@@ -183,3 +193,6 @@ class TimelineEntry(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return self.summary

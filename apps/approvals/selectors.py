@@ -48,10 +48,13 @@ def request_for(user: User, reference: str) -> ApprovalRequest:
             Prefetch(
                 "tasks",
                 queryset=Task.objects.select_related(
-                    "assignee", "queue_role", "on_behalf_of", "decision__reason_code",
+                    "assignee",
+                    "queue_role",
+                    "on_behalf_of",
+                    "decision__reason_code",
                     "decision__actor",
                 ),
-            ),  # fmt: skip
+            ),
             Prefetch(
                 "decisions",
                 queryset=Decision.objects.select_related("actor", "reason_code", "task"),

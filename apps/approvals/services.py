@@ -45,7 +45,11 @@ ALLOWED_ATTACHMENT_TYPES = {
 }
 
 STATUS_WORDS = dict(RequestStatus.choices)
-DECISION_WORDS = {"approve": "approved", "reject": "denied", "request_info": "asked for information"}
+DECISION_WORDS = {
+    "approve": "approved",
+    "reject": "denied",
+    "request_info": "asked for information",
+}
 
 
 # --- creating and submitting -----------------------------------------------------------------

@@ -1,6 +1,31 @@
-"""URLs of the approvals pages on tenant hosts."""
+"""URLs of requests, tasks and the inbox on tenant hosts."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from apps.approvals import views
 
 app_name = "approvals"
-urlpatterns: list = []
+urlpatterns = [
+    path("inbox/", views.inbox, name="inbox"),
+    path("requests/", views.my_requests, name="my-requests"),
+    path("requests/new/", views.new_request_choose, name="new"),
+    path("requests/new/<slug:key>/", views.new_request, name="new-form"),
+    path("requests/<str:reference>/", views.request_detail, name="detail"),
+    path("requests/<str:reference>/withdraw", views.request_withdraw, name="withdraw"),
+    path("requests/<str:reference>/resubmit", views.request_resubmit, name="resubmit"),
+    path("requests/<str:reference>/comments", views.comment_add, name="comment"),
+    path("requests/<str:reference>/attachments", views.attachment_add, name="attach"),
+    path(
+        "requests/<str:reference>/attachments/<int:attachment_id>",
+        views.attachment_download,
+        name="attachment",
+    ),
+    path("requests/<str:reference>/tasks/<int:task_id>/decide", views.task_decide, name="decide"),
+    path("requests/<str:reference>/tasks/<int:task_id>/claim", views.task_claim, name="claim"),
+    path(
+        "requests/<str:reference>/tasks/<int:task_id>/delegate",
+        views.task_delegate,
+        name="delegate",
+    ),
+    path("exceptions/", views.exception_queue, name="exceptions"),
+]

@@ -6,6 +6,7 @@ from django.core.files.base import ContentFile
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import User
+from apps.core.demo_requests import demo_workflows_seed
 from apps.tenants.choices import PartnerRole
 from apps.tenants.models import Partner, PartnerMembership, Tenant
 from apps.tenants.services import partner_ensure, tenant_create
@@ -89,6 +90,20 @@ DEMO_TENANTS = (
                 "Patient access specialist",
                 manager="director@stbrigid.example",
             ),
+            DemoPerson("board@stbrigid.example", "Evelyn Shaw", "Board chair"),
+            DemoPerson("hr@stbrigid.example", "Luis Moreno", "HR business partner"),
+            DemoPerson(
+                "finance@stbrigid.example",
+                "Ingrid Olsen",
+                "Finance approver",
+                manager="cfo@stbrigid.example",
+            ),
+            DemoPerson("revenue@stbrigid.example", "Kwame Mensah", "Revenue cycle manager"),
+            DemoPerson("pharmacy@stbrigid.example", "Dr. Mei Tanaka", "Clinical pharmacist"),
+            DemoPerson("counselor@stbrigid.example", "Ruth Adeyemi", "Financial counselor"),
+            DemoPerson("ap@stbrigid.example", "Dan Kowalski", "Accounts payable clerk"),
+            DemoPerson("transport@stbrigid.example", "Ana Souza", "Transport coordinator"),
+            DemoPerson("casemgr@stbrigid.example", "Paul Nguyen", "Case manager, RN"),
         ),
     ),
     DemoTenant(
@@ -124,6 +139,14 @@ DEMO_TENANTS = (
                 "Family physician",
                 manager="manager@lakeside.example",
             ),
+            DemoPerson("board@lakeside.example", "Martin Hale", "Board chair"),
+            DemoPerson(
+                "finance@lakeside.example",
+                "Sofia Rossi",
+                "Finance approver",
+                manager="cfo@lakeside.example",
+            ),
+            DemoPerson("pharmacy@lakeside.example", "Dr. Nora Lind", "Pharmacist"),
         ),
     ),
 )
@@ -174,5 +197,6 @@ def demo_seed() -> list[Tenant]:
                 if person.manager and users[person.email].manager_id is None:
                     users[person.email].manager = users[person.manager]
                     users[person.email].save(update_fields=["manager"])
+            demo_workflows_seed(spec.slug, f"requester@{spec.slug}.example")
         tenants.append(tenant)
     return tenants

@@ -1,0 +1,335 @@
+"""Pages for requesters and approvers: new request, my requests, inbox, request detail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from apps.accounts.models import User
+from apps.approvals import selectors, services
+from apps.approvals.choices import RequestStatus, TaskStatus, Urgency
+from apps.approvals.exceptions import ApprovalError, InvalidInput, NotFound
+from apps.approvals.forms import display_rows, submission_from_post, widgets_for
+from apps.approvals.models import ApprovalRequest, Attachment, ReasonCode
+from apps.people.models import Department
+from apps.workflows.models import WorkflowDefinition
+from apps.workflows.selectors import published_workflows, spec_fields
+
+
+def _not_found(error: NotFound) -> Http404:
+    return Http404(error.message)
+
+
+@login_required
+def new_request_choose(request: HttpRequest) -> HttpResponse:
+    return render(request, "approvals/new_choose.html", {"workflows": published_workflows()})
+
+
+@login_required
+def new_request(request: HttpRequest, key: str) -> HttpResponse:
+    workflow = published_workflows().filter(key=key).first()
+    if workflow is None or workflow.current_version is None:
+        raise Http404("No published workflow with that name.")
+    fields = spec_fields(workflow.current_version)
+    user: User = request.user  # type: ignore[assignment]
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    urgency = request.POST.get("urgency", Urgency.STANDARD)
+    department_key = request.POST.get("department", "")
+    if request.method == "POST":
+        values = submission_from_post(fields, request.POST, request.FILES)
+        department = Department.objects.filter(key=department_key).first()
+        try:
+            with transaction.atomic():
+                created = services.request_create(
+                    actor=user,
+                    workflow=workflow,
+                    data=values,
+                    urgency=urgency,
+                    department=department,
+                    submit=request.POST.get("action") != "draft",
+                )
+                for spec in fields:
+                    upload = request.FILES.get(spec["name"])
+                    if spec["type"] == "file" and upload is not None:
+                        services.attachment_add(actor=user, request=created, upload=upload)
+        except ApprovalError as error:
+            errors = error.fields
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"{created.reference} was {created.get_status_display()}.")
+            return redirect("approvals:detail", reference=created.reference)
+    context = {
+        "workflow": workflow,
+        "widgets": widgets_for(fields, values, errors),
+        "urgencies": Urgency.choices,
+        "urgency": urgency,
+        "departments": Department.objects.all(),
+        "department_key": department_key,
+        "errors": errors,
+    }
+    return render(request, "approvals/new_form.html", context, status=400 if errors else 200)
+
+
+@login_required
+def my_requests(request: HttpRequest) -> HttpResponse:
+    requests = selectors.requests_made_by(request.user)  # type: ignore[arg-type]
+    return render(request, "approvals/my_requests.html", {"requests": requests[:200]})
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    filters = selectors.InboxFilters(
+        workflow=request.GET.get("workflow") or None,
+        urgency=request.GET.get("urgency") or None,
+        scope=request.GET.get("scope") or "all",
+    )
+    tasks = list(selectors.inbox_for(request.user, filters)[:200])  # type: ignore[arg-type]
+    context = {
+        "tasks": tasks,
+        "filters": filters,
+        "workflows": WorkflowDefinition.objects.filter(is_active=True).only("key", "name"),
+        "urgencies": Urgency.choices,
+    }
+    template = "approvals/_inbox_rows.html" if request.htmx else "approvals/inbox.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+def _detail_context(request: HttpRequest, approval: ApprovalRequest) -> dict[str, Any]:
+    user: User = request.user  # type: ignore[assignment]
+    version = approval.workflow_version
+    tasks = list(approval.tasks.all())
+    role_ids = set(user.roles.values_list("pk", flat=True))
+    my_tasks = [
+        t
+        for t in tasks
+        if t.status == TaskStatus.PENDING
+        and (t.assignee_id == user.pk or (t.assignee_id is None and t.queue_role_id in role_ids))
+    ]
+    stages = []
+    for index, stage in enumerate(version.spec.get("stages", [])):
+        steps = []
+        for step in stage.get("steps", []):
+            step_tasks = [t for t in tasks if t.step_key == step["key"]]
+            steps.append({"name": step.get("name") or step["key"], "tasks": step_tasks})
+        stages.append({"index": index, "name": stage.get("name") or stage["key"], "steps": steps})
+    return {
+        "approval": approval,
+        "workflow": version.definition,
+        "rows": display_rows(spec_fields(version), approval.data),
+        "stages": stages,
+        "tasks": tasks,
+        "my_tasks": my_tasks,
+        "reason_codes": ReasonCode.objects.filter(is_active=True),
+        "is_requester": approval.requester_id == user.pk,
+        "can_withdraw": approval.requester_id == user.pk and approval.is_open,
+        "needs_info": approval.status == RequestStatus.NEEDS_INFO,
+        "decision_errors": {},
+    }
+
+
+@login_required
+def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    try:
+        approval = selectors.request_for(request.user, reference)  # type: ignore[arg-type]
+    except NotFound as error:
+        raise _not_found(error) from None
+    return render(request, "approvals/detail.html", _detail_context(request, approval))
+
+
+@login_required
+@require_POST
+def task_decide(request: HttpRequest, reference: str, task_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        task = selectors.task_for(user, task_id)
+        if task.request.reference != reference:
+            raise NotFound("No such task on this request.")
+        decision = services.task_decide(
+            actor=user,
+            task=task,
+            decision=services.DecisionInput(
+                decision=request.POST.get("decision", ""),
+                reason_code=request.POST.get("reason_code") or None,
+                comment=request.POST.get("comment", ""),
+                partial=request.POST.get("partial") == "on",
+            ),
+        )
+    except NotFound as error:
+        raise _not_found(error) from None
+    except ApprovalError as error:
+        messages.error(request, error.message)
+        approval = selectors.request_for(user, reference)
+        context = _detail_context(request, approval)
+        context["decision_errors"] = error.fields
+        context["posted"] = request.POST
+        return render(request, "approvals/detail.html", context, status=error.http_status)
+    messages.success(request, f"You {services.DECISION_WORDS[decision.outcome]} {reference}.")
+    return redirect("approvals:detail", reference=reference)
+
+
+def _simple_action(request: HttpRequest, reference: str, action) -> HttpResponse:  # type: ignore[no-untyped-def]
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        approval = selectors.request_for(user, reference)
+        message = action(user, approval)
+    except NotFound as error:
+        raise _not_found(error) from None
+    except ApprovalError as error:
+        messages.error(request, error.message + _field_text(error))
+    else:
+        messages.success(request, message)
+    return redirect("approvals:detail", reference=reference)
+
+
+def _field_text(error: ApprovalError) -> str:
+    details = [f"{name}: {' '.join(msgs)}" for name, msgs in error.fields.items()]
+    return (" " + "; ".join(details)) if details else ""
+
+
+@login_required
+@require_POST
+def task_claim(request: HttpRequest, reference: str, task_id: int) -> HttpResponse:
+    def claim(user: User, approval: ApprovalRequest) -> str:
+        task = selectors.task_for(user, task_id)
+        services.task_claim(actor=user, task=task)
+        return f"You claimed {task.step_name}."
+
+    return _simple_action(request, reference, claim)
+
+
+@login_required
+@require_POST
+def task_delegate(request: HttpRequest, reference: str, task_id: int) -> HttpResponse:
+    def delegate(user: User, approval: ApprovalRequest) -> str:
+        task = selectors.task_for(user, task_id)
+        to = User.objects.filter(email=request.POST.get("to", "").strip().lower()).first()
+        if to is None:
+            raise NotFound("No colleague with that email.")
+        services.task_delegate(actor=user, task=task, to=to)
+        return f"{task.step_name} is now with {to.full_name}."
+
+    return _simple_action(request, reference, delegate)
+
+
+@login_required
+@require_POST
+def request_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+    def withdraw(user: User, approval: ApprovalRequest) -> str:
+        services.request_withdraw(actor=user, request=approval)
+        return f"{reference} was withdrawn."
+
+    return _simple_action(request, reference, withdraw)
+
+
+@login_required
+@require_POST
+def comment_add(request: HttpRequest, reference: str) -> HttpResponse:
+    def comment(user: User, approval: ApprovalRequest) -> str:
+        services.comment_add(actor=user, request=approval, body=request.POST.get("body", ""))
+        return "Comment added."
+
+    return _simple_action(request, reference, comment)
+
+
+@login_required
+@require_POST
+def attachment_add(request: HttpRequest, reference: str) -> HttpResponse:
+    def attach(user: User, approval: ApprovalRequest) -> str:
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise InvalidInput("Choose a file to upload.")
+        services.attachment_add(actor=user, request=approval, upload=upload)
+        return f"{upload.name} attached."
+
+    return _simple_action(request, reference, attach)
+
+
+@login_required
+def attachment_download(request: HttpRequest, reference: str, attachment_id: int) -> FileResponse:
+    try:
+        approval = selectors.request_for(request.user, reference)  # type: ignore[arg-type]
+    except NotFound as error:
+        raise _not_found(error) from None
+    attachment = Attachment.objects.filter(request=approval, pk=attachment_id).first()
+    if attachment is None:
+        raise Http404("No such file on this request.")
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+
+
+@login_required
+def request_resubmit(request: HttpRequest, reference: str) -> HttpResponse:
+    """The requester answers "needs information": edit the answers and send it back."""
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        approval = selectors.request_for(user, reference)
+    except NotFound as error:
+        raise _not_found(error) from None
+    fields = spec_fields(approval.workflow_version)
+    values: dict[str, Any] = dict(approval.data)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        values = submission_from_post(fields, request.POST, request.FILES)
+        try:
+            services.request_resubmit(actor=user, request=approval, data=values)
+        except ApprovalError as error:
+            errors = error.fields
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"{reference} was sent back for review.")
+            return redirect("approvals:detail", reference=reference)
+    questions = [
+        t.decision.comment
+        for t in approval.tasks.all()
+        if t.status == TaskStatus.INFO_REQUESTED and hasattr(t, "decision")
+    ]
+    context = {
+        "approval": approval,
+        "workflow": approval.workflow_version.definition,
+        "widgets": widgets_for(fields, values, errors),
+        "questions": questions,
+        "errors": errors,
+    }
+    return render(request, "approvals/resubmit.html", context, status=400 if errors else 200)
+
+
+@login_required
+def exception_queue(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if not user.is_tenant_admin:
+        return render(request, "403.html", status=403)
+    if request.method == "POST":
+        approval = selectors.exception_queue(user).filter(pk=request.POST.get("request")).first()
+        assignee = User.objects.filter(email=request.POST.get("assignee", "").strip()).first()
+        if approval is None or assignee is None:
+            messages.error(request, "Choose a request in the queue and an active colleague.")
+        else:
+            try:
+                services.exception_resolve(
+                    actor=user,
+                    request=approval,
+                    step_key=approval.engine_state.get("exception_step") or "",
+                    assignee=assignee,
+                )
+            except ApprovalError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, f"{approval.reference} was routed to {assignee}.")
+        return redirect(reverse("approvals:exceptions"))
+    context = {
+        "requests": selectors.exception_queue(user),
+        "users": User.objects.filter(is_active=True).order_by("full_name"),
+    }
+    return render(request, "approvals/exceptions.html", context)
