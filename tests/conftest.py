@@ -38,7 +38,13 @@ PEOPLE_A = (
     Person("alice@alpha.test", "Alice Admin", is_tenant_admin=True),
     Person("bob@alpha.test", "Bob Approver"),
     Person("carol@alpha.test", "Carol Requester"),
+    Person("victor@alpha.test", "Victor Vice-President"),
+    Person("frank@alpha.test", "Frank Finance"),
+    Person("olivia@alpha.test", "Olivia Outsider"),
 )
+# Tenant A's approval ladder for capital purchases: bob is director, victor VP, frank CFO.
+# olivia belongs to tenant A but has no role and makes no requests: the same-tenant outsider.
+ROLES_A = {"director": ["bob"], "vp": ["victor"], "cfo": ["frank"], "utilization_reviewer": ["bob"]}
 PEOPLE_B = (Person("dave@bravo.test", "Dave Bravo"),)
 
 
@@ -53,6 +59,24 @@ def _ensure_people(people: tuple[Person, ...]) -> None:
                 full_name=person.full_name,
                 is_tenant_admin=person.is_tenant_admin,
             )
+
+
+def _ensure_workflows(slug: str) -> None:
+    """The healthcare template pack, roles and a department (idempotent)."""
+    from apps.accounts.models import User
+    from apps.people.models import Role
+    from apps.people.services import department_ensure
+    from apps.workflows.services import template_pack_install
+
+    template_pack_install(actor=None)  # idempotent: installs only what is missing
+    people = {u.email.split("@")[0]: u for u in User.objects.all()}
+    roles = ROLES_A if slug == TENANT_A[0] else {"director": ["dave"]}
+    for key, members in roles.items():
+        Role.objects.get(key=key).members.add(*[people[m] for m in members])
+    head = people.get("bob") or people.get("dave")
+    radiology = department_ensure(actor=None, key="radiology", name="Radiology", head=head)
+    if "carol" in people:
+        radiology.members.add(people["carol"])
 
 
 def build_test_world() -> None:
@@ -89,6 +113,7 @@ def build_test_world() -> None:
         )
         with tenant_context(tenant):
             _ensure_people(people)
+            _ensure_workflows(slug)
 
 
 @pytest.fixture(scope="session")
@@ -152,6 +177,21 @@ def bob(tenant_a):
 @pytest.fixture
 def carol(tenant_a):
     return _user(tenant_a, "carol@alpha.test")
+
+
+@pytest.fixture
+def victor(tenant_a):
+    return _user(tenant_a, "victor@alpha.test")
+
+
+@pytest.fixture
+def frank(tenant_a):
+    return _user(tenant_a, "frank@alpha.test")
+
+
+@pytest.fixture
+def olivia(tenant_a):
+    return _user(tenant_a, "olivia@alpha.test")
 
 
 @pytest.fixture
