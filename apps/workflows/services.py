@@ -106,3 +106,49 @@ def template_pack_install(
             existing = version.definition
         installed.append(existing)
     return installed
+
+
+@transaction.atomic
+def workflow_create(
+    *, actor: User, key: str, name: str, category: str, reference_prefix: str
+) -> WorkflowDefinition:
+    """A new, unpublished workflow whose draft has the basics and nothing else."""
+    from apps.workflows.designer import minimal_spec
+
+    _require_admin(actor)
+    if WorkflowDefinition.objects.filter(key=key).exists():
+        raise ValidationError({"key": [f'A workflow with the key "{key}" already exists.']})
+    return WorkflowDefinition.objects.create(
+        key=key,
+        name=name,
+        category=category,
+        draft_spec=minimal_spec(
+            key=key, name=name, category=category, reference_prefix=reference_prefix
+        ),
+    )
+
+
+@transaction.atomic
+def workflow_draft_save(
+    *, actor: User, definition: WorkflowDefinition, spec: dict[str, Any]
+) -> WorkflowDefinition:
+    """Store the designer's work in progress (valid or not); an empty dict discards the draft.
+
+    The key names the workflow, so a draft may not change it.
+    """
+    _require_admin(actor)
+    if spec and spec.get("key") != definition.key:
+        raise ValidationError(
+            {"key": [f'This draft is for "{spec.get("key")}", not for "{definition.key}".']}
+        )
+    definition.draft_spec = spec
+    definition.save(update_fields=["draft_spec"])
+    return definition
+
+
+def workflow_draft_import(
+    *, actor: User, definition: WorkflowDefinition, spec: dict[str, Any]
+) -> WorkflowDefinition:
+    """Replace the draft with an imported spec, but only one that passes the spec check."""
+    workflow_spec_check(spec)
+    return workflow_draft_save(actor=actor, definition=definition, spec=spec)
