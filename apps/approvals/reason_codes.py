@@ -3,6 +3,8 @@
 Codes are never deleted (decisions point at them); retired codes are deactivated instead.
 """
 
+import re
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,9 +18,12 @@ from apps.accounts.models import User
 from apps.approvals.models import ReasonCode
 from apps.core.views import TenantAdminMixin
 from apps.people.forms import add_service_errors
-from apps.workflows.engine.spec_parse import SLUG_RE
 
-CODE_MESSAGE = "Use lowercase letters and digits, separated by single - or _ (for example no_funds)."
+# The tenant's standard codes (from the template pack) are upper snake case: BUDGET_NOT_AVAILABLE.
+CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
+CODE_MESSAGE = (
+    "Use capital letters and digits separated by single underscores, for example NO_BUDGET."
+)
 
 
 # Services -----------------------------------------------------------------------------------
@@ -40,7 +45,7 @@ def _clean_label(label: str) -> str:
 def reason_code_create(*, actor: User, code: str, label: str) -> ReasonCode:
     _require_admin(actor)
     errors: dict[str, list[str]] = {}
-    if not SLUG_RE.match(code):
+    if not CODE_RE.match(code):
         errors["code"] = [CODE_MESSAGE]
     elif ReasonCode.objects.filter(code=code).exists():
         errors["code"] = ["This code already exists; reactivate it instead."]
@@ -92,9 +97,14 @@ def reason_codes_for_admin(*, actor: User) -> QuerySet[ReasonCode]:
 
 class ReasonCodeForm(forms.Form):
     code = forms.CharField(
-        max_length=60, help_text="Fixed once created; shown in exports and integrations."
+        max_length=60,
+        help_text="For example NO_BUDGET. Fixed once created; exports and integrations use it.",
     )
-    label = forms.CharField(max_length=200)
+    label = forms.CharField(max_length=200, help_text="What deciders see, for example No budget.")
+
+    def clean_code(self) -> str:
+        # Lowercase typing is accepted and capitalised; everything else is the service's call.
+        return self.cleaned_data["code"].strip().upper()
 
 
 class ReasonCodeLabelForm(forms.Form):

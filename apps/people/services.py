@@ -1,16 +1,21 @@
 """Writes about people: roles, memberships, authority limits, departments, delegation."""
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.people.models import AuthorityLimit, Delegation, Department, Role
+from apps.workflows.engine.spec_parse import SLUG_RE
 
 MAX_DELEGATION = timedelta(days=90)
+SLUG_MESSAGE = (
+    "Use lowercase letters and digits, separated by single - or _ (for example icu_nursing)."
+)
 
 
 def _require_admin(actor: User) -> None:
@@ -39,8 +44,12 @@ def role_set_members(*, actor: User, role: Role, members: list[User]) -> Role:
 def authority_limit_set(*, actor: User | None, role: Role, category: str, limit: Decimal) -> None:
     if actor is not None:
         _require_admin(actor)
+    if not SLUG_RE.match(category):
+        raise ValidationError({"category": [SLUG_MESSAGE]})
     if limit < 0:
         raise ValidationError({"limit": ["An authority limit cannot be negative."]})
+    if limit != limit.quantize(Decimal("0.01")):
+        raise ValidationError({"limit": ["Use at most two decimal places."]})
     AuthorityLimit.objects.update_or_create(role=role, category=category, defaults={"limit": limit})
 
 
@@ -113,3 +122,103 @@ def delegation_revoke(*, actor: User, delegation: Delegation) -> None:
     delegation.revoked_at = timezone.now()
     delegation.save(update_fields=["revoked_at"])
 
+
+def _require_name(errors: dict[str, list[str]], name: str) -> None:
+    if not name.strip():
+        errors["name"] = ["Enter a name."]
+
+
+@transaction.atomic
+def role_create(*, actor: User, key: str, name: str, description: str = "") -> Role:
+    """A new role; its key is what workflow specs route by (``role:<key>``), so it is fixed."""
+    _require_admin(actor)
+    errors: dict[str, list[str]] = {}
+    if not SLUG_RE.match(key):
+        errors["key"] = [SLUG_MESSAGE]
+    elif Role.objects.filter(key=key).exists():
+        errors["key"] = ["A role with this key already exists."]
+    _require_name(errors, name)
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            return Role.objects.create(key=key, name=name.strip(), description=description)
+    except IntegrityError as exc:  # created concurrently after the check above
+        raise ValidationError({"key": ["A role with this key already exists."]}) from exc
+
+
+@transaction.atomic
+def role_update(*, actor: User, role: Role, name: str, description: str) -> Role:
+    _require_admin(actor)
+    errors: dict[str, list[str]] = {}
+    _require_name(errors, name)
+    if errors:
+        raise ValidationError(errors)
+    role.name = name.strip()
+    role.description = description
+    role.save(update_fields=["name", "description"])
+    return role
+
+
+@transaction.atomic
+def authority_limit_remove(*, actor: User, role: Role, category: str) -> bool:
+    """Removes the role's limit in a category; False when there was none."""
+    _require_admin(actor)
+    deleted, _ = AuthorityLimit.objects.filter(role=role, category=category).delete()
+    return deleted > 0
+
+
+def _check_head(errors: dict[str, list[str]], head: User | None) -> None:
+    if head is not None and not head.is_active:
+        errors["head"] = ["This person's account is deactivated."]
+
+
+@transaction.atomic
+def department_create(
+    *,
+    actor: User,
+    key: str,
+    name: str,
+    head: User | None = None,
+    members: Iterable[User] = (),
+) -> Department:
+    _require_admin(actor)
+    errors: dict[str, list[str]] = {}
+    if not SLUG_RE.match(key):
+        errors["key"] = [SLUG_MESSAGE]
+    elif Department.objects.filter(key=key).exists():
+        errors["key"] = ["A department with this key already exists."]
+    _require_name(errors, name)
+    _check_head(errors, head)
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            department = Department.objects.create(key=key, name=name.strip(), head=head)
+    except IntegrityError as exc:
+        raise ValidationError({"key": ["A department with this key already exists."]}) from exc
+    department.members.set(list(members))
+    return department
+
+
+@transaction.atomic
+def department_update(
+    *,
+    actor: User,
+    department: Department,
+    name: str,
+    head: User | None,
+    members: Iterable[User],
+) -> Department:
+    _require_admin(actor)
+    errors: dict[str, list[str]] = {}
+    _require_name(errors, name)
+    if head is not None and head.pk != department.head_id:
+        _check_head(errors, head)
+    if errors:
+        raise ValidationError(errors)
+    department.name = name.strip()
+    department.head = head
+    department.save(update_fields=["name", "head"])
+    department.members.set(list(members))
+    return department
