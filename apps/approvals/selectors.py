@@ -13,7 +13,14 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from apps.accounts.models import User
 from apps.approvals.choices import TaskStatus
 from apps.approvals.exceptions import NotFound
-from apps.approvals.models import ApprovalRequest, Decision, Task, TimelineEntry
+from apps.approvals.models import (
+    ApprovalRequest,
+    Attachment,
+    Comment,
+    Decision,
+    Task,
+    TimelineEntry,
+)
 
 
 def _involvement(user: User) -> Q:
@@ -59,8 +66,8 @@ def request_for(user: User, reference: str) -> ApprovalRequest:
                 "decisions",
                 queryset=Decision.objects.select_related("actor", "reason_code", "task"),
             ),
-            "comments__author",
-            "attachments__uploaded_by",
+            Prefetch("comments", queryset=Comment.objects.select_related("author")),
+            Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
             Prefetch("timeline", queryset=TimelineEntry.objects.select_related("actor")),
         )
         .filter(reference=reference)
