@@ -76,7 +76,7 @@ def test_anonymous_is_sent_to_sign_in(capital, client_a):
 
 
 def test_inbox_new_request_and_detail_for_the_right_people(capital, client_a):
-    request, task, _ = capital
+    request, _task, _ = capital
     sign_in(client_a, "bob@alpha.test")
     inbox = client_a.get("/inbox/")
     assert request.reference.encode() in inbox.content
