@@ -38,14 +38,20 @@ def _actor(request: HttpRequest) -> User:
 
 
 def roles_for_admin() -> QuerySet[Role]:
-    return Role.objects.annotate(member_count=Count("members", distinct=True)).prefetch_related(
-        Prefetch("authority_limits", queryset=AuthorityLimit.objects.order_by("category"))
+    return (
+        Role.objects.annotate(member_count=Count("members", distinct=True))
+        .prefetch_related(
+            Prefetch("authority_limits", queryset=AuthorityLimit.objects.order_by("category"))
+        )
+        .order_by("name", "key")  # Meta.ordering does not survive the aggregate
     )
 
 
 def departments_for_admin() -> QuerySet[Department]:
-    return Department.objects.select_related("head").annotate(
-        member_count=Count("members", distinct=True)
+    return (
+        Department.objects.select_related("head")
+        .annotate(member_count=Count("members", distinct=True))
+        .order_by("name", "key")
     )
 
 
