@@ -1,6 +1,7 @@
 """The designer pages: who may use them, and what each action does to the draft and versions."""
 
 import json
+from uuid import uuid4
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -311,7 +312,9 @@ def test_preview_of_capital_purchase_lists_director_vp_and_cfo(alice_client, in_
     people = {
         "director": User.objects.get(email="bob@alpha.test"),
         "vp": User.objects.get(email="carol@alpha.test"),
-        "cfo": User.objects.create_user("cfo@alpha.test", "x" * 16, full_name="Chris Finance"),
+        "cfo": User.objects.create_user(
+            f"cfo-{uuid4().hex[:8]}@alpha.test", "x" * 16, full_name="Chris Finance"
+        ),
     }
     for key, user in people.items():
         role_set_members(actor=alice, role=Role.objects.get(key=key), members=[user])
