@@ -82,7 +82,9 @@ class Delegation(models.Model):
     class Meta:
         ordering = ["-starts_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="ends_after_start"
+            ),
             models.CheckConstraint(
                 condition=~Q(delegator=F("delegate")), name="no_self_delegation"
             ),
