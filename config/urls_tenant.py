@@ -13,6 +13,10 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", AdminHomeView.as_view(), name="admin-home"),
     path("", include("apps.approvals.urls")),
+    path("", include("apps.sla.urls")),
+    path("", include("apps.notifications.urls")),
+    path("", include("apps.integrations.urls")),
+    path("", include("apps.api.urls")),
     path("admin/people/", include("apps.people.urls")),
     path("admin/workflows/", include("apps.workflows.urls")),
 ]

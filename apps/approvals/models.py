@@ -56,6 +56,9 @@ class ApprovalRequest(models.Model):
     engine_state = models.JSONField(default=dict)
     exception_reason = models.CharField(max_length=300, blank=True)
     touchless = models.BooleanField(default=False)
+    due_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the request-level clock (e.g. CMS-0057-F) is due."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.approvals import effects
 from apps.approvals.choices import RequestStatus, TaskStatus
 from apps.approvals.exceptions import Conflict, InvalidInput, NotAllowed, from_engine
 from apps.approvals.models import (
@@ -466,3 +467,13 @@ def _persist(
     if state.status in engine.FINAL_STATUSES and request.completed_at is None:
         request.completed_at = now
     request.save()
+    effects.dispatch(
+        effects.StateChange(
+            request=request,
+            spec=spec,
+            event=event,
+            effects=outcome.effects,
+            actor=actor,
+            now=now,
+        )
+    )

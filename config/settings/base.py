@@ -23,6 +23,7 @@ SHARED_APPS = [
     "django_tenants",
     "apps.core",
     "apps.tenants",
+    "apps.timers",
     "apps.accounts",
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -46,6 +47,10 @@ TENANT_APPS = [
     "apps.people",
     "apps.workflows",
     "apps.approvals",
+    "apps.sla",
+    "apps.notifications",
+    "apps.integrations",
+    "apps.api",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -139,7 +144,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+# --- Secrets at rest (webhook keys, connector credentials) ---------------------------------------
+# Comma-separated Fernet keys; the first encrypts, all decrypt (rotation: put the new key first,
+# run `manage.py secrets_rotate`, then drop the old one).
+SECRETS_ENCRYPTION_KEYS = env_list("SECRETS_ENCRYPTION_KEYS")
 
 # --- Accounts and sessions -----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

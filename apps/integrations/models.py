@@ -1,0 +1,1 @@
+"""Outbox, webhooks, ERP and FHIR."""
