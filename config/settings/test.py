@@ -17,6 +17,9 @@ CELERY_TASK_ALWAYS_EAGER = False
 # Tests share the embedded Redis with a running demo: keep their keys and queue apart.
 CACHES["default"]["KEY_PREFIX"] = "test"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("COUNTERSIGN_TEST_QUEUE", "countersign-test")
+# Several people (or CI jobs) may test against one embedded server at once: each can name its
+# own test database with COUNTERSIGN_TEST_DB.
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("COUNTERSIGN_TEST_DB", "test_countersign")}
 # Server threads of the browser tests open their own connections; do not keep them around.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Serve static files from the app folders (no collectstatic in tests).
