@@ -9,4 +9,4 @@ os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailB
 
 from config.settings.base import *
 
-DEMO_PORT = int(os.environ.get("PORT", "8000"))
+DEMO_PORT = int(os.environ.get("DEMO_PORT", "8000"))
