@@ -112,10 +112,20 @@ def submission_from_post(
 
 
 def display_rows(fields: list[dict[str, Any]], data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Label/value rows for the detail page, in form order."""
+    """Label/value rows for the detail page, in form order; people and departments by name."""
+    keys = {f["name"]: f["type"] for f in fields}
+    emails = [v for k, v in data.items() if keys.get(k) == "user" and isinstance(v, str)]
+    departments = [v for k, v in data.items() if keys.get(k) == "department" and v]
+    names: dict[str, str] = {}
+    if emails:
+        names |= dict(User.objects.filter(email__in=emails).values_list("email", "full_name"))
+    if departments:
+        names |= dict(Department.objects.filter(key__in=departments).values_list("key", "name"))
     rows = []
     for spec in fields:
         value = data.get(spec["name"])
+        if spec["type"] in ("user", "department") and isinstance(value, str):
+            value = names.get(value, value)
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
         if isinstance(value, str) and value.startswith("upload:"):
