@@ -40,6 +40,7 @@ from .errors import (
     UnknownTask,
 )
 from .events import (
+    AddApprover,
     Amend,
     Cancel,
     Claim,
@@ -47,6 +48,7 @@ from .events import (
     Delegate,
     Event,
     ExpireTask,
+    Reassign,
     ResolveException,
     Resubmit,
     Submit,
@@ -76,6 +78,7 @@ from .state import (
 
 __all__ = [
     "FINAL_STATUSES",
+    "AddApprover",
     "AllOf",
     "Amend",
     "AnyOf",
@@ -112,6 +115,7 @@ __all__ = [
     "PauseClock",
     "RaiseException",
     "ReasonRequired",
+    "Reassign",
     "RecordTouchless",
     "RepeatApprover",
     "RequestState",

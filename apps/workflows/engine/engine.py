@@ -29,6 +29,7 @@ from .errors import (
 )
 from .events import (
     DECISIONS,
+    AddApprover,
     Amend,
     Cancel,
     Claim,
@@ -36,6 +37,7 @@ from .events import (
     Delegate,
     Event,
     ExpireTask,
+    Reassign,
     ResolveException,
     Resubmit,
     Submit,
@@ -88,6 +90,10 @@ def _dispatch(run: Run, state: RequestState, event: Event) -> RequestState:
         return _expire(run, state, event)
     if isinstance(event, ResolveException):
         return _resolve(run, state, event)
+    if isinstance(event, Reassign):
+        return _reassign(run, state, event)
+    if isinstance(event, AddApprover):
+        return _add_approver(run, state, event)
     raise InvalidEvent(f"Unknown event {type(event).__name__}.")
 
 
@@ -392,3 +398,50 @@ def _resolve(run: Run, state: RequestState, event: ResolveException) -> RequestS
     state = replace(state, exception_reason=None, exception_step=None)
     waiting_on_requester = bool(state.info_tasks or state.returned_steps)
     return run.set_status(state, "needs_info" if waiting_on_requester else "in_review")
+
+
+# --- escalation: the system acts on an overdue task ---------------------------------------------
+
+ESCALATION_STATUSES = frozenset({"in_review", "needs_info"})
+
+
+def _escalation_target_check(
+    run: Run, state: RequestState, step: StepSpec, who: str, *, besides: str
+) -> None:
+    """An escalation never gives the requester, an inactive person, someone who already fills a
+    slot, or someone short of the step's authority a task."""
+    if who == state.requester:
+        raise InvalidAssignee("The requester cannot approve their own request.")
+    if not run.directory.is_active(who) or _prior_approver(state, step, who):
+        raise InvalidAssignee(f"{who} cannot fill an approval slot on this request.")
+    if _holds_slot(state, step.key, who, besides=besides):
+        raise InvalidAssignee(f"{who} already holds a task in this step.")
+    if not has_authority(who, step, run.routing(state), run.directory):
+        raise InsufficientAuthority(
+            f"{who}'s {run.spec.category} authority does not cover {state.amount}."
+        )
+
+
+def _reassign(run: Run, state: RequestState, event: Reassign) -> RequestState:
+    task = _pending_task(state, event.task_key)
+    if state.status not in ESCALATION_STATUSES:
+        raise InvalidTransition(f"Tasks cannot be reassigned while the request is {state.status}.")
+    if event.to == task.assignee:
+        raise InvalidAssignee(f"Task {task.key} is already assigned to {event.to}.")
+    _, step = run.spec.step(task.step_key)
+    _escalation_target_check(run, state, step, event.to, besides=task.key)
+    state = run.close_task(state, task, "delegated", counts=False)
+    run.emit("task.reassigned", state, task=task.key, step=step.key, reason=event.reason)
+    return run.create_task(state, step, task.stage_index, Slot(event.to))
+
+
+def _add_approver(run: Run, state: RequestState, event: AddApprover) -> RequestState:
+    if state.status not in ESCALATION_STATUSES:
+        raise InvalidTransition(f"Approvers cannot be added while the request is {state.status}.")
+    current = state.step(event.step_key)
+    if current is None or current.status != "active":
+        raise InvalidEvent(f'Step "{event.step_key}" is not waiting for approvers.')
+    _, step = run.spec.step(event.step_key)
+    _escalation_target_check(run, state, step, event.assignee, besides="")
+    run.emit("step.approver_added", state, step=step.key, reason=event.reason)
+    return run.create_task(state, step, current.stage_index, Slot(event.assignee))

@@ -74,6 +74,24 @@ class ResolveException:
     assignee: str
 
 
+@dataclass(frozen=True)
+class Reassign:
+    """The system (an SLA escalation) hands a pending task to someone else."""
+
+    task_key: str
+    to: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class AddApprover:
+    """The system (an SLA escalation) adds an approver to a step that is still open."""
+
+    step_key: str
+    assignee: str
+    reason: str = ""
+
+
 Event = (
     Submit
     | Decide
@@ -85,4 +103,6 @@ Event = (
     | Cancel
     | ExpireTask
     | ResolveException
+    | Reassign
+    | AddApprover
 )
