@@ -50,6 +50,7 @@ TENANT_APPS = [
     "apps.sla",
     "apps.notifications",
     "apps.integrations",
+    "apps.integrations.erp",
     "apps.api",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
