@@ -1,6 +1,21 @@
 """URLs of the notifications app on tenant hosts."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from apps.notifications import views
 
 app_name = "notifications"
-urlpatterns: list = []
+urlpatterns = [
+    path("notifications/", views.notification_list, name="list"),
+    path("notifications/read-all", views.notification_read_all, name="read-all"),
+    path("notifications/<int:notification_id>/read", views.notification_read, name="read"),
+    path("me/notifications/", views.preferences, name="preferences"),
+    path("admin/notifications/failed/", views.failed_emails, name="failed"),
+    path(
+        "admin/notifications/failed/<int:email_log_id>/retry",
+        views.failed_email_retry,
+        name="retry",
+    ),
+    path("admin/notifications/settings/", views.notification_settings, name="settings"),
+    path("a/<str:token>", views.action_link, name="action"),
+]

@@ -1,0 +1,49 @@
+"""Turns the engine's effects into notifications: `Notify` becomes `notify(...)`, `CloseTask`
+revokes the task's emailed action links. Runs inside the state change's transaction."""
+
+from __future__ import annotations
+
+from apps.accounts.models import User
+from apps.approvals.effects import StateChange
+from apps.approvals.models import Task
+from apps.notifications import services
+from apps.workflows import engine
+from apps.workflows.engine import FINAL_STATUSES
+
+
+def handle_state_change(change: StateChange) -> None:
+    request = change.request
+    tasks = {
+        task.key: task for task in Task.objects.filter(request=request).select_related("queue_role")
+    }
+    for effect in change.effects:
+        if isinstance(effect, engine.CloseTask) and effect.task_key in tasks:
+            services.action_tokens_revoke(
+                task=tasks[effect.task_key], reason=f"task {effect.status}", now=change.now
+            )
+    for effect in change.effects:
+        if not isinstance(effect, engine.Notify):
+            continue
+        if effect.recipients:
+            recipients = User.objects.filter(email__in=effect.recipients, is_active=True)
+        else:
+            recipients = User.objects.filter(is_tenant_admin=True, is_active=True)
+        services.notify(
+            kind=effect.kind,
+            recipients=list(recipients),
+            request=request,
+            task=tasks.get(effect.task_key) if effect.task_key else None,
+        )
+    # The requester hears about each decided step while the request is still under way (the
+    # engine notifies them itself when the request finishes or needs information).
+    if (
+        isinstance(change.event, engine.Decide)
+        and change.request.status not in FINAL_STATUSES
+        and change.request.status != "needs_info"
+    ):
+        services.notify(
+            kind="decided",
+            recipients=[request.requester],
+            request=request,
+            task=tasks.get(change.event.task_key),
+        )

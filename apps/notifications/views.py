@@ -1,0 +1,249 @@
+"""Pages: the notification list and bell, preferences, the admins' failed-email page and
+settings, and the emailed action-link pages (which work without a session)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from apps.accounts.models import User
+from apps.approvals.exceptions import ApprovalError
+from apps.approvals.models import ReasonCode
+from apps.approvals.services import DecisionInput
+from apps.notifications import selectors, services
+from apps.notifications.choices import Delivery
+from apps.notifications.exceptions import LinkProblem, LinkRevoked, SignInRequired
+from apps.notifications.forms import NotificationSettingsForm
+from apps.notifications.models import ActionToken
+
+
+def _admin_only(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if not user.is_tenant_admin:
+        raise PermissionDenied("Only tenant administrators can open this page.")
+    return user
+
+
+# --- in-app notifications -----------------------------------------------------------------------
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    page = Paginator(selectors.notifications_for(user), 50).get_page(request.GET.get("page"))
+    context = {"page": page, "unread": selectors.unread_count(user)}
+    return render(request, "notifications/list.html", context)
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("notifications:list")
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+    if not services.notification_mark_read(actor=request.user, notification_id=notification_id):  # type: ignore[arg-type]
+        raise Http404("No such notification.")
+    return _back(request)
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    count = services.notification_mark_all_read(actor=request.user)  # type: ignore[arg-type]
+    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+    return _back(request)
+
+
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        choices = {
+            key.removeprefix("pref-"): value
+            for key, value in request.POST.items()
+            if key.startswith("pref-")
+        }
+        errors = services.preferences_set(actor=user, choices=choices)
+        if not errors:
+            messages.success(request, "Your notification preferences were saved.")
+            return redirect("notifications:preferences")
+        messages.error(request, "Some preferences could not be saved.")
+    context = {
+        "rows": selectors.preferences_for(user),
+        "deliveries": Delivery.choices,
+        "errors": errors,
+    }
+    return render(request, "notifications/preferences.html", context, status=400 if errors else 200)
+
+
+# --- tenant administrators -----------
+
+
+@login_required
+def failed_emails(request: HttpRequest) -> HttpResponse:
+    user = _admin_only(request)
+    logs = list(selectors.failed_emails(user)[:200])
+    return render(request, "notifications/failed.html", {"logs": logs})
+
+
+@login_required
+@require_POST
+def failed_email_retry(request: HttpRequest, email_log_id: int) -> HttpResponse:
+    user = _admin_only(request)
+    log = selectors.failed_emails(user).filter(pk=email_log_id).first()
+    if log is None:
+        raise Http404("No such failed email.")
+    services.email_retry(actor=user, email_log=log)
+    messages.success(request, f"The email to {log.to} was queued again.")
+    return redirect("notifications:failed")
+
+
+@login_required
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    user = _admin_only(request)
+    current = selectors.notification_settings()
+    if request.method == "POST":
+        form = NotificationSettingsForm(request.POST)
+        if form.is_valid():
+            services.notification_settings_update(actor=user, **form.cleaned_data)
+            messages.success(request, "Notification settings saved.")
+            return redirect("notifications:settings")
+    else:
+        form = NotificationSettingsForm.initial_from(current)
+    return render(
+        request,
+        "notifications/settings.html",
+        {"form": form},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+# --- emailed action links (no session needed) -----------
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """The URL holds a secret: keep it out of caches, referrers and search engines."""
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _problem(request: HttpRequest, problem: LinkProblem, token: str) -> HttpResponse:
+    context = {
+        "problem": problem,
+        "login_url": f"{reverse('login')}?next={reverse('notifications:action', args=[token])}",
+        "signed_in_as_other": isinstance(problem, SignInRequired) and request.user.is_authenticated,
+    }
+    return _private(
+        render(request, "notifications/link_problem.html", context, status=problem.http_status)
+    )
+
+
+def _summary(action: ActionToken) -> dict[str, Any]:
+    """The minimum necessary to decide from a phone: no form field but the amount."""
+    task = action.task
+    approval = task.request
+    return {
+        "reference": approval.reference,
+        "workflow": approval.workflow_version.definition.name,
+        "step": task.step_name,
+        "amount": approval.amount,
+        "due": task.due_at or approval.due_at,
+        "urgency": approval.get_urgency_display(),
+    }
+
+
+def _decision_page(
+    request: HttpRequest,
+    action: ActionToken,
+    token: str,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    posted: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "action": action,
+        "summary": _summary(action),
+        "token": token,
+        "reason_codes": ReasonCode.objects.filter(is_active=True),
+        "errors": errors or {},
+        "posted": posted or {},
+    }
+    return _private(render(request, "notifications/link_decide.html", context, status=status))
+
+
+def action_link(request: HttpRequest, token: str) -> HttpResponse:
+    user = request.user if request.user.is_authenticated else None
+    if request.method == "POST":
+        return _action_link_post(request, token, user)  # type: ignore[arg-type]
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    try:
+        action = selectors.action_link_lookup(token)
+        if selectors.sign_in_needed(action, user):  # type: ignore[arg-type]
+            raise SignInRequired()
+    except LinkProblem as problem:
+        return _problem(request, problem, token)
+    return _decision_page(request, action, token)
+
+
+def _action_link_post(request: HttpRequest, token: str, user: User | None) -> HttpResponse:
+    posted = {
+        "decision": request.POST.get("decision", ""),
+        "reason_code": request.POST.get("reason_code", ""),
+        "comment": request.POST.get("comment", ""),
+    }
+    try:
+        task_id = int(request.POST.get("task", ""))
+    except ValueError:
+        task_id = -1
+    decision = DecisionInput(
+        decision=posted["decision"],
+        reason_code=posted["reason_code"] or None,
+        comment=posted["comment"],
+    )
+    try:
+        recorded = services.action_link_decide(
+            token=token, task_id=task_id, decision=decision, user=user
+        )
+    except LinkProblem as problem:
+        return _problem(request, problem, token)
+    except ApprovalError as error:
+        if error.http_status == 409:
+            return _problem(request, LinkRevoked(), token)
+        try:
+            action = selectors.action_link_lookup(token)
+        except LinkProblem as problem:
+            return _problem(request, problem, token)
+        return _decision_page(
+            request,
+            action,
+            token,
+            errors={"__all__": [error.message], **error.fields},
+            posted=posted,
+            status=error.http_status,
+        )
+    approval = recorded.request
+    context = {
+        "decision": recorded,
+        "reference": approval.reference,
+        "workflow": approval.workflow_version.definition.name,
+        "status": approval.get_status_display(),
+    }
+    return _private(render(request, "notifications/link_done.html", context))
