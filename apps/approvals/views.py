@@ -18,6 +18,7 @@ from apps.approvals.choices import RequestStatus, TaskStatus, Urgency
 from apps.approvals.exceptions import ApprovalError, InvalidInput, NotFound
 from apps.approvals.forms import display_rows, submission_from_post, widgets_for
 from apps.approvals.models import ApprovalRequest, Attachment, ReasonCode
+from apps.audit.services import audit_phi_access
 from apps.people.models import Department
 from apps.workflows.models import WorkflowDefinition
 from apps.workflows.selectors import published_workflows, spec_fields
@@ -141,6 +142,9 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
         approval = selectors.request_for(request.user, reference)  # type: ignore[arg-type]
     except NotFound as error:
         raise _not_found(error) from None
+    audit_phi_access(
+        actor=request.user, action="request.view", obj=approval, request_reference=reference
+    )
     return render(request, "approvals/detail.html", _detail_context(request, approval))
 
 
@@ -261,6 +265,13 @@ def attachment_download(request: HttpRequest, reference: str, attachment_id: int
     attachment = Attachment.objects.filter(request=approval, pk=attachment_id).first()
     if attachment is None:
         raise Http404("No such file on this request.")
+    audit_phi_access(
+        actor=request.user,
+        action="attachment.download",
+        obj=attachment,
+        request_reference=reference,
+        sha256=attachment.sha256,
+    )
     return FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

@@ -3,3 +3,9 @@
 from contextvars import ContextVar
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+def current_request_id() -> str | None:
+    """The request id for django-auditlog's correlation id (None outside a request)."""
+    value = request_id_var.get()
+    return None if value == "-" else value

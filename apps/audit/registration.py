@@ -1,0 +1,123 @@
+"""Which models django-auditlog tracks, and the signals that feed the hash-chained trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
+from auditlog.signals import post_log
+from django.apps import apps
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import connection
+
+from apps.audit.chain import digest
+from apps.audit.models import AuditCategory
+
+# Every model of these apps is tracked.
+TRACKED_APPS = (
+    "accounts", "tenants", "people", "workflows", "approvals", "sla", "notifications",
+    "integrations", "erp", "api",
+)  # fmt: skip
+# Rows that are themselves logs, counters or caches: tracking them would only add noise.
+UNTRACKED_MODELS = {
+    "approvals.timelineentry", "approvals.referencecounter", "notifications.notification",
+    "notifications.emaillog", "integrations.outboxevent", "integrations.webhookdelivery",
+    "api.idempotencyrecord",
+}  # fmt: skip
+# Never copied into the trail: secrets, and form answers that may hold patient data (the
+# trail records which fields changed and a digest of the change instead).
+EXCLUDED_FIELDS = [
+    "password", "last_login", "data", "engine_state", "body", "comment", "secret",
+    "secret_encrypted", "key_hash", "token_hash", "auth_token",
+]  # fmt: skip
+ACTIONS = {0: "create", 1: "update", 2: "delete", 3: "access"}
+
+
+def register_models() -> None:
+    for model in apps.get_models():
+        label = model._meta.label_lower
+        if model._meta.app_label not in TRACKED_APPS or label in UNTRACKED_MODELS:
+            continue
+        if auditlog.contains(model):
+            continue
+        m2m = [f.name for f in model._meta.many_to_many]
+        auditlog.register(model, exclude_fields=EXCLUDED_FIELDS, m2m_fields=m2m)
+
+
+def _on_log(sender: Any, instance: Any, action: Any, **kwargs: Any) -> None:
+    from apps.audit.services import audit_append
+
+    entry: LogEntry | None = kwargs.get("log_entry")
+    if entry is None or not kwargs.get("log_created", True):
+        return
+    changes = entry.changes or {}
+    reference = ""
+    if sender._meta.label_lower == "approvals.approvalrequest":
+        reference = getattr(instance, "reference", "")
+    elif hasattr(instance, "request") and hasattr(instance.request, "reference"):
+        reference = instance.request.reference
+    audit_append(
+        category=AuditCategory.CHANGE,
+        action=f"{sender._meta.label_lower}.{ACTIONS.get(int(entry.action), 'change')}",
+        obj=instance,
+        object_repr=entry.object_repr[:200],
+        request_reference=reference,
+        actor_id=entry.actor_id,
+        actor_email=entry.actor_email or "",
+        detail={
+            "log_entry": entry.pk,
+            "fields": sorted(changes) if isinstance(changes, dict) else [],
+            "changes_digest": digest(changes),
+        },
+    )
+
+
+def _on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    from apps.audit.services import audit_append
+
+    audit_append(
+        category=AuditCategory.SECURITY, action="login", obj=user,
+        actor_id=user.pk, actor_email=user.email, detail={"schema": connection.schema_name},
+    )  # fmt: skip
+
+
+def _on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    from apps.audit.services import audit_append
+
+    if user is not None:
+        audit_append(
+            category=AuditCategory.SECURITY, action="logout", obj=user,
+            actor_id=user.pk, actor_email=user.email,
+        )  # fmt: skip
+
+
+def _on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
+                     **kwargs: Any) -> None:  # fmt: skip
+    from apps.audit.services import audit_append
+
+    attempted = str(credentials.get("username") or credentials.get("email") or "")[:254]
+    audit_append(
+        category=AuditCategory.SECURITY, action="login_failed", object_type="accounts.user",
+        actor_id=None, actor_email=attempted,
+    )  # fmt: skip
+
+
+def connect_signals() -> None:
+    post_log.connect(_on_log, dispatch_uid="countersign_audit_chain")
+    user_logged_in.connect(_on_login, dispatch_uid="countersign_audit_login")
+    user_logged_out.connect(_on_logout, dispatch_uid="countersign_audit_logout")
+    user_login_failed.connect(_on_login_failed, dispatch_uid="countersign_audit_login_failed")
+
+
+def logentry_problem(entry: dict[str, Any]) -> str:
+    """The auditlog row an entry fingerprints must still hold the same changes."""
+    log_id = (entry.get("detail") or {}).get("log_entry")
+    if not log_id:
+        return ""
+    changes = LogEntry.objects.filter(pk=log_id).values_list("changes", flat=True).first()
+    if changes is None and not LogEntry.objects.filter(pk=log_id).exists():
+        return f"the change record {log_id} it refers to is missing"
+    if digest(changes or {}) != entry["detail"].get("changes_digest"):
+        return f"the change record {log_id} it refers to was altered"
+    return ""
