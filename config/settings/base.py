@@ -35,6 +35,7 @@ SHARED_APPS = [
     "drf_spectacular",
     "guardian",
     "auditlog",
+    "apps.audit",
     "django_htmx",
 ]
 TENANT_APPS = [
@@ -43,6 +44,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "guardian",
     "auditlog",
+    "apps.audit",
     "apps.accounts",
     "apps.people",
     "apps.workflows",
@@ -80,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    "apps.audit.middleware.AuditContextMiddleware",
 ]
 
 TEMPLATES = [
@@ -182,6 +185,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous user row in tenant schemas
+
+# --- Audit trail ---------------------------------------------------------------------------------
+AUDITLOG_CID_GETTER = "apps.core.context.current_request_id"
+AUDIT_RETENTION_YEARS = 6  # HIPAA documentation retention; tenants may keep longer, never less
 
 # --- Internationalisation ------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
