@@ -1,0 +1,51 @@
+"""Re-encrypt every secret at rest with the first key of SECRETS_ENCRYPTION_KEYS.
+
+Rotation: put the new key first in SECRETS_ENCRYPTION_KEYS (keep the old one after it), deploy,
+run `manage.py secrets_rotate`, then remove the old key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
+
+from apps.integrations import crypto
+
+
+class Command(BaseCommand):
+    help = "Re-encrypt secrets at rest (webhook keys, connector credentials) with the first key."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--schema", help="Only this tenant schema (default: every tenant).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        tenants = get_tenant_model().objects.exclude(schema_name=get_public_schema_name())
+        if options["schema"]:
+            tenants = tenants.filter(schema_name=options["schema"])
+            if not tenants.exists():
+                raise CommandError(f"No tenant has the schema {options['schema']!r}.")
+        total = 0
+        for schema in tenants.values_list("schema_name", flat=True):
+            with schema_context(schema):
+                count = rotate_current_schema()
+            total += count
+            self.stdout.write(f"{schema}: {count} secret(s) re-encrypted")
+        self.stdout.write(self.style.SUCCESS(f"Done: {total} secret(s) re-encrypted."))
+
+
+def rotate_current_schema() -> int:
+    """Re-encrypt each registered column in the current schema; returns how many values."""
+    count = 0
+    for label, field in crypto.encrypted_fields():
+        model = apps.get_model(label)
+        with transaction.atomic():
+            for pk, token in model.objects.select_for_update().values_list("pk", field):
+                if not token:
+                    continue
+                model.objects.filter(pk=pk).update(**{field: crypto.rotate(token)})
+                count += 1
+    return count

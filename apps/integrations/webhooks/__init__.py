@@ -1,0 +1,1 @@
+"""Signed webhooks: endpoints, event filters, signing, transport, delivery with retries."""
