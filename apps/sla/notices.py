@@ -1,0 +1,53 @@
+"""The SLA app's one door to notifications. `apps.notifications.services.notify` is imported
+lazily (that module is built separately); messages carry ids and kinds only, never PHI."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.approvals.models import ApprovalRequest, Task
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("reminder", "escalated", "extension", "breached")
+
+
+def send(
+    *,
+    kind: str,
+    recipients: Iterable[User],
+    request: ApprovalRequest,
+    task: Task | None = None,
+    mandatory: bool = False,
+    extra: Mapping[str, object] | None = None,
+) -> None:
+    """Ask the notifications app to tell `recipients`; a failure there never undoes the SLA
+    action that caused it (it runs in a savepoint and is logged without patient data)."""
+    people = list({u.pk: u for u in recipients}.values())
+    if not people:
+        return
+    try:
+        from apps.notifications.services import notify
+    except ImportError:
+        logger.info(
+            "notifications unavailable; %s notice for request %s not sent", kind, request.pk
+        )
+        return
+    try:
+        with transaction.atomic():
+            notify(
+                kind=kind,
+                recipients=people,
+                request=request,
+                task=task,
+                mandatory=mandatory,
+                extra=dict(extra or {}),
+            )
+    except Exception:
+        logger.exception("%s notice for request %s failed", kind, request.pk)
