@@ -174,6 +174,7 @@ def _decision_page(
     token: str,
     *,
     errors: dict[str, list[str]] | None = None,
+    error_message: str = "",
     posted: dict[str, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
@@ -183,6 +184,7 @@ def _decision_page(
         "token": token,
         "reason_codes": ReasonCode.objects.filter(is_active=True),
         "errors": errors or {},
+        "error_message": error_message,
         "posted": posted or {},
     }
     return _private(render(request, "notifications/link_decide.html", context, status=status))
@@ -235,7 +237,8 @@ def _action_link_post(request: HttpRequest, token: str, user: User | None) -> Ht
             request,
             action,
             token,
-            errors={"__all__": [error.message], **error.fields},
+            errors=error.fields,
+            error_message=error.message,
             posted=posted,
             status=error.http_status,
         )
