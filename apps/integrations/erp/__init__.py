@@ -1,0 +1,1 @@
+"""ERP sync (budget checks, requisitions, reconciliation) and signed inbound callbacks."""
