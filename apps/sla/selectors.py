@@ -22,7 +22,9 @@ def open_task_clocks() -> QuerySet[Clock]:
     """Open task clocks, due soonest first (admins only: callers check)."""
     return (
         Clock.objects.filter(scope="task", status__in=OPEN)
-        .select_related("request__workflow_version__definition", "task__assignee", "task__queue_role")
+        .select_related(
+            "request__workflow_version__definition", "task__assignee", "task__queue_role"
+        )
         .order_by("due_at", "id")
     )
 

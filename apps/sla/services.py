@@ -304,7 +304,7 @@ def on_state_change(change: approval_effects.StateChange) -> None:
         for t in Task.objects.filter(request=request, key__in=[e.task_key for e in created])
     }
     open_clocks: list[Clock] = list(
-        Clock.objects.select_for_update()
+        Clock.objects.select_for_update(of=("self",))
         .select_related("task", "business_calendar")
         .filter(request=request)
         .exclude(status=ClockStatus.STOPPED)
@@ -384,7 +384,7 @@ def request_extend(
         if not can_extend(actor, request):
             raise NotAllowed("Only tenant administrators and current approvers can extend.")
         clock = (
-            Clock.objects.select_for_update()
+            Clock.objects.select_for_update(of=("self",))
             .select_related("business_calendar")
             .filter(request=request, scope="request")
             .exclude(status=ClockStatus.STOPPED)

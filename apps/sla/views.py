@@ -95,9 +95,7 @@ class CalendarView(TenantAdminMixin, View):
     def _render(self, request: HttpRequest, errors: dict[str, Any] | None = None) -> HttpResponse:
         row = business_calendar_for(None)
         cal = working_calendar(row)
-        days = [
-            {"index": i, "name": name, "hours": cal.week[i]} for i, name in enumerate(WEEKDAYS)
-        ]
+        days = [{"index": i, "name": name, "hours": cal.week[i]} for i, name in enumerate(WEEKDAYS)]
         context = {
             "calendar": row,
             "timezone_name": row.timezone if row else str(cal.tz),
