@@ -1,0 +1,40 @@
+"""The base class of every API view: key or session authentication, scopes, per-key
+throttling and cursor pagination come from REST_FRAMEWORK; this adds list helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import serializers
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import User
+from apps.api.choices import Scope
+from apps.api.pagination import ApiCursorPagination
+
+
+class ApiView(APIView):
+    read_scope = Scope.REQUESTS_READ
+    write_scope = Scope.REQUESTS_WRITE
+    pagination_class: type[BasePagination] = ApiCursorPagination
+
+    @property
+    def actor(self) -> User:
+        return self.request.user  # type: ignore[return-value]
+
+    def paginated(
+        self, request: Request, queryset: QuerySet[Any], output: type[serializers.Serializer]
+    ) -> Response:
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(output(page, many=True).data)
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

@@ -1,0 +1,176 @@
+"""Tasks: my pending tasks, my roles' unclaimed queue, and deciding, claiming, delegating
+through apps.approvals.services (409 with the current state when someone was faster)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.accounts.models import User
+from apps.api import selectors as api_selectors
+from apps.api.choices import Scope
+from apps.api.idempotency import idempotent
+from apps.api.pagination import ApiCursorPagination
+from apps.api.schema import CONFLICT_EXAMPLE
+from apps.api.v1.base import ApiView, validated
+from apps.api.v1.outputs import DecisionOut, RequestSummaryOut, TaskOut
+from apps.approvals import selectors, services
+from apps.approvals.choices import DecisionOutcome, Urgency
+from apps.approvals.exceptions import InvalidInput
+
+TAGS = ["tasks"]
+
+
+class InboxTaskOut(TaskOut):
+    request = RequestSummaryOut()
+
+
+class InboxPagination(ApiCursorPagination):
+    ordering = ("created_at", "id")
+
+
+class _InboxApi(ApiView):
+    scope_name = "all"
+    pagination_class = InboxPagination
+
+    class FilterInput(serializers.Serializer):
+        workflow = serializers.SlugField(required=False, help_text="A workflow key.")
+        urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+
+    def get(self, request: Request) -> Response:
+        filters = validated(self.FilterInput, request.query_params)
+        tasks = selectors.inbox_for(
+            self.actor,
+            selectors.InboxFilters(
+                workflow=filters.get("workflow"),
+                urgency=filters.get("urgency"),
+                scope=self.scope_name,
+            ),
+        ).select_related("assignee", "request__department", "decision")
+        # The cursor needs a stable, unique ordering; the inbox's due-first order is not one.
+        return self.paginated(request, tasks.order_by(), InboxTaskOut)
+
+
+class MyTasksApi(_InboxApi):
+    scope_name = "mine"
+
+    @extend_schema(
+        operation_id="tasks_mine",
+        parameters=[_InboxApi.FilterInput],
+        responses=InboxTaskOut(many=True),
+        tags=TAGS,
+        description="Pending tasks assigned to you (or to you on someone's behalf).",
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+
+class QueueTasksApi(_InboxApi):
+    scope_name = "queues"
+
+    @extend_schema(
+        operation_id="tasks_queue",
+        parameters=[_InboxApi.FilterInput],
+        responses=InboxTaskOut(many=True),
+        tags=TAGS,
+        description="Unclaimed tasks in the queues of your roles; claim one to work on it.",
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+
+class TaskDetailApi(ApiView):
+    @extend_schema(operation_id="tasks_retrieve", responses=InboxTaskOut, tags=TAGS)
+    def get(self, request: Request, task_id: int) -> Response:
+        return Response(InboxTaskOut(api_selectors.task_detail_for(self.actor, task_id)).data)
+
+
+class TaskDecideApi(ApiView):
+    write_scope = Scope.TASKS_DECIDE
+
+    class Input(serializers.Serializer):
+        decision = serializers.ChoiceField(choices=DecisionOutcome.choices)
+        reason_code = serializers.CharField(
+            required=False, allow_null=True, max_length=60, help_text="Required to reject."
+        )
+        comment = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=10000
+        )
+        partial = serializers.BooleanField(default=False)
+
+    @extend_schema(
+        operation_id="tasks_decide",
+        request=Input,
+        responses=DecisionOut,
+        examples=[
+            OpenApiExample(
+                "Approve", value={"decision": "approve", "comment": "Budgeted."}, request_only=True
+            ),
+            OpenApiExample(
+                "Reject",
+                value={"decision": "reject", "reason_code": "budget", "comment": "Not this year."},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Ask for information",
+                value={"decision": "request_info", "comment": "Attach the vendor quote."},
+                request_only=True,
+            ),
+            CONFLICT_EXAMPLE,
+        ],
+        tags=TAGS,
+    )
+    @idempotent
+    def post(self, request: Request, task_id: int) -> Response:
+        data = validated(self.Input, request.data)
+        task = selectors.task_for(self.actor, task_id)
+        decision = services.task_decide(
+            actor=self.actor,
+            task=task,
+            decision=services.DecisionInput(
+                decision=data["decision"],
+                reason_code=data.get("reason_code") or None,
+                comment=data["comment"],
+                partial=data["partial"],
+            ),
+            channel="api",
+        )
+        return Response(DecisionOut(decision).data)
+
+
+class TaskClaimApi(ApiView):
+    write_scope = Scope.TASKS_DECIDE
+
+    @extend_schema(operation_id="tasks_claim", request=None, responses=TaskOut, tags=TAGS)
+    @idempotent
+    def post(self, request: Request, task_id: int) -> Response:
+        task = services.task_claim(actor=self.actor, task=selectors.task_for(self.actor, task_id))
+        return Response(TaskOut(task).data)
+
+
+class TaskDelegateApi(ApiView):
+    write_scope = Scope.TASKS_DECIDE
+
+    class Input(serializers.Serializer):
+        to = serializers.EmailField(help_text="The colleague's email.")
+
+    @extend_schema(
+        operation_id="tasks_delegate",
+        request=Input,
+        responses=TaskOut,
+        examples=[
+            OpenApiExample("To a colleague", value={"to": "victor@example.org"}, request_only=True)
+        ],
+        tags=TAGS,
+    )
+    @idempotent
+    def post(self, request: Request, task_id: int) -> Response:
+        data = validated(self.Input, request.data)
+        task = selectors.task_for(self.actor, task_id)
+        to = User.objects.filter(email=data["to"].strip().lower(), is_active=True).first()
+        if to is None:
+            raise InvalidInput("No colleague with that email.", fields={"to": ["Unknown person."]})
+        task = services.task_delegate(actor=self.actor, task=task, to=to)
+        return Response(TaskOut(task).data)  # the delegator may no longer see it
