@@ -1,0 +1,189 @@
+"""End to end with a real Celery worker, the real Redis and a real HTTP receiver on loopback:
+a decision's webhook arrives signed, survives three 500s, and an event committed while the
+broker could not be reached is delivered once the sweep runs."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+from apps.accounts.models import User
+from apps.approvals.models import ApprovalRequest, Decision
+from apps.approvals.services import DecisionInput, task_decide
+from apps.integrations.models import DeliveryState, OutboxEvent, WebhookDelivery, WebhookEndpoint
+from apps.integrations.webhooks.services import webhook_endpoint_create
+from apps.tenants.models import Tenant
+from tests.approvals.helpers import pending, submit_capital
+from tests.fixtures.celery_worker import ROOT, WorkerProcess, wait_for
+from tests.integrations.conftest import documented_verify
+from tests.integrations.receiver import Receiver
+
+DEAD_BROKER = "redis+socket:///tmp/countersign-no-broker-here.sock"
+
+
+class HooksWorker(WorkerProcess):
+    """The shared worker process, started with tests/integrations/worker_settings.py (tiny
+    backoff, immediate sweep, loopback receivers allowed)."""
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.integrations.worker_settings",
+            "COUNTERSIGN_DB_NAME": self.db_name,
+            "COUNTERSIGN_TEST_QUEUE": self.queue,
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
+             "-Q", self.queue, "--loglevel=INFO", "--without-gossip", "--without-mingle",
+             "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def hooks_worker(settings, open_db):
+    from config.celery import app
+
+    queue = f"test-hooks-{uuid.uuid4().hex[:8]}"
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue
+    settings.WEBHOOKS_ALLOW_PRIVATE_HOSTS = True
+    app.conf.task_default_queue = queue
+    worker = HooksWorker(connection.settings_dict["NAME"], queue)
+    worker.start()
+    yield worker
+    worker.stop()
+    app.conf.task_default_queue = os.environ.get("COUNTERSIGN_TEST_QUEUE", "countersign-test")
+
+
+@contextmanager
+def broker_unreachable():
+    """Point this process's Celery publisher at a socket nobody listens on (a real failed
+    connection, not a mock), then restore the real broker."""
+    from config.celery import app
+
+    real = app.conf.broker_url
+
+    def reset_pools() -> None:
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    app.conf.broker_url = DEAD_BROKER
+    reset_pools()
+    try:
+        yield
+    finally:
+        app.conf.broker_url = real
+        reset_pools()
+
+
+@pytest.fixture
+def world(hooks_worker):
+    """Committed data in tenant A (the worker needs it), removed afterwards."""
+    tenant = Tenant.objects.get(slug="alpha")
+    made: dict[str, list[int]] = {"requests": [], "endpoints": []}
+    with tenant_context(tenant):
+        people = {u.email.split("@")[0]: u for u in User.objects.all()}
+    yield tenant, people, made
+    with tenant_context(tenant):
+        events = OutboxEvent.objects.filter(request_id__in=made["requests"])
+        WebhookDelivery.objects.filter(event__in=events).delete()
+        WebhookEndpoint.objects.filter(pk__in=made["endpoints"]).delete()
+        events.delete()
+        Decision.objects.filter(request_id__in=made["requests"]).delete()
+        ApprovalRequest.objects.filter(pk__in=made["requests"]).delete()
+    connection.set_schema_to_public()
+
+
+def approved_delivery(tenant, request_id, endpoint_id):
+    with tenant_context(tenant):
+        return (
+            WebhookDelivery.objects.filter(
+                endpoint_id=endpoint_id,
+                event__request_id=request_id,
+                event__type="request.approved",
+                state=DeliveryState.SUCCEEDED,
+            )
+            .select_related("event")
+            .first()
+        )
+
+
+@pytest.mark.slow
+def test_decision_delivers_a_signed_webhook_after_three_server_errors(world):
+    tenant, people, made = world
+    with Receiver([500, 500, 500]) as receiver:
+        with tenant_context(tenant):
+            endpoint, secret = webhook_endpoint_create(
+                actor=people["alice"], url=receiver.url, events=["request.approved"]
+            )
+            made["endpoints"].append(endpoint.pk)
+            request = submit_capital(people["carol"], "9000")
+            made["requests"].append(request.pk)
+            (task,) = pending(request)
+            task_decide(actor=people["bob"], task=task, decision=DecisionInput("approve"))
+
+        delivery = wait_for(lambda: approved_delivery(tenant, request.pk, endpoint.pk), timeout=60)
+        time.sleep(0.5)  # anything extra would have arrived by now
+        posts = [r for r in receiver.received if r.headers["Countersign-Event"] == "request.approved"]
+
+    assert [p.status for p in posts] == [500, 500, 500, 200]
+    assert delivery.attempts == 4 and delivery.last_status_code == 200
+    with tenant_context(tenant):
+        assert WebhookDelivery.objects.filter(event=delivery.event).count() == 1
+    verify = documented_verify()
+    for post in posts:
+        assert verify(secret, post.body, post.headers["Countersign-Signature"])
+        assert post.headers["Countersign-Delivery"] == str(delivery.pk)
+    body = json.loads(posts[-1].body)
+    assert body["id"] == str(delivery.event.pk)
+    assert body["type"] == "request.approved"
+    assert body["data"]["request"]["id"] == request.pk
+    assert body["data"]["request"]["status"] == "approved"
+    assert "CT scanner" not in posts[-1].body.decode()
+
+
+@pytest.mark.slow
+def test_event_committed_while_the_broker_is_unreachable_is_delivered_by_the_sweep(world):
+    from apps.integrations.tasks import outbox_sweep
+
+    tenant, people, made = world
+    with Receiver() as receiver:
+        with tenant_context(tenant):
+            endpoint, secret = webhook_endpoint_create(
+                actor=people["alice"], url=receiver.url, events=["request.approved"]
+            )
+            made["endpoints"].append(endpoint.pk)
+            request = submit_capital(people["carol"], "9000")
+            made["requests"].append(request.pk)
+            (task,) = pending(request)
+            with broker_unreachable():
+                # The decision commits although its after-commit publish fails.
+                task_decide(actor=people["bob"], task=task, decision=DecisionInput("approve"))
+            request.refresh_from_db()
+            assert request.status == "approved"
+            event = OutboxEvent.objects.get(request_id=request.pk, type="request.approved")
+        time.sleep(2)  # a worker is running, but nothing was enqueued for this event
+        with tenant_context(tenant):
+            event.refresh_from_db()
+            assert event.dispatched_at is None
+            assert not WebhookDelivery.objects.filter(event=event).exists()
+        assert receiver.received == []
+
+        connection.set_schema_to_public()
+        outbox_sweep.delay()  # what beat sends every 15 s, from the public schema
+        delivery = wait_for(lambda: approved_delivery(tenant, request.pk, endpoint.pk), timeout=60)
+        time.sleep(0.5)
+        posts = [r for r in receiver.received if r.headers["Countersign-Event"] == "request.approved"]
+
+    assert len(posts) == 1
+    assert delivery.attempts == 1
+    assert documented_verify()(secret, posts[0].body, posts[0].headers["Countersign-Signature"])
+    assert json.loads(posts[0].body)["id"] == str(event.pk)
