@@ -1,14 +1,70 @@
-"""URLs of the root host: the partner console."""
+"""URLs of the root host: the partner console, its API and the TLS ask endpoint."""
 
 from django.urls import path
 
 from apps.accounts.views import LogoutView, PartnerLoginView
 from apps.core.views import healthz
-from apps.tenants.views import PartnerHomeView
+from apps.tenants import api, views
 
 urlpatterns = [
-    path("", PartnerHomeView.as_view(), name="home"),
+    path("", views.PartnerHomeView.as_view(), name="home"),
     path("login/", PartnerLoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
+    path("tls/ask", views.tls_ask, name="tls-ask"),
+    path("tenants/new/", views.TenantWizardView.as_view(), name="tenant-new"),
+    path("branding/preview/", views.BrandingPreviewView.as_view(), name="branding-preview"),
+    path("settings/", views.PartnerSettingsView.as_view(), name="partner-settings"),
+    path("settings/api-keys/", views.ApiKeyCreateView.as_view(), name="api-key-create"),
+    path(
+        "settings/api-keys/<int:pk>/revoke/",
+        views.ApiKeyRevokeView.as_view(),
+        name="api-key-revoke",
+    ),
+    path("tenants/<slug:slug>/", views.TenantDetailView.as_view(), name="tenant-detail"),
+    path(
+        "tenants/<slug:slug>/branding/", views.TenantBrandingView.as_view(), name="tenant-branding"
+    ),
+    path("tenants/<slug:slug>/export.json", views.TenantExportView.as_view(), name="tenant-export"),
+    path(
+        "tenants/<slug:slug>/status/<slug:action>/",
+        views.TenantStatusView.as_view(),
+        name="tenant-status",
+    ),
+    path(
+        "tenants/<slug:slug>/domains/", views.TenantDomainAddView.as_view(), name="tenant-domains"
+    ),
+    path(
+        "tenants/<slug:slug>/domains/<int:pk>/<slug:action>/",
+        views.TenantDomainActionView.as_view(),
+        name="tenant-domain-action",
+    ),
+    path("tenants/<slug:slug>/support/", views.SupportGrantView.as_view(), name="tenant-support"),
+    path(
+        "tenants/<slug:slug>/support/<int:pk>/<slug:action>/",
+        views.SupportGrantActionView.as_view(),
+        name="tenant-support-action",
+    ),
+    path("api/partner/v1/tenants/", api.TenantListApi.as_view(), name="partner-api-tenants"),
+    path(
+        "api/partner/v1/tenants/<slug:slug>/",
+        api.TenantDetailApi.as_view(),
+        name="partner-api-tenant",
+    ),
+    path(
+        "api/partner/v1/tenants/<slug:slug>/suspend/",
+        api.TenantSuspendApi.as_view(),
+        name="partner-api-tenant-suspend",
+    ),
+    path(
+        "api/partner/v1/tenants/<slug:slug>/reactivate/",
+        api.TenantReactivateApi.as_view(),
+        name="partner-api-tenant-reactivate",
+    ),
+    path(
+        "api/partner/v1/template-packs/",
+        api.TemplatePackListApi.as_view(),
+        name="partner-api-packs",
+    ),
+    path("api/partner/v1/health/", api.HealthApi.as_view(), name="partner-api-health"),
 ]

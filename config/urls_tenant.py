@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("apps.notifications.urls")),
     path("", include("apps.integrations.urls")),
     path("", include("apps.api.urls")),
+    path("", include("apps.accounts.urls")),
     path("admin/people/", include("apps.people.urls")),
     path("admin/workflows/", include("apps.workflows.urls")),
 ]

@@ -14,6 +14,12 @@ def branding_storage() -> FileSystemStorage:
     return FileSystemStorage(location=settings.MEDIA_ROOT / "branding")
 
 
+def branding_upload_to(instance: "Branding", filename: str) -> str:
+    """Each tenant's logo and favicon live in the tenant's own folder."""
+    folder = instance.tenant.schema_name if instance.tenant_id else "unassigned"
+    return f"{folder}/{filename}"
+
+
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #RRGGBB, e.g. #1d4ed8.")
 
 
@@ -23,6 +29,20 @@ class Partner(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=50, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Defaults the partner's new tenants inherit (copied into the tenant's Branding at creation;
+    # the "powered by" line stays under the partner's control and is read live).
+    default_primary_colour = models.CharField(
+        max_length=7, default="#1d4ed8", validators=[hex_colour]
+    )
+    default_accent_colour = models.CharField(
+        max_length=7, default="#0f766e", validators=[hex_colour]
+    )
+    default_email_sender_name = models.CharField(max_length=100, blank=True)
+    default_support_email = models.EmailField(blank=True)
+    show_powered_by = models.BooleanField(
+        default=False, help_text="Show a 'powered by' line on tenants' sign-in pages."
+    )
+    powered_by_text = models.CharField(max_length=120, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -56,6 +76,11 @@ class Tenant(TenantMixin):
     status = models.CharField(
         max_length=20, choices=TenantStatus.choices, default=TenantStatus.ACTIVE
     )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_reason = models.CharField(max_length=300, blank=True)
+    support_requires_approval = models.BooleanField(
+        default=False, help_text="Partner support access waits for a tenant admin's approval."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     # Saving a new tenant clones the template schema (TENANT_BASE_SCHEMA); see services.
@@ -88,15 +113,204 @@ class Branding(models.Model):
     display_name = models.CharField(max_length=200)
     logo = models.FileField(
         storage=branding_storage,
-        upload_to="logos/",
+        upload_to=branding_upload_to,
         blank=True,
         validators=[FileExtensionValidator(["png", "jpg", "jpeg", "svg", "webp"])],
+    )
+    favicon = models.FileField(
+        storage=branding_storage,
+        upload_to=branding_upload_to,
+        blank=True,
+        validators=[FileExtensionValidator(["png", "svg", "ico"])],
     )
     primary_colour = models.CharField(max_length=7, default="#1d4ed8", validators=[hex_colour])
     accent_colour = models.CharField(max_length=7, default="#0f766e", validators=[hex_colour])
     email_sender_name = models.CharField(max_length=100, blank=True)
+    email_reply_to = models.EmailField(blank=True)
     support_email = models.EmailField(blank=True)
     support_phone = models.CharField(max_length=40, blank=True)
+    login_message = models.CharField(max_length=500, blank=True)
 
     def __str__(self) -> str:
         return f"Branding of {self.display_name}"
+
+
+class CustomDomain(models.Model):
+    """A hostname a tenant wants to use. It is routed (copied into ``Domain``) only once a DNS
+    TXT record proves the tenant controls it."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="custom_domains")
+    domain = models.CharField(max_length=253, unique=True)
+    token = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_problem = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class TemplatePack(models.Model):
+    """A library of workflow templates; ``partner`` empty means the platform ships it."""
+
+    key = models.SlugField(max_length=80)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, null=True, blank=True, related_name="template_packs"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "key"], name="one_pack_key_per_partner"),
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=models.Q(partner__isnull=True),
+                name="one_platform_pack_per_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplatePackVersion(models.Model):
+    """An immutable release of a pack: its manifest and the spec of every template."""
+
+    pack = models.ForeignKey(TemplatePack, on_delete=models.CASCADE, related_name="versions")
+    version = models.CharField(max_length=30)
+    sort_key = models.CharField(max_length=60, help_text="Zero-padded version for ordering.")
+    manifest = models.JSONField()
+    templates = models.JSONField(help_text="{template key: workflow spec}")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pack", "-sort_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["pack", "version"], name="one_release_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pack.key} {self.version}"
+
+
+class TemplateInstallation(models.Model):
+    """Which pack version a tenant's workflow was installed or last updated from (its pin)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="installations")
+    pack_version = models.ForeignKey(
+        TemplatePackVersion, on_delete=models.PROTECT, related_name="installations"
+    )
+    template_key = models.SlugField(max_length=80)
+    installed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "template_key"], name="one_pin_per_tenant_template"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_key}@{self.pack_version.version}"
+
+
+class TenantHealth(models.Model):
+    """A per-tenant summary refreshed in the background so the console never reads
+    500 schemas on a page view."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="health")
+    open_requests = models.PositiveIntegerField(default=0)
+    sla_breaches = models.PositiveIntegerField(default=0)
+    exception_queue = models.PositiveIntegerField(default=0)
+    users = models.PositiveIntegerField(default=0)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Health of {self.tenant}"
+
+    @property
+    def level(self) -> str:
+        if self.sla_breaches or self.exception_queue:
+            return "attention"
+        return "ok"
+
+
+class SupportGrant(models.Model):
+    """Time-boxed permission for one partner user to enter one tenant, with a reason."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="support_grants")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="support_grants")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="support_grants"
+    )
+    requested_by_name = models.CharField(max_length=200)
+    reason = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    duration_minutes = models.PositiveIntegerField(default=60)
+    requires_approval = models.BooleanField(default=False)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by_email = models.EmailField(blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    entry_nonce = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Support for {self.tenant} by {self.requested_by_name}"
+
+    def is_active(self, now: "object") -> bool:
+        return (
+            self.revoked_at is None
+            and self.starts_at is not None
+            and self.expires_at is not None
+            and self.starts_at <= now < self.expires_at  # type: ignore[operator]
+        )
+
+
+class SupportSession(models.Model):
+    """One sign-in of a partner user on a tenant host under a grant; visible to tenant admins."""
+
+    grant = models.ForeignKey(SupportGrant, on_delete=models.CASCADE, related_name="sessions")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="support_sessions")
+    support_user_email = models.EmailField()
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=100, blank=True)
+    actions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.support_user_email} in {self.tenant} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class PartnerApiKey(models.Model):
+    """A partner API key: shown once, stored as a SHA-256 hash, revocable."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    hashed_key = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="partner_api_keys"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

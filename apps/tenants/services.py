@@ -1,13 +1,23 @@
 """Writes for partners and tenants: provisioning by cloning the template schema."""
 
 import re
+from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.management import call_command
 from django.db import connection, transaction
-from django_tenants.utils import schema_exists
+from django.utils import timezone
+from django_tenants.utils import schema_exists, tenant_context
 
+from apps.tenants.branding import (
+    FAVICON_MAX_BYTES,
+    LOGO_MAX_BYTES,
+    branding_defaults_from,
+    image_check,
+)
+from apps.tenants.choices import PartnerRole, TenantStatus
 from apps.tenants.exceptions import ProvisioningError
 from apps.tenants.models import Branding, Domain, Partner, Tenant
 
@@ -100,7 +110,7 @@ def tenant_create(
             "creating tenants."
         )
 
-    branding_fields = {"display_name": name, **(branding or {})}
+    branding_fields = {"display_name": name, **branding_defaults_from(partner), **(branding or {})}
     brand = Branding(**branding_fields)
     brand.full_clean(exclude=["tenant"])
 
@@ -118,3 +128,226 @@ def tenant_create(
 def partner_ensure(*, name: str, slug: str) -> Partner:
     partner, _ = Partner.objects.get_or_create(slug=slug, defaults={"name": name})
     return partner
+
+
+# --- who may act ----------------------------------------------------------------------------------
+
+
+def require_partner_member(actor: Any, tenant: Tenant, *, admin: bool = False) -> None:
+    """Partner staff act only on their own partner's tenants; some actions need a partner admin."""
+    membership = getattr(actor, "partner_membership", None) if actor is not None else None
+    if membership is None or tenant.partner_id != membership.partner_id:
+        raise PermissionDenied("This tenant belongs to another partner.")
+    if admin and membership.role != PartnerRole.ADMIN:
+        raise PermissionDenied("Only partner administrators can do this.")
+
+
+# --- lifecycle ------------------------------------------------------------------------------------
+
+
+def _status_set(tenant: Tenant, status: str, reason: str) -> Tenant:
+    tenant.status = status
+    tenant.status_reason = reason.strip()[:300]
+    tenant.status_changed_at = timezone.now()
+    tenant.save(update_fields=["status", "status_reason", "status_changed_at"])
+    return tenant
+
+
+@transaction.atomic
+def tenant_suspend(*, actor: Any, tenant: Tenant, reason: str = "") -> Tenant:
+    """Stop the tenant's site and API (nothing is deleted)."""
+    require_partner_member(actor, tenant, admin=True)
+    if tenant.status == TenantStatus.ARCHIVED:
+        raise ValidationError({"status": ["An archived tenant cannot be suspended."]})
+    return _status_set(tenant, TenantStatus.SUSPENDED, reason)
+
+
+@transaction.atomic
+def tenant_reactivate(*, actor: Any, tenant: Tenant) -> Tenant:
+    require_partner_member(actor, tenant, admin=True)
+    if tenant.status == TenantStatus.ARCHIVED:
+        raise ValidationError({"status": ["An archived tenant cannot be reactivated here."]})
+    return _status_set(tenant, TenantStatus.ACTIVE, "")
+
+
+@transaction.atomic
+def tenant_archive(*, actor: Any, tenant: Tenant, reason: str = "") -> Tenant:
+    """Mark archived: the site stays closed; the schema and its data are kept."""
+    require_partner_member(actor, tenant, admin=True)
+    return _status_set(tenant, TenantStatus.ARCHIVED, reason or "Archived")
+
+
+def tenant_export(*, actor: Any, tenant: Tenant) -> dict[str, Any]:
+    """Metadata of the tenant's users, workflows and requests (no form answers: no PHI)."""
+    require_partner_member(actor, tenant, admin=True)
+    from apps.accounts.models import User
+    from apps.approvals.models import ApprovalRequest
+    from apps.workflows.models import WorkflowDefinition
+
+    with tenant_context(tenant):
+        users = [
+            {
+                "email": u.email,
+                "full_name": u.full_name,
+                "is_active": u.is_active,
+                "is_tenant_admin": u.is_tenant_admin,
+                "date_joined": u.date_joined.isoformat(),
+            }
+            for u in User.objects.order_by("email")
+        ]
+        workflows = [
+            {
+                "key": d.key,
+                "name": d.name,
+                "category": d.category,
+                "source_template": d.source_template,
+                "versions": sorted(d.versions.values_list("number", flat=True)),
+            }
+            for d in WorkflowDefinition.objects.prefetch_related("versions").order_by("key")
+        ]
+        requests = [
+            {
+                "reference": r.reference,
+                "workflow": r.workflow_version.definition.key,
+                "workflow_version": r.workflow_version.number,
+                "status": r.status,
+                "urgency": r.urgency,
+                "created_at": r.created_at.isoformat(),
+                "submitted_at": r.submitted_at.isoformat() if r.submitted_at else None,
+                "completed_at": r.completed_at.isoformat() if r.completed_at else None,
+            }
+            for r in ApprovalRequest.objects.select_related(
+                "workflow_version__definition"
+            ).order_by("created_at")
+        ]
+    return {
+        "tenant": {
+            "slug": tenant.slug,
+            "name": tenant.name,
+            "status": tenant.status,
+            "created_at": tenant.created_at.isoformat(),
+        },
+        "exported_at": timezone.now().isoformat(),
+        "users": users,
+        "workflows": workflows,
+        "requests": requests,
+    }
+
+
+# --- branding -------------------------------------------------------------------------------------
+
+BRANDING_TEXT_FIELDS = (
+    "display_name",
+    "primary_colour",
+    "accent_colour",
+    "email_sender_name",
+    "email_reply_to",
+    "support_email",
+    "support_phone",
+    "login_message",
+)
+
+
+@transaction.atomic
+def tenant_branding_update(
+    *,
+    actor: Any,
+    tenant: Tenant,
+    values: dict[str, str],
+    logo: UploadedFile | None = None,
+    favicon: UploadedFile | None = None,
+) -> Branding:
+    require_partner_member(actor, tenant)
+    brand = Branding.objects.select_for_update().get(tenant=tenant)
+    for key, value in values.items():
+        if key in BRANDING_TEXT_FIELDS:
+            setattr(brand, key, value.strip() if isinstance(value, str) else value)
+    if logo is not None:
+        image_check(
+            logo, field="logo", allowed=("png", "jpeg", "webp", "svg"), max_bytes=LOGO_MAX_BYTES
+        )
+    if favicon is not None:
+        image_check(
+            favicon, field="favicon", allowed=("png", "svg", "ico"), max_bytes=FAVICON_MAX_BYTES
+        )
+    brand.full_clean(exclude=["tenant", "logo", "favicon"])
+    if logo is not None:
+        brand.logo.save(logo.name, logo, save=False)
+    if favicon is not None:
+        brand.favicon.save(favicon.name, favicon, save=False)
+    brand.save()
+    if "display_name" in values and values["display_name"].strip():
+        tenant.name = values["display_name"].strip()
+        tenant.save(update_fields=["name"])
+    return brand
+
+
+PARTNER_DEFAULT_FIELDS = (
+    "default_primary_colour",
+    "default_accent_colour",
+    "default_email_sender_name",
+    "default_support_email",
+    "show_powered_by",
+    "powered_by_text",
+)
+
+
+@transaction.atomic
+def partner_defaults_update(*, actor: Any, partner: Partner, values: dict[str, Any]) -> Partner:
+    membership = getattr(actor, "partner_membership", None)
+    if (
+        membership is None
+        or membership.partner_id != partner.id
+        or membership.role != PartnerRole.ADMIN
+    ):
+        raise PermissionDenied("Only this partner's administrators can change its defaults.")
+    for key in PARTNER_DEFAULT_FIELDS:
+        if key in values:
+            setattr(partner, key, values[key])
+    partner.full_clean()
+    partner.save()
+    return partner
+
+
+# --- the create-tenant wizard ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def tenant_provision(
+    *,
+    actor: Any,
+    partner: Partner,
+    slug: str,
+    name: str,
+    branding: dict[str, str] | None = None,
+    admin_email: str = "",
+    admin_name: str = "",
+    template_keys: list[str] | None = None,
+    scheme: str = "https",
+    port_suffix: str = "",
+) -> tuple[Tenant, str]:
+    """Everything the wizard does: create the tenant, install template packs and invite its
+    first administrator. Returns the tenant and the invitation link ("" when nobody invited)."""
+    from apps.accounts.invitations import invitation_create
+    from apps.tenants.packs import template_packs_install
+
+    membership = getattr(actor, "partner_membership", None)
+    if membership is None or membership.partner_id != partner.id:
+        raise PermissionDenied("Only this partner's staff can create its tenants.")
+    if membership.role != PartnerRole.ADMIN:
+        raise PermissionDenied("Only partner administrators can create tenants.")
+    tenant = tenant_create(partner=partner, slug=slug, name=name, branding=branding)
+    if template_keys:
+        template_packs_install(actor=actor, tenant=tenant, template_keys=template_keys)
+    link = ""
+    if admin_email:
+        with tenant_context(tenant):
+            link = invitation_create(
+                actor=None,
+                email=admin_email,
+                full_name=admin_name,
+                is_tenant_admin=True,
+                base_url=f"{scheme}://{slug}.{settings.PLATFORM_DOMAIN}{port_suffix}",
+                invited_by=getattr(actor, "full_name", ""),
+            )
+    return tenant, link

@@ -71,6 +71,7 @@ DEFAULT_NOT_FOUND_TENANT_VIEW = "apps.core.views.UnknownHostView"
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
+    "apps.tenants.middleware.TenantAccessMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

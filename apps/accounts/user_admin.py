@@ -1,0 +1,159 @@
+"""Tenant user administration on the tenant host: the user list, invitations, deactivation.
+
+Deactivating someone does not move their open tasks: the page lists them so an administrator can
+act (automatic reassignment is a later piece of work)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views import View
+
+from apps.accounts.invitations import invitation_create
+from apps.accounts.models import User
+from apps.core.views import TenantAdminMixin
+
+SUPPORT_EMAIL_DOMAIN = "countersign.invalid"
+
+
+def is_support_user(user: User) -> bool:
+    return user.email.endswith(f"@{SUPPORT_EMAIL_DOMAIN}")
+
+
+def tenant_users(actor: User) -> QuerySet[User]:
+    if not actor.is_tenant_admin:
+        raise PermissionDenied("Only tenant administrators can list users.")
+    return User.objects.exclude(email__endswith=f"@{SUPPORT_EMAIL_DOMAIN}").order_by(
+        "full_name", "email"
+    )
+
+
+def open_tasks_of(user: User) -> list[object]:
+    from apps.approvals.models import Task
+
+    return list(Task.objects.filter(assignee=user, status="pending").select_related("request")[:50])
+
+
+@dataclass(frozen=True)
+class DeactivationResult:
+    user: User
+    open_tasks: list[object]
+
+
+@transaction.atomic
+def user_deactivate(*, actor: User, user: User) -> DeactivationResult:
+    if not actor.is_tenant_admin:
+        raise PermissionDenied("Only tenant administrators can deactivate users.")
+    if user.pk == actor.pk:
+        raise ValidationError("You cannot deactivate yourself.")
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    return DeactivationResult(user=user, open_tasks=open_tasks_of(user))
+
+
+@transaction.atomic
+def user_reactivate(*, actor: User, user: User) -> User:
+    if not actor.is_tenant_admin:
+        raise PermissionDenied("Only tenant administrators can reactivate users.")
+    if not user.has_usable_password():
+        raise ValidationError("This person has not accepted their invitation yet.")
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    return user
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    full_name = forms.CharField(max_length=200, required=False)
+    is_tenant_admin = forms.BooleanField(required=False, label="Tenant administrator")
+
+
+def _base_url(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+class UserListView(TenantAdminMixin, View):
+    def get(self, request: HttpRequest, form: InviteForm | None = None) -> HttpResponse:
+        users = list(tenant_users(request.user))  # type: ignore[arg-type]
+        from apps.approvals.models import Task
+
+        pending: dict[int, int] = {}
+        for assignee_id in Task.objects.filter(
+            status="pending", assignee__is_active=False
+        ).values_list("assignee_id", flat=True):
+            pending[assignee_id] = pending.get(assignee_id, 0) + 1
+        rows = [
+            {
+                "user": u,
+                "invited": not u.is_active and not u.has_usable_password(),
+                "stranded_tasks": pending.get(u.pk, 0),
+            }
+            for u in users
+        ]
+        return render(
+            request,
+            "accounts/users.html",
+            {"rows": rows, "form": form or InviteForm()},
+            status=400 if form is not None else 200,
+        )
+
+
+class UserInviteView(TenantAdminMixin, View):
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = InviteForm(request.POST)
+        if not form.is_valid():
+            return UserListView().get(request, form=form)
+        try:
+            invitation_create(
+                actor=request.user,  # type: ignore[arg-type]
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                is_tenant_admin=form.cleaned_data["is_tenant_admin"],
+                base_url=_base_url(request),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+            return UserListView().get(request, form=form)
+        messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+        return redirect("accounts:users")
+
+
+class UserDeactivateView(TenantAdminMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = get_object_or_404(tenant_users(request.user), pk=pk)  # type: ignore[arg-type]
+        try:
+            result = user_deactivate(actor=request.user, user=user)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("accounts:users")
+        if result.open_tasks:
+            messages.warning(
+                request,
+                f"{user} is deactivated but still holds {len(result.open_tasks)} open task(s): "
+                + ", ".join(str(t.request) for t in result.open_tasks)  # type: ignore[attr-defined]
+                + ". They are not reassigned automatically; reassign or delegate them.",
+            )
+        else:
+            messages.success(request, f"{user} is deactivated and cannot sign in.")
+        return redirect("accounts:users")
+
+
+class UserReactivateView(TenantAdminMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = get_object_or_404(tenant_users(request.user), pk=pk)  # type: ignore[arg-type]
+        try:
+            user_reactivate(actor=request.user, user=user)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{user} can sign in again.")
+        return redirect("accounts:users")

@@ -1,0 +1,130 @@
+"""Branding rules: WCAG contrast of white text on the tenant's colours, logo/favicon checks, and
+the effective branding a tenant shows (its own values over its partner's defaults)."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+
+from apps.tenants.models import Branding, Partner
+
+WCAG_AA_NORMAL_TEXT = 4.5
+LOGO_MAX_BYTES = 512 * 1024
+FAVICON_MAX_BYTES = 64 * 1024
+_IMAGE_SIGNATURES = {
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "webp": (b"RIFF",),
+    "ico": (b"\x00\x00\x01\x00",),
+}
+
+
+def _channel(value: int) -> float:
+    c = value / 255
+    return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def relative_luminance(hex_colour: str) -> float:
+    h = hex_colour.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return 0.2126 * _channel(r) + 0.7152 * _channel(g) + 0.0722 * _channel(b)
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    a, b = relative_luminance(foreground), relative_luminance(background)
+    lighter, darker = max(a, b), min(a, b)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@dataclass(frozen=True)
+class ContrastCheck:
+    label: str
+    colour: str
+    ratio: float
+
+    @property
+    def passes(self) -> bool:
+        return self.ratio >= WCAG_AA_NORMAL_TEXT
+
+    @property
+    def message(self) -> str:
+        if self.passes:
+            return (
+                f"{self.label} {self.colour}: white text contrast {self.ratio:.1f}:1 (passes AA)."
+            )
+        return (
+            f"{self.label} {self.colour}: white text contrast is only {self.ratio:.1f}:1; "
+            f"WCAG AA needs {WCAG_AA_NORMAL_TEXT}:1. Choose a darker colour."
+        )
+
+
+def contrast_checks(*, primary_colour: str, accent_colour: str) -> list[ContrastCheck]:
+    """White text sits on the primary (top bar) and accent (buttons) colours."""
+    return [
+        ContrastCheck(label, colour, contrast_ratio("#ffffff", colour))
+        for label, colour in (("Primary colour", primary_colour), ("Accent colour", accent_colour))
+    ]
+
+
+def _kind_of(head: bytes, name: str) -> str | None:
+    for kind, signatures in _IMAGE_SIGNATURES.items():
+        if any(head.startswith(sig) for sig in signatures):
+            if kind == "webp" and head[8:12] != b"WEBP":
+                continue
+            return kind
+    text = head.lstrip().lower()
+    if name.lower().endswith(".svg") and text.startswith((b"<svg", b"<?xml")):
+        return "svg"
+    return None
+
+
+def image_check(
+    upload: UploadedFile, *, field: str, allowed: tuple[str, ...], max_bytes: int
+) -> None:
+    """Refuse files that are too large or whose content is not one of the allowed image types
+    (the extension alone is not trusted). SVGs with scripts are refused too."""
+    if upload.size is not None and upload.size > max_bytes:
+        raise ValidationError(
+            {field: [f"The file is {upload.size // 1024} KB; the limit is {max_bytes // 1024} KB."]}
+        )
+    upload.seek(0)
+    content = upload.read()
+    upload.seek(0)
+    kind = _kind_of(content[:512], upload.name or "")
+    if kind not in allowed:
+        names = ", ".join(a.upper() for a in allowed)
+        raise ValidationError({field: [f"Upload a {names} image."]})
+    if kind == "svg":
+        lowered = content.lower()
+        if b"<script" in lowered or b"javascript:" in lowered or b" on" in _attrs(lowered):
+            raise ValidationError({field: ["SVG images may not contain scripts or handlers."]})
+
+
+def _attrs(svg: bytes) -> bytes:
+    """Event-handler attributes (onload=, onclick=) reduced to a searchable marker."""
+    import re
+
+    return b" on" if re.search(rb"\son[a-z]+\s*=", svg) else b""
+
+
+def powered_by_line(partner: Partner | None) -> str:
+    if partner is None or not partner.show_powered_by:
+        return ""
+    return partner.powered_by_text or f"Powered by {partner.name}"
+
+
+def branding_defaults_from(partner: Partner) -> dict[str, str]:
+    """What a new tenant of ``partner`` starts with."""
+    defaults = {
+        "primary_colour": partner.default_primary_colour,
+        "accent_colour": partner.default_accent_colour,
+        "email_sender_name": partner.default_email_sender_name,
+        "support_email": partner.default_support_email,
+    }
+    return {key: value for key, value in defaults.items() if value}
+
+
+def sender_of(brand: Branding | None, platform_domain: str) -> str:
+    name = (brand.email_sender_name or brand.display_name) if brand else "Countersign"
+    name = name.replace('"', "").replace("<", "").replace(">", "")
+    return f'"{name}" <no-reply@{platform_domain}>'

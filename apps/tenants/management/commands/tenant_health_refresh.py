@@ -1,0 +1,13 @@
+"""Refresh the partner console's per-tenant health summary."""
+
+from django.core.management.base import BaseCommand
+
+from apps.tenants.health import tenant_health_refresh_all
+
+
+class Command(BaseCommand):
+    help = "Recount open requests, exceptions and last activity of every tenant."
+
+    def handle(self, *args: object, **options: object) -> None:
+        count = tenant_health_refresh_all()
+        self.stdout.write(f"Refreshed health of {count} tenant(s).")

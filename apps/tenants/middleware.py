@@ -1,0 +1,109 @@
+"""Tenant access rules applied to every request on a tenant host:
+
+* a suspended or archived tenant gets a branded "suspended" page (its ``/api/`` paths a JSON
+  403 ``tenant_suspended``); nothing is deleted;
+* a partner support session is checked before each view (an expired or revoked grant signs the
+  support user out at once), counted, and shown with a banner on every page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.html import escape
+
+from apps.tenants.choices import TenantStatus
+from apps.tenants.support import (
+    SESSION_KEY,
+    support_session_count_action,
+    support_session_live,
+)
+
+ALWAYS_OPEN = ("/static/", "/healthz", "/branding/")
+
+
+class TenantAccessMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        tenant = getattr(request, "tenant", None)
+        if tenant is None or tenant.schema_name == "public":
+            return self.get_response(request)
+        if tenant.status != TenantStatus.ACTIVE and not request.path.startswith(ALWAYS_OPEN):
+            return self.closed(request, tenant)
+        response = self.get_response(request)
+        session = getattr(request, "_support_session", None)
+        if session is not None:
+            support_session_count_action(session.pk)
+            response = self.with_banner(response, session)
+        return response
+
+    def process_view(
+        self, request: HttpRequest, view: Any, args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        """Runs after the session and user are loaded, just before the view."""
+        tenant = getattr(request, "tenant", None)
+        session_store = getattr(request, "session", None)
+        if tenant is None or tenant.schema_name == "public" or session_store is None:
+            return None
+        session_id = session_store.get(SESSION_KEY)
+        if session_id is None:
+            return None
+        live = support_session_live(session_id, tenant=tenant)
+        if live is None:
+            logout(request)
+            return render(request, "tenants/support_ended.html", status=403)
+        request._support_session = live  # type: ignore[attr-defined]
+        return None
+
+    @staticmethod
+    def closed(request: HttpRequest, tenant: Any) -> HttpResponse:
+        suspended = tenant.status == TenantStatus.SUSPENDED
+        message = (
+            f"{tenant.name} is suspended on Countersign. Its data is kept; contact your "
+            "service provider."
+            if suspended
+            else f"{tenant.name} has been archived on Countersign."
+        )
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {"error": {"code": "tenant_suspended", "message": message, "fields": {}}},
+                status=403,
+            )
+        return render(
+            request,
+            "tenants/suspended.html",
+            {"message": message, "suspended": suspended},
+            status=403,
+        )
+
+    @staticmethod
+    def with_banner(response: HttpResponse, session: Any) -> HttpResponse:
+        if getattr(response, "streaming", False) or "text/html" not in response.get(
+            "Content-Type", ""
+        ):
+            return response
+        content = response.content
+        start = content.find(b"<body")
+        end = content.find(b">", start) if start != -1 else -1
+        if end == -1:
+            return response
+        grant = session.grant
+        banner = (
+            '<div class="support-banner" role="status" data-testid="support-banner" '
+            'style="background:#fef3c7;color:#78350f;border-bottom:2px solid #b45309;'
+            'padding:.5rem 1.25rem;font-weight:600">'
+            f"Support session: {escape(grant.requested_by_name)} "
+            f"({escape(grant.partner.name)}) is signed in for "
+            f"support until {grant.expires_at:%H:%M} UTC. Reason: {escape(grant.reason)}"
+            "</div>"
+        ).encode()
+        response.content = content[: end + 1] + banner + content[end + 1 :]
+        if response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(response.content))
+        return response

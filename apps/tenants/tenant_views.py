@@ -1,0 +1,123 @@
+"""Pages of the tenants app on a tenant's host: support sign-in and the admins' list of support
+sessions, template pack updates, and the favicon."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views import View
+
+from apps.core.views import TenantAdminMixin
+from apps.tenants.models import Branding
+from apps.tenants.packs import LocalChangesError, template_update_apply, template_updates_for
+from apps.tenants.support import (
+    SESSION_KEY,
+    SupportAccessError,
+    support_grant_approve,
+    support_grant_revoke,
+    support_grants_for_tenant,
+    support_session_start,
+    support_sessions_for_tenant,
+)
+
+
+class SupportEnterView(View):
+    """The one-time link from the console: GET signs the partner user in as the visible support
+    identity (the link is single-use and expires in two minutes)."""
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        try:
+            user, session = support_session_start(token=token, tenant=request.tenant)  # type: ignore[attr-defined]
+        except SupportAccessError as exc:
+            return render(
+                request, "tenants/support_problem.html", {"message": str(exc)}, status=403
+            )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        request.session[SESSION_KEY] = session.pk
+        return redirect("home")
+
+
+class SupportSessionsView(TenantAdminMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        tenant = request.tenant  # type: ignore[attr-defined]
+        now = timezone.now()
+        grants = support_grants_for_tenant(request.user, tenant)
+        return render(
+            request,
+            "tenants/support_sessions.html",
+            {
+                "sessions": support_sessions_for_tenant(request.user, tenant)[:200],
+                "pending": [g for g in grants if g.requires_approval and g.approved_at is None
+                            and g.revoked_at is None],
+                "active": [g for g in grants if g.is_active(now)],
+                "support_requires_approval": tenant.support_requires_approval,
+            },
+        )  # fmt: skip
+
+
+class SupportGrantDecideView(TenantAdminMixin, View):
+    def post(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        grant = support_grants_for_tenant(request.user, request.tenant).filter(pk=pk).first()  # type: ignore[attr-defined]
+        if grant is None:
+            raise Http404
+        try:
+            if action == "approve":
+                support_grant_approve(actor=request.user, grant=grant)
+                messages.success(request, "Support access approved.")
+            elif action == "revoke":
+                support_grant_revoke(actor=request.user, grant=grant, side="tenant")
+                messages.success(request, "Support access revoked; the session has ended.")
+            else:
+                raise Http404
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("accounts:support-sessions")
+
+
+class TemplateUpdatesView(TenantAdminMixin, View):
+    def get(
+        self, request: HttpRequest, confirm: str = "", problems: list[str] | None = None
+    ) -> HttpResponse:
+        updates = template_updates_for(request.tenant)  # type: ignore[attr-defined]
+        return render(
+            request,
+            "tenants/template_updates.html",
+            {"updates": updates, "confirm": confirm, "problems": problems or []},
+            status=409 if confirm else 200,
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        key = request.POST.get("template_key", "")
+        try:
+            version = template_update_apply(
+                actor=request.user,
+                tenant=request.tenant,  # type: ignore[attr-defined]
+                template_key=key,
+                confirm_local_changes=request.POST.get("confirm") == "yes",
+            )
+        except LocalChangesError as exc:
+            return self.get(request, confirm=key, problems=exc.messages)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("accounts:template-updates")
+        messages.success(
+            request,
+            f"Published {version.definition.name} version {version.number} from the update.",
+        )
+        return redirect("accounts:template-updates")
+
+
+def branding_favicon(request: HttpRequest) -> FileResponse:
+    brand = Branding.objects.filter(tenant=request.tenant).first()  # type: ignore[attr-defined]
+    if brand is None or not brand.favicon:
+        raise Http404("No favicon.")
+    response = FileResponse(brand.favicon.open("rb"))
+    if brand.favicon.name.endswith(".svg"):
+        response["Content-Type"] = "image/svg+xml"
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response["Cache-Control"] = "public, max-age=300"
+    return response
