@@ -1,0 +1,147 @@
+"""SLA pages and the extension POST: admins in, everyone else refused."""
+
+import copy
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+from apps.sla.models import Closure, SlaEvent, SlaOverride
+from tests.approvals.helpers import submit_capital
+from tests.conftest import host_of, sign_in
+from tests.sla.helpers import submit_prior_auth
+
+ADMIN_PAGES = ("/admin/sla/", "/admin/sla/policies/", "/admin/sla/calendar/")
+OVERRIDE = {
+    "workflow_key": "capital-purchase", "step_key": "director", "urgency": "standard",
+    "hours": "12", "calendar": "business", "reminders": "50,90",
+    "escalation_chain": "manager, role:vp", "breach_action": "reassign",
+    "escalation_interval_hours": "8", "action": "save",
+}  # fmt: skip
+
+
+@pytest.fixture
+def prior_auth(tenant_a, carol):
+    with tenant_context(tenant_a):
+        request = submit_prior_auth(carol)
+        submit_capital(carol, "9000")  # an open task clock for the board
+    return request
+
+
+def _extend(client, request, days=3):
+    due = (request.due_at + timedelta(days=days)).isoformat()
+    return client.post(
+        f"/requests/{request.reference}/sla/extend", {"new_due_at": due, "reason": "Peer review"}
+    )
+
+
+def test_admin_sees_board_policies_and_calendar(prior_auth, client_a):
+    sign_in(client_a, "alice@alpha.test")
+    board = client_a.get("/admin/sla/")
+    assert board.status_code == 200
+    assert prior_auth.reference.encode() in board.content
+    assert b'href="/exceptions/"' in board.content
+    policies = client_a.get("/admin/sla/policies/")
+    assert b"cms-0057-f" not in policies.content or b"Prior" in policies.content
+    assert b"Director review" in policies.content
+    assert client_a.get("/admin/sla/calendar/").status_code == 200
+
+
+def test_admin_overrides_a_policy_and_adds_a_closure(tenant_a, client_a):
+    sign_in(client_a, "alice@alpha.test")
+    assert client_a.post("/admin/sla/policies/", OVERRIDE).status_code == 302
+    bad = client_a.post("/admin/sla/policies/", {**OVERRIDE, "escalation_chain": "the boss"})
+    assert bad.status_code == 400
+    response = client_a.post(
+        "/admin/sla/calendar/", {"action": "closure", "date": "2026-12-24", "reason": "Eve"}
+    )
+    assert response.status_code == 302
+    with tenant_context(tenant_a):
+        row = SlaOverride.objects.get(workflow_key="capital-purchase", step_key="director")
+        assert (row.hours, row.escalation_chain, row.reminders) == (
+            12,
+            ["manager", "role:vp"],
+            [50, 90],
+        )
+        assert Closure.objects.filter(date="2026-12-24").exists()
+    page = client_a.get("/admin/sla/policies/")
+    assert b"override" in page.content
+    reset = client_a.post("/admin/sla/policies/", {**OVERRIDE, "action": "reset"})
+    assert reset.status_code == 302
+    with tenant_context(tenant_a):
+        assert not SlaOverride.objects.exists()
+
+
+def test_non_admin_is_refused_admin_pages(tenant_a, client_a):
+    sign_in(client_a, "bob@alpha.test")
+    for path in ADMIN_PAGES:
+        assert client_a.get(path).status_code == 403, path
+    assert client_a.post("/admin/sla/policies/", OVERRIDE).status_code == 403
+    assert (
+        client_a.post(
+            "/admin/sla/calendar/", {"action": "closure", "date": "2026-12-24"}
+        ).status_code
+        == 403
+    )
+    with tenant_context(tenant_a):
+        assert not SlaOverride.objects.exists()
+        assert not Closure.objects.exists()
+
+
+def test_panel_shows_clocks_and_the_form_to_allowed_people(prior_auth, client_a):
+    sign_in(client_a, "bob@alpha.test")  # a current approver (utilization review queue)
+    page = client_a.get(f"/requests/{prior_auth.reference}/")
+    assert b'data-testid="sla-request-clock"' in page.content
+    assert b"CMS-0057-F" in page.content
+    assert b'data-testid="sla-extend-form"' in page.content
+    requester = Client(HTTP_HOST=host_of("alpha"))
+    sign_in(requester, "carol@alpha.test")
+    page = requester.get(f"/requests/{prior_auth.reference}/")
+    assert b'data-testid="sla-request-clock"' in page.content
+    assert b'data-testid="sla-extend-form"' not in page.content
+
+
+def test_approver_extends_from_the_request_page(prior_auth, tenant_a, client_a):
+    sign_in(client_a, "bob@alpha.test")
+    response = _extend(client_a, prior_auth)
+    assert response.status_code == 302
+    with tenant_context(tenant_a):
+        prior_auth.refresh_from_db()
+        assert SlaEvent.objects.filter(kind="extended", clock__request=prior_auth).count() == 1
+
+
+def test_outsiders_cannot_extend(prior_auth, tenant_a, client_a, client_b):
+    sign_in(client_a, "olivia@alpha.test")  # same tenant, not involved: the request is hidden
+    assert _extend(client_a, prior_auth).status_code == 404
+    requester = Client(HTTP_HOST=host_of("alpha"))
+    sign_in(requester, "carol@alpha.test")  # may see it, may not extend it
+    assert _extend(requester, prior_auth).status_code == 403
+    anonymous = Client(HTTP_HOST=host_of("alpha"))
+    assert _extend(anonymous, prior_auth)["Location"].startswith("/login/")
+    sign_in(client_b, "dave@bravo.test")
+    stolen = Client(HTTP_HOST=host_of("alpha"))
+    stolen.cookies = copy.deepcopy(client_b.cookies)
+    response = _extend(stolen, prior_auth)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+    assert (
+        client_b.post(
+            f"/requests/{prior_auth.reference}/sla/extend", {"new_due_at": "2030-01-01T00:00"}
+        ).status_code
+        == 404
+    )
+    with tenant_context(tenant_a):
+        assert not SlaEvent.objects.filter(kind="extended").exists()
+
+
+def test_anonymous_and_other_tenant_are_sent_to_sign_in(tenant_a, client_a, client_b):
+    sign_in(client_b, "dave@bravo.test")
+    stolen = Client(HTTP_HOST=host_of("alpha"))
+    stolen.cookies = copy.deepcopy(client_b.cookies)
+    for client in (client_a, stolen):
+        for path in ADMIN_PAGES:
+            response = client.get(path)
+            assert response.status_code == 302, path
+            assert response["Location"].startswith("/login/")
+        assert client.post("/admin/sla/policies/", OVERRIDE)["Location"].startswith("/login/")
