@@ -11,6 +11,7 @@ urlpatterns = [
     path("requests/new/", views.new_request_choose, name="new"),
     path("requests/new/<slug:key>/", views.new_request, name="new-form"),
     path("requests/<str:reference>/", views.request_detail, name="detail"),
+    path("requests/<str:reference>/packet.pdf", views.packet_pdf, name="packet"),
     path("requests/<str:reference>/withdraw", views.request_withdraw, name="withdraw"),
     path("requests/<str:reference>/resubmit", views.request_resubmit, name="resubmit"),
     path("requests/<str:reference>/comments", views.comment_add, name="comment"),

@@ -18,6 +18,7 @@ from apps.approvals.choices import RequestStatus, TaskStatus, Urgency
 from apps.approvals.exceptions import ApprovalError, InvalidInput, NotFound
 from apps.approvals.forms import display_rows, submission_from_post, widgets_for
 from apps.approvals.models import ApprovalRequest, Attachment, ReasonCode
+from apps.approvals.packet import packet_render
 from apps.audit.services import audit_phi_access
 from apps.people.models import Department
 from apps.workflows.models import WorkflowDefinition
@@ -344,3 +345,16 @@ def exception_queue(request: HttpRequest) -> HttpResponse:
         "users": User.objects.filter(is_active=True).order_by("full_name"),
     }
     return render(request, "approvals/exceptions.html", context)
+
+
+@login_required
+def packet_pdf(request: HttpRequest, reference: str) -> HttpResponse:
+    """The approval packet PDF (its generation is recorded as an access)."""
+    try:
+        approval = selectors.request_for(request.user, reference)  # type: ignore[arg-type]
+    except NotFound as error:
+        raise _not_found(error) from None
+    pdf = packet_render(actor=request.user, request=approval, tenant=request.tenant)  # type: ignore[arg-type,attr-defined]
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{reference}-packet.pdf"'
+    return response

@@ -50,4 +50,4 @@ def test_request_detail_query_count_does_not_grow_with_history(tenant_a, client_
     few = _queries(client_a, f"/requests/{short.reference}/")
     many = _queries(client_a, f"/requests/{long.reference}/")
     assert many == few
-    assert many <= 20
+    assert many <= 24  # includes the 3 statements of the PHI-access audit entry

@@ -1,0 +1,61 @@
+"""The approval packet: one branded PDF with the request, every decision and its reason, the
+comments, the files with their SHA-256 digests and the hash of the latest audit entry."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.approvals.forms import display_rows
+from apps.approvals.models import ApprovalRequest
+from apps.audit.models import AuditChainHead
+from apps.audit.services import audit_phi_access
+from apps.tenants.models import Branding
+from apps.workflows.selectors import spec_fields
+
+MEANINGS = {"approve": "Approved", "reject": "Denied", "request_info": "Information requested"}
+
+
+def packet_render(*, actor: User, request: ApprovalRequest, tenant: object) -> bytes:
+    """Render the packet of a request the actor may see (callers fetch it with `request_for`).
+    Generating it is recorded as an access to patient data."""
+    branding = Branding.objects.filter(tenant=tenant).first()
+    head = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", "last_hash").first()
+    audit_phi_access(
+        actor=actor, action="packet.download", obj=request, request_reference=request.reference
+    )
+    decisions = [
+        {
+            "step": d.task.step_name,
+            "who": d.actor.full_name,
+            "on_behalf_of": d.on_behalf_of.full_name if d.on_behalf_of else "",
+            "when": d.decided_at,
+            "meaning": ("Partially approved" if d.partial else MEANINGS.get(d.outcome, d.outcome)),
+            "reason": d.reason_code.label if d.reason_code else "",
+            "comment": d.comment,
+            "channel": d.channel,
+        }
+        for d in request.decisions.all()
+    ]
+    html = render_to_string(
+        "approvals/packet.html",
+        {
+            "approval": request,
+            "workflow": request.workflow_version.definition,
+            "version": request.workflow_version,
+            "rows": display_rows(spec_fields(request.workflow_version), request.data),
+            "decisions": decisions,
+            "comments": list(request.comments.all()),
+            "attachments": list(request.attachments.all()),
+            "timeline": list(request.timeline.all()),
+            "branding": branding,
+            "generated_at": timezone.now(),
+            "generated_by": actor.full_name,
+            "audit_sequence": head[0] if head else 0,
+            "audit_hash": head[1] if head else "",
+        },
+    )
+    from weasyprint import HTML  # heavy: imported only when a packet is made
+
+    return HTML(string=html).write_pdf()

@@ -1,0 +1,78 @@
+"""The approval packet PDF: decisions, reasons and digests present; generation audited."""
+
+import hashlib
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django_tenants.utils import tenant_context
+from pypdf import PdfReader
+
+from apps.approvals.services import DecisionInput, attachment_add, comment_add, task_decide
+from apps.audit.models import AuditEntry
+from tests.approvals.helpers import pending, submit_capital
+from tests.conftest import sign_in
+
+
+@pytest.fixture
+def decided(tenant_a, carol, bob, victor):
+    with tenant_context(tenant_a):
+        request = submit_capital(carol, "50000")
+        body = b"%PDF-1.4 vendor quote"
+        attachment_add(
+            actor=carol,
+            request=request,
+            upload=SimpleUploadedFile("quote.pdf", body, content_type="application/pdf"),
+        )
+        comment_add(actor=bob, request=request, body="Checked against the budget.")
+        (task,) = pending(request)
+        task_decide(actor=bob, task=task, decision=DecisionInput("approve", comment="Fine."))
+        (task,) = pending(request)
+        task_decide(
+            actor=victor,
+            task=task,
+            decision=DecisionInput("reject", "BUDGET_NOT_AVAILABLE", "No capital left in Q4."),
+        )
+    return request, hashlib.sha256(body).hexdigest()
+
+
+def _text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_packet_holds_decisions_reasons_digests_and_audit_hash(decided, client_a, tenant_a):
+    request, digest = decided
+    sign_in(client_a, "carol@alpha.test")
+    response = client_a.get(f"/requests/{request.reference}/packet.pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = " ".join(_text(response.content).split())
+    for expected in (
+        f"Approval packet · {request.reference}",
+        "Alpha General Hospital",
+        "Bob Approver",
+        "Approved",
+        "Victor Vice-President",
+        "Denied",
+        "Budget not available",
+        "No capital left in Q4.",
+        "Checked against the budget.",
+        "quote.pdf",
+    ):
+        assert expected in text, expected
+    assert digest in text.replace(" ", "")
+    with tenant_context(tenant_a):
+        entry = AuditEntry.objects.filter(
+            action="packet.download", request_reference=request.reference
+        ).last()
+        assert entry is not None
+        assert entry.actor_email == "carol@alpha.test"
+        assert entry.prev_hash[:16] in text.replace(" ", "")
+
+
+def test_outsiders_cannot_download_the_packet(decided, client_a, client_b):
+    request, _ = decided
+    sign_in(client_a, "olivia@alpha.test")
+    assert client_a.get(f"/requests/{request.reference}/packet.pdf").status_code == 404
+    sign_in(client_b, "dave@bravo.test")
+    assert client_b.get(f"/requests/{request.reference}/packet.pdf").status_code == 404
