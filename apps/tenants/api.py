@@ -9,7 +9,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +19,7 @@ from rest_framework.views import APIView
 from apps.tenants.api_keys import PartnerApiKeyAuthentication
 from apps.tenants.exceptions import ProvisioningError
 from apps.tenants.models import Tenant, TenantHealth
-from apps.tenants.packs import latest_release, packs_for_partner
+from apps.tenants.packs import latest_release, packs_for_partner, template_pack_sync
 from apps.tenants.selectors import tenant_primary_host, tenants_visible_to
 from apps.tenants.services import (
     tenant_branding_update,
@@ -63,6 +65,8 @@ class PartnerAPIView(APIView):
     authentication_classes = [PartnerApiKeyAuthentication]
     permission_classes = [HasPartnerKey]
     throttle_classes: list[type] = []
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    renderer_classes = [JSONRenderer]
 
     def get_exception_handler(self):  # type: ignore[no-untyped-def]
         return partner_exception_handler
@@ -175,6 +179,7 @@ class TenantReactivateApi(PartnerAPIView):
 
 class TemplatePackListApi(PartnerAPIView):
     def get(self, request: Request) -> Response:
+        template_pack_sync()  # the shipped pack is always offered (idempotent)
         results = []
         for pack in packs_for_partner(self.partner):
             latest = latest_release(pack)

@@ -418,6 +418,7 @@ class SupportGrantActionView(PartnerMixin, View):
 class PartnerSettingsView(PartnerMixin, View):
     def get(self, request: HttpRequest, form: PartnerDefaultsForm | None = None) -> HttpResponse:
         partner = self.partner
+        template_pack_sync()
         form = form or PartnerDefaultsForm(
             initial={key: getattr(partner, key) for key in PartnerDefaultsForm.base_fields}
         )
