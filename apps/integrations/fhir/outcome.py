@@ -35,7 +35,7 @@ def operation_outcome(issues: list[Issue]) -> dict[str, Any]:
                     "severity": issue.severity,
                     "code": issue.code,
                     "diagnostics": issue.diagnostics[:500],
-                    "expression": [issue.expression],
+                    **({"expression": [issue.expression]} if issue.expression else {}),
                 }
                 for issue in issues
             ],

@@ -1,7 +1,8 @@
 """FHIR endpoints on tenant hosts: `POST fhir/Claim/$submit` and `GET fhir/ClaimResponse/<ref>`.
 
 Authenticated by the browser session (CSRF-checked for POST) or, when the API app provides it,
-by an API key (`apps.api.auth.ApiKeyAuthentication`, imported lazily). Anonymous callers get a
+by an API key (`ApiKeyAuthentication` from `apps.api.auth` or `apps.api.authentication`,
+imported lazily; a key needs the requests:write / requests:read scope). Anonymous callers get a
 401 OperationOutcome. Requests are read through the approvals permission filter, so anyone who
 cannot see a request gets a 404 without learning it exists.
 """
@@ -26,6 +27,8 @@ from apps.integrations.fhir.pas_import import WORKFLOW_KEY, claim_import
 
 logger = logging.getLogger(__name__)
 FHIR_JSON = "application/fhir+json"
+# The API app's key authentication, wherever it lives (imported lazily: it may be absent).
+API_KEY_MODULES = ("apps.api.auth", "apps.api.authentication")
 
 
 def _json(body: dict[str, Any], status: int = 200, **headers: str) -> HttpResponse:
@@ -43,11 +46,15 @@ def _api_key_user(request: HttpRequest, scope: str) -> User | None:
     """The user of a valid API key, if the API app's key authentication exists."""
     if not request.headers.get("Authorization", "").startswith("Bearer "):
         return None
-    try:
-        module = importlib.import_module("apps.api.auth")
-    except ModuleNotFoundError:
-        return None
-    authentication = getattr(module, "ApiKeyAuthentication", None)
+    authentication = None
+    for name in API_KEY_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        authentication = getattr(module, "ApiKeyAuthentication", None)
+        if authentication is not None:
+            break
     if authentication is None:
         return None
     from rest_framework.exceptions import APIException
