@@ -3,6 +3,8 @@ tenant is simply not in this schema, so it gets the same 401 as a made-up one.""
 
 from __future__ import annotations
 
+from django.db import connection
+from django_tenants.utils import get_public_schema_name
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
@@ -17,6 +19,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
+        if connection.schema_name == get_public_schema_name():
+            return None  # tenant keys do not exist on the platform's own host
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None

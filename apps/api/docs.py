@@ -9,8 +9,9 @@ from typing import Any
 
 from django.shortcuts import render
 from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import StaticHTMLRenderer
+from rest_framework.renderers import JSONRenderer, StaticHTMLRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -57,3 +58,15 @@ class OfflineDocsView(APIView):
             {"operations": _operations(schema), "info": schema.get("info", {})},
         ).content.decode()
         return Response(html)
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema (YAML, or JSON with ?format=json); its errors are JSON like the API's."""
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(response, "status_code", 200) >= 400:
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = "application/json"
+            response.renderer_context = self.get_renderer_context()
+            return response
+        return super().finalize_response(request, response, *args, **kwargs)

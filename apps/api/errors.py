@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -111,6 +112,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return response
 
 
+@csrf_exempt  # nothing to protect, and a CSRF page would break the error shape
 def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
     """Unknown paths under /api/ answer in the API's error shape, not an HTML page."""
     return JsonResponse(error_body("not_found", "No such API endpoint."), status=404)

@@ -5,10 +5,10 @@ SLA extensions) are routed only when those modules exist; they are imported lazi
 import importlib.util
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from apps.api import views
-from apps.api.docs import HAS_SIDECAR, OfflineDocsView
+from apps.api.docs import HAS_SIDECAR, OfflineDocsView, SchemaView
 from apps.api.errors import api_not_found
 from apps.api.v1 import events, keys, requests, tasks, webhooks, workflows
 
@@ -85,7 +85,7 @@ if _has("apps.integrations.webhooks.services", "webhook_delivery_replay"):
 
 urlpatterns = [
     path("api/v1/", include(v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path(
         "api/docs/",
         SpectacularSwaggerView.as_view(url_name="api:schema")

@@ -110,7 +110,11 @@ class TaskDecideApi(ApiView):
             ),
             OpenApiExample(
                 "Reject",
-                value={"decision": "reject", "reason_code": "budget", "comment": "Not this year."},
+                value={
+                    "decision": "reject",
+                    "reason_code": "BUDGET_NOT_AVAILABLE",
+                    "comment": "Not this year.",
+                },
                 request_only=True,
             ),
             OpenApiExample(

@@ -1,0 +1,98 @@
+"""Schemathesis over every operation of /api/schema/: authenticated with a tenant A key that
+has every scope, through Django's WSGI app. No 5xx, and every response matches the schema."""
+
+from contextlib import contextmanager
+
+import schemathesis
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.api.conftest import key_for
+from tests.approvals.helpers import capital_data
+
+MAX_EXAMPLES = 10
+CHECKS = [
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+    content_type_conformance,
+]
+
+
+@contextmanager
+def wsgi_app():
+    """Django's WSGI app, without closing the test's database connection after each request
+    (Django's test client does the same around each of its requests, and reconnects after)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield WSGIHandler()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _real_ids(api, carol, bob, alice) -> dict[str, list[object]]:
+    """Ids of objects that exist, so generated calls also reach real requests and tasks."""
+    carol_api = api(carol)
+    made = carol_api.post(
+        "/api/v1/requests", {"workflow": "capital-purchase", "data": capital_data()}
+    ).json()
+    carol_api.post(f"/api/v1/requests/{made['id']}/comments", {"body": "Quote follows."})
+    admin = api(alice)
+    hook = admin.post("/api/v1/webhooks", {"url": "https://erp.example.org/h", "events": ["*"]})
+    workflows = admin.get("/api/v1/workflows").json()["results"]
+    return {
+        "request_id": [made["id"]],
+        "task_id": [t["id"] for t in made["tasks"]],
+        "workflow_id": [w["id"] for w in workflows[:3]],
+        "endpoint_id": [hook.json()["id"]],
+    }
+
+
+def test_every_operation_conforms_to_the_schema(api, alice, bob, carol, tenant_a):
+    key = key_for(tenant_a, alice)
+    headers = {"Authorization": f"Bearer {key}", "Host": "alpha.localhost"}
+    real_ids = _real_ids(api, carol, bob, alice)
+    with wsgi_app() as app:
+        _run_schemathesis(app, headers, real_ids)
+
+
+def _run_schemathesis(app, headers, real_ids):
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", app, headers=headers)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 30
+    calls: dict[str, int] = {}
+
+    for operation in operations:
+
+        @given(case=operation.as_strategy(), use_real=st.booleans(), pick=st.integers(0, 5))
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        def run(case, use_real, pick):
+            for name in list(case.path_parameters or {}):
+                if use_real and real_ids.get(name):
+                    options = real_ids[name]
+                    case.path_parameters[name] = options[pick % len(options)]
+            case.call_and_validate(headers=headers, checks=CHECKS)
+            calls[case.operation.label] = calls.get(case.operation.label, 0) + 1
+
+        run()
+
+    assert len(calls) == len(operations)
+    print(f"schemathesis: {len(operations)} operations, {sum(calls.values())} calls")
