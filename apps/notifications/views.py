@@ -138,7 +138,9 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
 def _private(response: HttpResponse) -> HttpResponse:
     """The URL holds a secret: keep it out of caches, referrers and search engines."""
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = (
+        "same-origin"  # "no-referrer" makes browsers send Origin: null, failing CSRF
+    )
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

@@ -64,7 +64,7 @@ def test_get_twice_changes_nothing_then_post_decides_once(tenant_a, linked, clie
         assert page.status_code == 200
         assert _heading(page) == f"Your decision on {request.reference}"
         assert page["Cache-Control"] == "no-store"
-        assert page["Referrer-Policy"] == "no-referrer"
+        assert page["Referrer-Policy"] == "same-origin"
         body = page.content.decode()
         assert "$120,000.00" in body
         assert "Director review" in body
