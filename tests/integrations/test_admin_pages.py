@@ -94,7 +94,8 @@ def test_create_shows_the_secret_once_and_lists_the_endpoint(client_a, tenant_a)
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     secret = response.context["secret"]
-    assert secret.startswith("whsec_") and secret in response.content.decode()
+    assert secret.startswith("whsec_")
+    assert secret in response.content.decode()
     with tenant_context(tenant_a):
         endpoint = WebhookEndpoint.objects.get(url="https://erp.example.org/hooks")
         assert endpoint.events == ["request.*", "task.decided"]
@@ -121,7 +122,9 @@ def test_deliveries_page_shows_status_and_replay_queues_a_fresh_delivery(hook, c
     endpoint, delivery = hook
     assert sign_in(client_a, "alice@alpha.test").status_code == 302
     page = client_a.get(f"/admin/webhooks/{endpoint.pk}/").content.decode()
-    assert "request.approved" in page and "HTTP 503" in page and "Replay" in page
+    assert "request.approved" in page
+    assert "HTTP 503" in page
+    assert "Replay" in page
     response = client_a.post(f"/admin/webhooks/deliveries/{delivery.pk}/replay/", follow=True)
     assert response.status_code == 200
     with tenant_context(tenant_a):
@@ -145,7 +148,9 @@ def test_services_refuse_non_admin_actors(hook, tenant_a, bob, olivia):
     with tenant_context(tenant_a):
         for actor in (bob, olivia):
             with pytest.raises(PermissionDenied):
-                services.webhook_endpoint_create(actor=actor, url="https://e.example.org", events="*")
+                services.webhook_endpoint_create(
+                    actor=actor, url="https://e.example.org", events="*"
+                )
             with pytest.raises(PermissionDenied):
                 services.webhook_endpoint_update(actor=actor, endpoint=endpoint, is_active=False)
             with pytest.raises(PermissionDenied):
@@ -162,4 +167,6 @@ def test_services_refuse_non_admin_actors(hook, tenant_a, bob, olivia):
 def test_other_tenant_cannot_see_tenant_a_endpoints(hook, tenant_b, dave):
     with tenant_context(tenant_b):
         dave.is_tenant_admin = True  # even an admin of B sees only B's schema
-        assert not selectors.webhook_endpoints_for(dave).filter(url__contains="example.org").exists()
+        assert (
+            not selectors.webhook_endpoints_for(dave).filter(url__contains="example.org").exists()
+        )

@@ -36,11 +36,13 @@ def hook(in_tenant_a, alice, receiver, loopback_allowed):
 
 
 def test_success_is_signed_and_logged(hook, receiver):
-    endpoint, secret, delivery = hook
+    _endpoint, secret, delivery = hook
     result = deliver(delivery.pk, policy=POLICY)
     assert result.state == DeliveryState.SUCCEEDED
-    assert result.attempts == 1 and result.last_status_code == 200
-    assert result.response_ms is not None and result.completed_at
+    assert result.attempts == 1
+    assert result.last_status_code == 200
+    assert result.response_ms is not None
+    assert result.completed_at
     (got,) = receiver.received
     assert got.headers["Countersign-Event"] == "request.approved"
     assert got.headers["Countersign-Delivery"] == str(delivery.pk)
@@ -67,7 +69,8 @@ def test_retryable_failures_back_off_then_dead_letter(hook, receiver):
         now = result.next_attempt_at
     result = deliver(delivery.pk, policy=POLICY, now=now)
     assert result.state == DeliveryState.DEAD
-    assert result.attempts == 4 and result.last_status_code == 502
+    assert result.attempts == 4
+    assert result.last_status_code == 502
     assert result.next_attempt_at is None
     assert deliver(delivery.pk, policy=POLICY, now=now + timedelta(hours=1)) is None
     assert len(receiver.received) == 4
@@ -80,7 +83,8 @@ def test_dead_letter_uses_the_max_attempts_setting(hook, receiver, settings):
     first = deliver(delivery.pk, now=timezone.now())
     assert first.state == DeliveryState.PENDING
     second = deliver(delivery.pk, now=first.next_attempt_at)
-    assert second.state == DeliveryState.DEAD and second.attempts == 2
+    assert second.state == DeliveryState.DEAD
+    assert second.attempts == 2
 
 
 def test_other_client_errors_give_up_at_once(hook, receiver):
@@ -88,7 +92,8 @@ def test_other_client_errors_give_up_at_once(hook, receiver):
     receiver.script(410)
     result = deliver(delivery.pk, policy=POLICY)
     assert result.state == DeliveryState.FAILED
-    assert result.attempts == 1 and result.last_status_code == 410
+    assert result.attempts == 1
+    assert result.last_status_code == 410
     assert result.last_error == "HTTP 410"
 
 
@@ -119,14 +124,16 @@ def test_a_leased_delivery_is_not_sent_twice(hook, receiver):
 
 
 def test_replay_creates_a_fresh_delivery_with_the_same_body(hook, receiver, alice):
-    endpoint, secret, delivery = hook
+    _endpoint, secret, delivery = hook
     receiver.script(404)
     failed = deliver(delivery.pk, policy=POLICY)
     assert failed.state == DeliveryState.FAILED
     replay = webhook_delivery_replay(actor=alice, delivery=failed)
     assert replay.pk != failed.pk
-    assert replay.replay_of_id == failed.pk and replay.event_id == failed.event_id
-    assert replay.state == DeliveryState.PENDING and replay.attempts == 0
+    assert replay.replay_of_id == failed.pk
+    assert replay.event_id == failed.event_id
+    assert replay.state == DeliveryState.PENDING
+    assert replay.attempts == 0
     assert replay.created_by == alice
     done = deliver(replay.pk, policy=POLICY)
     assert done.state == DeliveryState.SUCCEEDED

@@ -48,15 +48,16 @@ class HooksWorker(WorkerProcess):
         )  # fmt: skip
 
 
-@pytest.fixture
-def hooks_worker(settings, open_db):
+@pytest.fixture(scope="module")
+def hooks_worker(django_db_setup, django_db_blocker):
+    """Like `celery_worker` (one per module here, to save its start-up time), with the test
+    database set up even when this file runs alone."""
     from config.celery import app
 
     queue = f"test-hooks-{uuid.uuid4().hex[:8]}"
-    settings.CELERY_TASK_DEFAULT_QUEUE = queue
-    settings.WEBHOOKS_ALLOW_PRIVATE_HOSTS = True
     app.conf.task_default_queue = queue
-    worker = HooksWorker(connection.settings_dict["NAME"], queue)
+    with django_db_blocker.unblock():
+        worker = HooksWorker(connection.settings_dict["NAME"], queue)
     worker.start()
     yield worker
     worker.stop()
@@ -85,8 +86,10 @@ def broker_unreachable():
 
 
 @pytest.fixture
-def world(hooks_worker):
+def world(hooks_worker, open_db, settings):
     """Committed data in tenant A (the worker needs it), removed afterwards."""
+    settings.CELERY_TASK_DEFAULT_QUEUE = hooks_worker.queue
+    settings.WEBHOOKS_ALLOW_PRIVATE_HOSTS = True
     tenant = Tenant.objects.get(slug="alpha")
     made: dict[str, list[int]] = {"requests": [], "endpoints": []}
     with tenant_context(tenant):
@@ -100,6 +103,21 @@ def world(hooks_worker):
         Decision.objects.filter(request_id__in=made["requests"]).delete()
         ApprovalRequest.objects.filter(pk__in=made["requests"]).delete()
     connection.set_schema_to_public()
+
+
+@pytest.mark.django_db
+def test_the_worker_runs_with_tiny_backoff_and_loopback_allowed():
+    """Also makes pytest-django set up the test database when this file runs alone (the
+    end-to-end tests commit data and carry no django_db mark of their own)."""
+    from tests.integrations import worker_settings
+
+    assert worker_settings.WEBHOOKS_RETRY_BASE_SECONDS <= 0.5
+    assert worker_settings.WEBHOOKS_ALLOW_PRIVATE_HOSTS is True
+    assert connection.settings_dict["NAME"].startswith("test_")
+
+
+def approved_posts(receiver):
+    return [r for r in receiver.received if r.headers["Countersign-Event"] == "request.approved"]
 
 
 def approved_delivery(tenant, request_id, endpoint_id):
@@ -132,10 +150,13 @@ def test_decision_delivers_a_signed_webhook_after_three_server_errors(world):
 
         delivery = wait_for(lambda: approved_delivery(tenant, request.pk, endpoint.pk), timeout=60)
         time.sleep(0.5)  # anything extra would have arrived by now
-        posts = [r for r in receiver.received if r.headers["Countersign-Event"] == "request.approved"]
+        posts = [
+            r for r in receiver.received if r.headers["Countersign-Event"] == "request.approved"
+        ]
 
     assert [p.status for p in posts] == [500, 500, 500, 200]
-    assert delivery.attempts == 4 and delivery.last_status_code == 200
+    assert delivery.attempts == 4
+    assert delivery.last_status_code == 200
     with tenant_context(tenant):
         assert WebhookDelivery.objects.filter(event=delivery.event).count() == 1
     verify = documented_verify()
@@ -181,7 +202,9 @@ def test_event_committed_while_the_broker_is_unreachable_is_delivered_by_the_swe
         outbox_sweep.delay()  # what beat sends every 15 s, from the public schema
         delivery = wait_for(lambda: approved_delivery(tenant, request.pk, endpoint.pk), timeout=60)
         time.sleep(0.5)
-        posts = [r for r in receiver.received if r.headers["Countersign-Event"] == "request.approved"]
+        posts = [
+            r for r in receiver.received if r.headers["Countersign-Event"] == "request.approved"
+        ]
 
     assert len(posts) == 1
     assert delivery.attempts == 1

@@ -104,7 +104,8 @@ def test_secret_is_encrypted_in_the_database(in_tenant_a, alice, loopback_allowe
     endpoint, secret = webhook_endpoint_create(
         actor=alice, url="https://hooks.example.org/in", events=["request.*"]
     )
-    assert secret.startswith("whsec_") and len(secret) > 40
+    assert secret.startswith("whsec_")
+    assert len(secret) > 40
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT secret_encrypted FROM integrations_webhookendpoint WHERE id = %s",
