@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -24,6 +25,9 @@ LEASE = timedelta(minutes=5)
 BATCH = 500
 
 Dispatch = Callable[[list[Timer]], None]
+# The timer being fired in this context: cancelling its object's timers keeps it, so it is
+# marked fired (and stays as history) when its handler returns.
+_firing: ContextVar[int | None] = ContextVar("firing_timer", default=None)
 
 
 def timer_schedule(
@@ -61,6 +65,7 @@ def timers_cancel(*, object_kind: str, object_ids: Iterable[int]) -> int:
             object_id__in=list(object_ids),
             fired_at__isnull=True,
         )
+        .exclude(pk=_firing.get() or 0)
         .values_list("id", flat=True)
     )
     deleted, _ = Timer.objects.filter(pk__in=ids).delete()
@@ -132,7 +137,10 @@ def timer_fire(*, timer_id: int, now: datetime | None = None) -> bool:
             return False
         handler = handler_for(timer.object_kind)
         if handler is not None:
-            handler(timer, now)
-        # The handler may have cancelled this very timer (e.g. a reassignment stops the clock).
+            token = _firing.set(timer.pk)
+            try:
+                handler(timer, now)
+            finally:
+                _firing.reset(token)
         Timer.objects.filter(pk=timer.pk).update(fired_at=now, claimed_until=None)
     return True

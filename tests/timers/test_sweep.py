@@ -53,7 +53,7 @@ def test_sweep_dispatches_every_tenants_timers_in_one_pass(db):
 
 
 @pytest.mark.slow
-def test_concurrent_sweeps_never_claim_the_same_timer(open_db):
+def test_concurrent_sweeps_never_claim_the_same_timer(django_db_setup, open_db):
     ids = [make(schema="bench_x").pk for _ in range(200)]
     claimed: list[list[int]] = []
     start = threading.Barrier(4)
