@@ -21,6 +21,7 @@ from apps.approvals.exceptions import Conflict, InvalidInput, NotAllowed
 KEY_PREFIX = "cs_live_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 IDEMPOTENCY_TTL = timedelta(hours=24)
+IDEMPOTENCY_ABANDONED = timedelta(minutes=5)
 
 
 def secret_hash(secret: str) -> str:
@@ -108,6 +109,9 @@ def idempotency_begin(*, owner: User, key: str, fingerprint: str) -> tuple[Idemp
             fields={"Idempotency-Key": ["Use a new key for a different request."]},
         )
     if record.status_code is None:
+        if now - record.created_at > IDEMPOTENCY_ABANDONED:  # its process died mid-request
+            IdempotencyRecord.objects.filter(pk=record.pk, status_code__isnull=True).delete()
+            return idempotency_begin(owner=owner, key=key, fingerprint=fingerprint)
         raise IdempotencyInProgress("A request with this Idempotency-Key is still running.")
     return record, False
 
