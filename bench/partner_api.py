@@ -21,7 +21,7 @@ os.environ.setdefault("COUNTERSIGN_DB_NAME", "countersign_bench_partner")
 os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
 
 
-def main() -> None:  # noqa: PLR0915 - a linear script
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--tenants", type=int, default=500)
@@ -142,8 +142,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script
     }
     for label, values in rows.items():
         print(
-            f"| {label} | {statistics.median(values):.3f} | {min(values):.3f} | "
-            f"{max(values):.3f} |"
+            f"| {label} | {statistics.median(values):.3f} | {min(values):.3f} | {max(values):.3f} |"
         )
 
 

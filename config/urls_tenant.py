@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("apps.sla.urls")),
     path("", include("apps.notifications.urls")),
     path("", include("apps.integrations.urls")),
+    path("admin/webhooks/", include("apps.integrations.webhooks.urls")),
     path("", include("apps.api.urls")),
     path("", include("apps.accounts.urls")),
     path("admin/people/", include("apps.people.urls")),

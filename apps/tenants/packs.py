@@ -192,6 +192,8 @@ def template_updates_for(tenant: Tenant, *, partner: Partner | None = None) -> l
         latest = latest_release(pinned.pack)
         if latest is None or latest.sort_key <= pinned.sort_key or key not in latest.templates:
             continue
+        if pinned.templates.get(key) == latest.templates[key]:
+            continue  # the release did not change this template
         current = definition.current_version.spec if definition.current_version else {}
         updates.append(
             TemplateUpdate(

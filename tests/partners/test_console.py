@@ -8,7 +8,7 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.models import User
 from apps.tenants.choices import TenantStatus
-from apps.tenants.models import Tenant, TemplateInstallation
+from apps.tenants.models import TemplateInstallation, Tenant
 from tests.conftest import PASSWORD, sign_in
 from tests.partners.helpers import console, paula_console, quinn_console, tenant_client
 
@@ -52,7 +52,9 @@ def test_owner_sees_tenant_detail(db):
     assert b"http://alpha.localhost/" in response.content
 
 
-def test_wizard_creates_tenant_installs_pack_and_invites_admin(db, django_capture_on_commit_callbacks):
+def test_wizard_creates_tenant_installs_pack_and_invites_admin(
+    db, django_capture_on_commit_callbacks
+):
     client = paula_console()
     page = client.get("/tenants/new/")
     assert page.status_code == 200
@@ -80,7 +82,8 @@ def test_wizard_creates_tenant_installs_pack_and_invites_admin(db, django_captur
     assert TemplateInstallation.objects.get(tenant=tenant).template_key == "prior-auth-imaging"
     with tenant_context(tenant):
         grace = User.objects.get(email="grace@golf.test")
-        assert grace.is_tenant_admin and not grace.is_active
+        assert grace.is_tenant_admin
+        assert not grace.is_active
         from apps.workflows.models import WorkflowDefinition
 
         assert WorkflowDefinition.objects.filter(key="prior-auth-imaging").exists()
