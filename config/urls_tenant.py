@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", AdminHomeView.as_view(), name="admin-home"),
     path("", include("apps.approvals.urls")),
+    path("", include("apps.audit.urls")),
     path("", include("apps.sla.urls")),
     path("", include("apps.notifications.urls")),
     path("", include("apps.integrations.urls")),

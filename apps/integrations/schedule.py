@@ -6,4 +6,10 @@ SCHEDULE = {
         "schedule": 15.0,
         "options": {"expires": 14.0},
     },
+    # ERP postings left behind while the broker or a worker was down go out again.
+    "erp-resume-postings": {
+        "task": "erp.resume_postings_all_tenants",
+        "schedule": 60.0,
+        "options": {"expires": 55.0},
+    },
 }

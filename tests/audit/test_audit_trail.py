@@ -154,3 +154,37 @@ def test_sign_in_and_failed_sign_in_are_recorded(client_a, tenant_a):
             .values_list("action", flat=True)[:2]
         )
     assert actions == ["login", "login_failed"]
+
+
+def test_audit_page_filters_and_exports_for_admins_only(client_a, client_b, tenant_a, carol):
+    with tenant_context(tenant_a):
+        request = submit_capital(carol, "9000")
+    sign_in(client_a, "alice@alpha.test")
+    page = client_a.get(f"/admin/audit/?request={request.reference}")
+    assert page.status_code == 200
+    assert b"approvals.approvalrequest.create" in page.content
+    csv_response = client_a.get(f"/admin/audit/export.csv?request={request.reference}")
+    assert csv_response.status_code == 200
+    body = b"".join(csv_response.streaming_content).decode()
+    assert body.splitlines()[0].startswith("sequence,at,category,action")
+    assert request.reference in body
+    pdf = client_a.get(f"/admin/audit/export.pdf?request={request.reference}")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    with tenant_context(tenant_a):
+        exports = AuditEntry.objects.filter(action__startswith="audit.export").count()
+    assert exports >= 2
+    bad = client_a.get("/admin/audit/?start=yesterday")
+    assert b"The start date must look like 2026-11-23." in bad.content
+
+    for who in ("bob@alpha.test", "olivia@alpha.test"):
+        other = client_a.__class__(HTTP_HOST="alpha.localhost")
+        sign_in(other, who)
+        for path in ("/admin/audit/", "/admin/audit/export.csv", "/admin/audit/export.pdf"):
+            assert other.get(path).status_code == 403
+    sign_in(client_b, "dave@bravo.test")
+    stolen = client_a.__class__(HTTP_HOST="alpha.localhost")
+    stolen.cookies = client_b.cookies
+    assert stolen.get("/admin/audit/").status_code == 302
+    anonymous = client_a.__class__(HTTP_HOST="alpha.localhost")
+    assert anonymous.get("/admin/audit/export.csv")["Location"].startswith("/login/")
