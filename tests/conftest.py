@@ -123,6 +123,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
         connection.set_schema_to_public()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _empty_test_queue_afterwards():
+    """Tests that commit data queue real tasks (emails, deliveries) on the test queue; no
+    worker consumes them outside the worker tests, so drop them when the session ends."""
+    yield
+    from config.celery import app
+
+    app.control.purge()
+
+
 @pytest.fixture(autouse=True)
 def _start_in_public_schema():
     """Requests leave the connection on their tenant; every test starts (and ends) on public."""

@@ -340,6 +340,24 @@ def attachment_add(*, actor: User, request: ApprovalRequest, upload: UploadedFil
     return attachment
 
 
+# --- for other apps: system events and row locks ----------------------------------------------
+
+
+def request_lock(request: ApprovalRequest) -> ApprovalRequest:
+    """Lock the request row for the rest of the caller's transaction and return it fresh.
+    Lock order everywhere: (timer,) request, then the rows that hang off it."""
+    return _locked(request)
+
+
+def request_apply_system_event(
+    *, request: ApprovalRequest, event: engine.Event, now: datetime | None = None
+) -> engine.Outcome:
+    """Apply an event that no person triggered (an SLA escalation's Reassign / AddApprover, an
+    expiry) with the same locking, persistence and side effects as every other change."""
+    with transaction.atomic():
+        return _advance(_locked(request), event, actor=None, now=now)
+
+
 # --- persistence of the engine's outcome --------------------------------------------------------
 
 

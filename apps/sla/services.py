@@ -369,7 +369,7 @@ def request_extend(
 ) -> Clock:
     """Move the request clock's due time later, with a reason, an audit trail and a notice to
     the requester. Never a silent pause: the clock keeps running toward the new due time."""
-    from apps.approvals.services import _locked
+    from apps.approvals.services import request_lock
 
     errors: dict[str, list[str]] = {}
     if not reason.strip():
@@ -380,7 +380,7 @@ def request_extend(
         raise InvalidInput("The extension is incomplete.", fields=errors)
     now = timezone.now()
     with transaction.atomic():
-        request = _locked(request)
+        request = request_lock(request)
         if not can_extend(actor, request):
             raise NotAllowed("Only tenant administrators and current approvers can extend.")
         clock = (
@@ -529,7 +529,7 @@ def _breach(clock: Clock, now: datetime) -> None:
 
 def _escalate(clock: Clock, level: int, now: datetime) -> None:
     """Escalation `level` (1-based) of the chain: notify, add an approver or reassign."""
-    from apps.approvals.services import _advance
+    from apps.approvals.services import request_apply_system_event
 
     if clock.escalation_level >= level or level > len(clock.escalation_chain):
         return
@@ -550,7 +550,7 @@ def _escalate(clock: Clock, level: int, now: datetime) -> None:
             )
             try:
                 with transaction.atomic():
-                    _advance(clock.request, event, actor=None, now=now)
+                    request_apply_system_event(request=clock.request, event=event, now=now)
             except ApprovalError as error:
                 note = f"{target.full_name} could not take it: {error.message}"
                 continue
@@ -576,12 +576,12 @@ def _escalate(clock: Clock, level: int, now: datetime) -> None:
 
 def clock_timer_fire(timer: Timer, now: datetime) -> None:
     """The timers app's handler for SLA clocks (runs inside its transaction and row lock)."""
-    from apps.approvals.services import _locked
+    from apps.approvals.services import request_lock
 
     clock = Clock.objects.filter(pk=timer.object_id).select_related("request").first()
     if clock is None:
         return
-    _locked(clock.request)  # lock order everywhere: (timer,) request, clock
+    request_lock(clock.request)  # lock order everywhere: (timer,) request, clock
     clock = (
         Clock.objects.select_for_update(of=("self",))
         .select_related("request__requester", "task__assignee__manager", "business_calendar")

@@ -159,6 +159,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_TIMEZONE = "UTC"
 
+# --- Links in emails -----------------------------------------------------------------------------
+# Absolute links in notifications are built as <SITE_SCHEME>://<tenant host>[:SITE_PORT]/...
+SITE_SCHEME = env_str("SITE_SCHEME", "https")
+SITE_PORT = env_int("SITE_PORT", 0, minimum=0) or None
+
 # --- Secrets at rest (webhook keys, connector credentials) ---------------------------------------
 # Comma-separated Fernet keys; the first encrypts, all decrypt (rotation: put the new key first,
 # run `manage.py secrets_rotate`, then drop the old one).

@@ -7,7 +7,6 @@ from django_tenants.utils import tenant_context
 
 from tests.approvals.helpers import pending, submit_capital
 from tests.fixtures.browser import screenshot
-from tests.notifications.conftest import _only_the_notifications_effect_handler  # noqa: F401
 from tests.notifications.fixtures import eager_celery, smtp_server, text_of  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("eager_celery")]
