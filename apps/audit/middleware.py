@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse
 
 from apps.audit.context import AuditContext, audit_context
 
+SUPPORT_SESSION_KEY = "countersign_support_session"  # set by apps.tenants.support
+
 
 def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
@@ -23,7 +25,7 @@ class AuditContextMiddleware:
                 actor_id=user.pk if authenticated else None,  # type: ignore[union-attr]
                 actor_email=user.email if authenticated else "",  # type: ignore[union-attr]
                 ip=client_ip(request),
-                support_session=str(request.session.get("support_session", ""))
+                support_session=str(request.session.get(SUPPORT_SESSION_KEY, "") or "")
                 if hasattr(request, "session")
                 else "",
             )

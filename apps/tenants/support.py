@@ -155,6 +155,25 @@ def support_session_start(*, token: str, tenant: Tenant) -> tuple[Any, SupportSe
     session = SupportSession.objects.create(
         grant=grant, tenant=tenant, support_user_email=email, started_at=now
     )
+    from apps.audit.models import AuditCategory
+    from apps.audit.services import audit_append
+
+    # In the tenant's own trail: who entered, for which grant, why and until when.
+    audit_append(
+        category=AuditCategory.SUPPORT,
+        action="support.session_start",
+        object_type="tenants.supportsession",
+        object_id=str(session.pk),
+        object_repr=name[:200],
+        actor_id=user.pk,
+        actor_email=email,
+        detail={
+            "grant": grant.pk,
+            "partner": grant.partner.slug,
+            "reason": grant.reason[:300],
+            "expires_at": grant.expires_at.isoformat() if grant.expires_at else None,
+        },
+    )
     return user, session
 
 
