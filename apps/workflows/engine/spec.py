@@ -102,6 +102,8 @@ class WorkflowSpec:
     stages: tuple[StageSpec, ...]
     amount_field: str | None = None
     sla: SlaPolicy | None = None
+    # Roles whose members see PHI-flagged fields as hidden (minimum necessary).
+    phi_hidden_from_roles: tuple[str, ...] = ()
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -189,4 +191,6 @@ def spec_to_dict(spec: WorkflowSpec) -> dict[str, object]:
     }
     if spec.sla is not None:
         out["sla"] = _sla_to_dict(spec.sla)
+    if spec.phi_hidden_from_roles:
+        out["phi_hidden_from_roles"] = list(spec.phi_hidden_from_roles)
     return out

@@ -31,7 +31,8 @@ PREFIX_RE = re.compile(r"^[A-Z]{2,5}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 RESERVED_FIELD_NAMES = ("urgency", "department")
 
-TOP_KEYS = ("key", "name", "category", "reference_prefix", "amount_field", "form", "stages", "sla")
+TOP_KEYS = ("key", "name", "category", "reference_prefix", "amount_field", "form", "stages", "sla",
+            "phi_hidden_from_roles")  # fmt: skip
 FIELD_KEYS = (
     "name",
     "type",
@@ -148,9 +149,18 @@ class _Parser:
         self.condition_fields = WorkflowSpec("", "", "", "", fields, ()).condition_fields()
         stages = self.parse_stages(doc.get("stages"))
         sla = self.parse_sla(doc["sla"], "sla") if "sla" in doc else None
+        hidden = self.parse_phi_hidden_from_roles(doc.get("phi_hidden_from_roles", []))
         if self.problems:
             return None
-        return WorkflowSpec(key, name, category, prefix, fields, stages, amount_field, sla)
+        return WorkflowSpec(key, name, category, prefix, fields, stages, amount_field, sla, hidden)
+
+    def parse_phi_hidden_from_roles(self, raw: object) -> tuple[str, ...]:
+        if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
+            self.problem("phi_hidden_from_roles", "must be a list of role keys")
+            return ()
+        for i, role in enumerate(raw):  # same checks as a role:<key> approver
+            self.check_selector(f"role:{role}", f"phi_hidden_from_roles[{i}]", None)
+        return tuple(dict.fromkeys(raw))
 
     def parse_form(self, raw: object) -> tuple[FieldSpec, ...]:
         if raw is None:
