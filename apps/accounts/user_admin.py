@@ -44,7 +44,8 @@ def open_tasks_of(user: User) -> list[object]:
 @dataclass(frozen=True)
 class DeactivationResult:
     user: User
-    open_tasks: list[object]
+    moved: list[tuple[object, User]]  # (task, new assignee): handed to the manager
+    open_tasks: list[object]  # still with the deactivated person: an admin must route them
 
 
 @transaction.atomic
@@ -55,7 +56,14 @@ def user_deactivate(*, actor: User, user: User) -> DeactivationResult:
         raise ValidationError("You cannot deactivate yourself.")
     user.is_active = False
     user.save(update_fields=["is_active"])
-    return DeactivationResult(user=user, open_tasks=open_tasks_of(user))
+    from apps.approvals.services import tasks_reassign_from
+
+    # The rule: open tasks go to the person's manager; what the manager may not take is
+    # reported to the administrator (never approved, never dropped).
+    report = tasks_reassign_from(actor=actor, person=user)
+    return DeactivationResult(
+        user=user, moved=list(report.moved), open_tasks=[task for task, _ in report.stranded]
+    )
 
 
 @transaction.atomic
@@ -135,12 +143,18 @@ class UserDeactivateView(TenantAdminMixin, View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("accounts:users")
+        if result.moved:
+            messages.info(
+                request,
+                f"{len(result.moved)} open task(s) of {user} went to their manager: "
+                + ", ".join(f"{t.request} → {m.full_name}" for t, m in result.moved),  # type: ignore[attr-defined]
+            )
         if result.open_tasks:
             messages.warning(
                 request,
                 f"{user} is deactivated but still holds {len(result.open_tasks)} open task(s): "
                 + ", ".join(str(t.request) for t in result.open_tasks)  # type: ignore[attr-defined]
-                + ". They are not reassigned automatically; reassign or delegate them.",
+                + ". Their manager could not take them; route them from the request pages.",
             )
         else:
             messages.success(request, f"{user} is deactivated and cannot sign in.")
