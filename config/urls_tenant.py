@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("apps.integrations.urls")),
     path("admin/webhooks/", include("apps.integrations.webhooks.urls")),
     path("", include("apps.api.urls")),
+    path("", include("apps.insights.urls")),
+    path("", include("apps.assist.urls")),
     path("", include("apps.accounts.urls")),
     path("admin/people/", include("apps.people.urls")),
     path("admin/workflows/", include("apps.workflows.urls")),

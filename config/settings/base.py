@@ -55,6 +55,8 @@ TENANT_APPS = [
     "apps.integrations",
     "apps.integrations.erp",
     "apps.api",
+    "apps.insights",
+    "apps.assist",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -1,0 +1,70 @@
+"""Advisory recommendations and the tenant's assist settings. Nothing here changes a request."""
+
+from django.conf import settings
+from django.db import models
+
+
+class RecommendationKind(models.TextChoices):
+    COMPLETENESS = "completeness", "Completeness check"
+    CLASSIFICATION = "classification", "Attachment classification"
+    DENIAL_RISK = "denial_risk", "Denial risk"
+    SUMMARY = "summary", "Case summary"
+
+
+class AssistSettings(models.Model):
+    """One row per tenant schema (pk=1)."""
+
+    enabled = models.BooleanField(default=True)
+    classifier_threshold = models.FloatField(
+        default=0.6, help_text="Below this confidence the classifier says “unsure”."
+    )
+    show_to_requester = models.BooleanField(
+        default=False, help_text="Let requesters see the advisory panel of their own requests."
+    )
+    allow_external_phi = models.BooleanField(
+        default=False,
+        help_text="Allow patient data to be sent to an external model provider. Off by default.",
+    )
+    external_provider = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "Assist settings"
+
+
+class Recommendation(models.Model):
+    kind = models.CharField(max_length=20, choices=RecommendationKind.choices)
+    request = models.ForeignKey(
+        "approvals.ApprovalRequest", on_delete=models.CASCADE, related_name="recommendations"
+    )
+    inputs_hash = models.CharField(max_length=64)
+    model_version = models.CharField(max_length=80)
+    confidence = models.FloatField(null=True, blank=True)
+    output = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewer_agreed = models.BooleanField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["request", "kind", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for request {self.request_id}"
+
+
+class RiskModel(models.Model):
+    """The tenant's trained denial-risk model (naive Bayes counts as JSON)."""
+
+    version = models.CharField(max_length=80)
+    trained_on = models.PositiveIntegerField()
+    parameters = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.version

@@ -1,0 +1,172 @@
+"""Advisory services. They read a request and write only `Recommendation`/`RiskModel`/
+`AssistSettings` rows: nothing here changes a request, a task or a decision (a test checks
+that this package never imports the approvals services)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import transaction
+
+from apps.accounts.models import User
+from apps.approvals.models import ApprovalRequest, Attachment
+from apps.assist import classifier, risk
+from apps.assist.completeness import completeness_check
+from apps.assist.models import AssistSettings, Recommendation, RecommendationKind
+from apps.assist.providers import guard_phi, provider_for
+from apps.assist.selectors import assist_settings
+from apps.assist.summary import case_summary
+
+COMPLETENESS_VERSION = "rules-1"
+SUMMARY_VERSION = "summary-1"
+
+
+def _hash(inputs: Any) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def recommendation_record(
+    *,
+    kind: str,
+    request: ApprovalRequest,
+    inputs: Any,
+    model_version: str,
+    confidence: float | None,
+    output: dict[str, Any],
+) -> Recommendation:
+    """Store a recommendation; the same inputs and model give back the stored one."""
+    inputs_hash = _hash(inputs)
+    existing = Recommendation.objects.filter(
+        kind=kind, request=request, inputs_hash=inputs_hash, model_version=model_version
+    ).first()
+    if existing:
+        return existing
+    return Recommendation.objects.create(
+        kind=kind,
+        request=request,
+        inputs_hash=inputs_hash,
+        model_version=model_version,
+        confidence=confidence,
+        output=output,
+    )
+
+
+def _attachment_text(attachment: Attachment) -> str:
+    try:
+        with attachment.file.open("rb") as handle:
+            content = handle.read(5_000_000)
+    except (OSError, ValueError):
+        return ""
+    return classifier.extract_text(content, attachment.content_type)
+
+
+def attachment_classify(*, attachment: Attachment, settings: AssistSettings) -> Recommendation:
+    text = _attachment_text(attachment)
+    provider = provider_for(settings)
+    if provider.external:
+        guard_phi(provider, settings, text)
+        label, confidence = provider.classify(text=text)
+        result = classifier.Classification(
+            label=label if confidence >= settings.classifier_threshold else classifier.UNSURE,
+            best_guess=label,
+            confidence=confidence,
+            model_version=provider.name,
+        )
+    else:
+        result = classifier.classify(text, threshold=settings.classifier_threshold)
+    return recommendation_record(
+        kind=RecommendationKind.CLASSIFICATION,
+        request=attachment.request,
+        inputs={
+            "attachment": attachment.pk,
+            "sha256": attachment.sha256,
+            "threshold": settings.classifier_threshold,
+        },
+        model_version=result.model_version,
+        confidence=result.confidence,
+        output={
+            "attachment": attachment.pk,
+            "name": attachment.original_name,
+            "label": result.label,
+            "best_guess": result.best_guess,
+            "display": result.display,
+        },
+    )
+
+
+def assist_run(*, actor: User, request: ApprovalRequest) -> list[Recommendation]:
+    """Every advisory output for one request (stored, reused while the inputs are the same)."""
+    settings = assist_settings()
+    with transaction.atomic():
+        classified = [
+            attachment_classify(attachment=a, settings=settings) for a in request.attachments.all()
+        ]
+        kinds = {r.output["attachment"]: r.output["label"] for r in classified}
+        names = {r.output["attachment"]: r.output["display"] for r in classified}
+        spec = request.workflow_version.spec
+        attachments = [
+            {"name": a.original_name, "kind": kinds.get(a.pk, "")}
+            for a in request.attachments.all()
+        ]
+        findings = completeness_check(spec=spec, data=request.data, attachments=attachments)
+        completeness = recommendation_record(
+            kind=RecommendationKind.COMPLETENESS,
+            request=request,
+            inputs={
+                "data": request.data,
+                "attachments": attachments,
+                "version": request.workflow_version_id,
+            },
+            model_version=COMPLETENESS_VERSION,
+            confidence=None,
+            output={
+                "findings": [f.as_dict() for f in findings],
+                "missing": sum(1 for f in findings if not f.ok),
+            },
+        )
+        risk_output = risk.denial_risk(request)
+        denial = recommendation_record(
+            kind=RecommendationKind.DENIAL_RISK,
+            request=request,
+            inputs={"features": risk.features_of(request)},
+            model_version=risk_output["model_version"],
+            confidence=risk_output.get("confidence"),
+            output=risk_output,
+        )
+        statements = case_summary(request, names)
+        provider = provider_for(settings)
+        if provider.external:
+            statements = provider.summarise(statements=guard_phi(provider, settings, statements))
+        summary = recommendation_record(
+            kind=RecommendationKind.SUMMARY,
+            request=request,
+            inputs={"statements": statements},
+            model_version=SUMMARY_VERSION,
+            confidence=None,
+            output={"statements": statements},
+        )
+    return [completeness, *classified, denial, summary]
+
+
+def recommendation_feedback(
+    *, actor: User, recommendation: Recommendation, agreed: bool
+) -> Recommendation:
+    """A reviewer says whether they agreed: feeds the dashboard's agreement rate only."""
+    with transaction.atomic():
+        recommendation.reviewer_agreed = agreed
+        recommendation.reviewed_by = actor
+        recommendation.save(update_fields=["reviewer_agreed", "reviewed_by"])
+    return recommendation
+
+
+def assist_settings_update(*, actor: User, **values: Any) -> AssistSettings:
+    if not actor.is_tenant_admin:
+        raise PermissionError("Only tenant administrators change assist settings.")
+    settings, _ = AssistSettings.objects.get_or_create(pk=1)
+    for key, value in values.items():
+        setattr(settings, key, value)
+    settings.full_clean()
+    settings.save()
+    return settings

@@ -1,0 +1,11 @@
+"""Thin Celery tasks of the assist app (run in the tenant's schema via tenant-schemas-celery)."""
+
+from celery import shared_task
+
+
+@shared_task(name="assist.risk_retrain", ignore_result=True)
+def risk_retrain() -> None:
+    """Retrain the tenant's denial-risk model; does nothing below the history threshold."""
+    from apps.assist.risk import risk_model_train
+
+    risk_model_train()

@@ -1,0 +1,16 @@
+"""URLs of the assist app on tenant hosts."""
+
+from django.urls import path
+
+from apps.assist import views
+
+app_name = "assist"
+urlpatterns = [
+    path("requests/<str:reference>/assist/", views.panel, name="panel"),
+    path(
+        "requests/<str:reference>/assist/<int:recommendation_id>/feedback",
+        views.feedback,
+        name="feedback",
+    ),
+    path("admin/assist/", views.SettingsView.as_view(), name="settings"),
+]

@@ -1,0 +1,114 @@
+"""The advisory panel of a request (approvers and admins; requesters only if the tenant allows)
+and the tenant's assist settings. Labelled "Advisory — does not decide" everywhere."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views import View
+from django.views.decorators.http import require_POST
+
+from apps.approvals.exceptions import NotFound
+from apps.approvals.models import ApprovalRequest, Task
+from apps.approvals.selectors import request_for
+from apps.assist.models import AssistSettings, Recommendation, RecommendationKind
+from apps.assist.selectors import assist_settings
+from apps.assist.services import assist_run, assist_settings_update, recommendation_feedback
+from apps.core.views import TenantAdminMixin
+
+
+def _may_see_assist(user, approval: ApprovalRequest, settings: AssistSettings) -> bool:
+    if user.is_tenant_admin:
+        return True
+    is_approver = (
+        Task.objects.filter(request=approval)
+        .filter(Q(assignee=user) | Q(on_behalf_of=user) | Q(queue_role__members=user))
+        .exists()
+    )
+    if is_approver:
+        return True
+    return approval.requester_id == user.pk and settings.show_to_requester
+
+
+def _approval(request: HttpRequest, reference: str) -> tuple[ApprovalRequest, AssistSettings]:
+    try:
+        approval = request_for(request.user, reference)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    settings = assist_settings()
+    if not settings.enabled or not _may_see_assist(request.user, approval, settings):
+        raise Http404("No advisory panel for you on this request.")
+    return approval, settings
+
+
+@login_required
+def panel(request: HttpRequest, reference: str) -> HttpResponse:
+    approval, _ = _approval(request, reference)
+    recommendations = assist_run(actor=request.user, request=approval)
+    by_kind: dict[str, list[Recommendation]] = {}
+    for rec in recommendations:
+        by_kind.setdefault(rec.kind, []).append(rec)
+    context = {
+        "approval": approval,
+        "completeness": by_kind[RecommendationKind.COMPLETENESS][0],
+        "classifications": by_kind.get(RecommendationKind.CLASSIFICATION, []),
+        "risk": by_kind[RecommendationKind.DENIAL_RISK][0],
+        "summary": by_kind[RecommendationKind.SUMMARY][0],
+    }
+    template = "assist/_panel.html" if getattr(request, "htmx", False) else "assist/panel.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def feedback(request: HttpRequest, reference: str, recommendation_id: int) -> HttpResponse:
+    approval, _ = _approval(request, reference)
+    recommendation = Recommendation.objects.filter(pk=recommendation_id, request=approval).first()
+    if recommendation is None:
+        raise Http404("No such recommendation.")
+    recommendation_feedback(
+        actor=request.user,
+        recommendation=recommendation,
+        agreed=request.POST.get("agreed") == "yes",
+    )
+    messages.success(request, "Thank you: your feedback is recorded (it changes nothing else).")
+    return redirect("assist:panel", reference=approval.reference)
+
+
+class SettingsForm(forms.ModelForm):
+    class Meta:
+        model = AssistSettings
+        fields = [
+            "enabled",
+            "classifier_threshold",
+            "show_to_requester",
+            "allow_external_phi",
+            "external_provider",
+        ]
+        widgets = {
+            "classifier_threshold": forms.NumberInput(attrs={"min": 0, "max": 1, "step": 0.05})
+        }
+
+    def clean_classifier_threshold(self) -> float:
+        value = self.cleaned_data["classifier_threshold"]
+        if not 0 <= value <= 1:
+            raise forms.ValidationError("Between 0 and 1.")
+        return value
+
+
+class SettingsView(TenantAdminMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = SettingsForm(instance=assist_settings())
+        return render(request, "assist/settings.html", {"form": form})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = SettingsForm(request.POST, instance=assist_settings())
+        if not form.is_valid():
+            return render(request, "assist/settings.html", {"form": form}, status=400)
+        assist_settings_update(actor=request.user, **form.cleaned_data)
+        messages.success(request, "Assist settings saved.")
+        return redirect("assist:settings")

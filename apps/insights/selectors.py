@@ -1,0 +1,350 @@
+"""Dashboard metrics of a tenant, each one SQL aggregate over requests, tasks, decisions and
+SLA clocks. Every function takes the same `Filters` and returns rows (dicts) that the charts, the
+tables and the CSV downloads share.
+
+Definitions (also in docs/insights.md):
+- a request is counted in the period of its submission (`submitted_at`); drafts never count;
+- cycle time = `completed_at - submitted_at` of completed requests;
+- decided = approved, partially approved or denied;
+- approved after appeal = approved (or partially approved) while the same requester had an
+  earlier denied request of the same workflow about the same subject (`APPEAL_MATCH_FIELDS` of
+  `data`, e.g. the member id and the CPT code) completed before this one was submitted;
+- first-pass approval = approved with no "request information" decision on the way;
+- exception = the request has ever been routed to the exception queue (timeline kind
+  "exception") or is there now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+from django.db.models.fields.json import KT
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.approvals.choices import DecisionOutcome, RequestStatus, TaskStatus
+from apps.approvals.models import ApprovalRequest, Decision, Task, TimelineEntry
+from apps.insights.aggregates import P90, Median, Seconds
+from apps.sla.models import Clock, SlaEvent, SlaEventKind
+
+DECIDED = (RequestStatus.APPROVED, RequestStatus.PARTIALLY_APPROVED, RequestStatus.DENIED)
+APPROVED = (RequestStatus.APPROVED, RequestStatus.PARTIALLY_APPROVED)
+APPEAL_MATCH_FIELDS = ("member_id", "cpt_code")
+AGE_BUCKETS = (("< 1 day", 0, 1), ("1-3 days", 1, 3), ("3-7 days", 3, 7), ("> 7 days", 7, None))
+HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date | None = None
+    end: date | None = None  # inclusive
+    workflow: str = ""
+    department: str = ""
+    urgency: str = ""
+    departments: tuple[int, ...] | None = field(default=None)  # a manager's scope; None = all
+
+    def as_query(self) -> str:
+        from urllib.parse import urlencode
+
+        pairs = {
+            "start": self.start.isoformat() if self.start else "",
+            "end": self.end.isoformat() if self.end else "",
+            "workflow": self.workflow,
+            "department": self.department,
+            "urgency": self.urgency,
+        }
+        return urlencode({k: v for k, v in pairs.items() if v})
+
+
+def _aware(day: date, *, end: bool = False) -> datetime:
+    moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+    return timezone.make_aware(moment, timezone.get_current_timezone())
+
+
+def requests_in_scope(filters: Filters) -> QuerySet[ApprovalRequest]:
+    qs = ApprovalRequest.objects.exclude(status=RequestStatus.DRAFT).exclude(
+        submitted_at__isnull=True
+    )
+    if filters.start:
+        qs = qs.filter(submitted_at__gte=_aware(filters.start))
+    if filters.end:
+        qs = qs.filter(submitted_at__lt=_aware(filters.end, end=True))
+    if filters.workflow:
+        qs = qs.filter(workflow_version__definition__key=filters.workflow)
+    if filters.department:
+        qs = qs.filter(department__key=filters.department)
+    if filters.urgency:
+        qs = qs.filter(urgency=filters.urgency)
+    if filters.departments is not None:
+        qs = qs.filter(department_id__in=filters.departments)
+    return qs
+
+
+def _hours(value: float | None) -> float | None:
+    return None if value is None else round(value / HOUR, 2)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return None if not whole else round(100.0 * part / whole, 1)
+
+
+def _cycle_stats(qs: QuerySet, group: list[str]) -> list[dict]:
+    completed = qs.filter(completed_at__isnull=False).annotate(
+        seconds=Seconds("completed_at", "submitted_at")
+    )
+    rows = (
+        completed.values(*group)
+        .annotate(
+            n=Count("pk"),
+            mean=Avg("seconds"),
+            median=Median("seconds"),
+            p90=P90("seconds"),
+        )
+        .order_by(*group)
+    )
+    return [
+        {
+            **{k: r[k] for k in group},
+            "completed": r["n"],
+            "mean_hours": _hours(r["mean"]),
+            "median_hours": _hours(r["median"]),
+            "p90_hours": _hours(r["p90"]),
+        }
+        for r in rows
+    ]
+
+
+WORKFLOW = "workflow_version__definition__name"
+
+
+def volume(filters: Filters) -> list[dict]:
+    rows = (
+        requests_in_scope(filters)
+        .values(workflow=F(WORKFLOW), urg=F("urgency"))
+        .annotate(
+            submitted=Count("pk"),
+            open=Count("pk", filter=Q(completed_at__isnull=True)),
+            completed=Count("pk", filter=Q(completed_at__isnull=False)),
+        )
+        .order_by("workflow", "urg")
+    )
+    return [
+        {
+            "workflow": r["workflow"],
+            "urgency": r["urg"],
+            "submitted": r["submitted"],
+            "open": r["open"],
+            "completed": r["completed"],
+        }
+        for r in rows
+    ]
+
+
+def cycle_time_by_workflow(filters: Filters) -> list[dict]:
+    qs = requests_in_scope(filters).annotate(workflow=F(WORKFLOW))
+    return _cycle_stats(qs, ["workflow"])
+
+
+def cycle_time_by_urgency(filters: Filters) -> list[dict]:
+    return _cycle_stats(requests_in_scope(filters), ["urgency"])
+
+
+def cycle_time_by_step(filters: Filters) -> list[dict]:
+    """Time each step's tasks were open (created → closed), closed tasks only."""
+    rows = (
+        Task.objects.filter(request__in=requests_in_scope(filters), closed_at__isnull=False)
+        .annotate(seconds=Seconds("closed_at", "created_at"))
+        .values("step_key", "step_name")
+        .annotate(n=Count("pk"), mean=Avg("seconds"), median=Median("seconds"), p90=P90("seconds"))
+        .order_by("-median", "step_key")
+    )
+    return [
+        {
+            "step_key": r["step_key"],
+            "step": r["step_name"],
+            "closed_tasks": r["n"],
+            "mean_hours": _hours(r["mean"]),
+            "median_hours": _hours(r["median"]),
+            "p90_hours": _hours(r["p90"]),
+        }
+        for r in rows
+    ]
+
+
+def bottlenecks(filters: Filters, limit: int = 5) -> list[dict]:
+    """Steps with the longest median open time: where requests wait."""
+    return cycle_time_by_step(filters)[:limit]
+
+
+def sla_adherence(filters: Filters) -> list[dict]:
+    """Per clock scope (request / task): clocks, breached, extended, escalated, adherence %."""
+    clocks = Clock.objects.filter(request__in=requests_in_scope(filters))
+    event = SlaEvent.objects.filter(clock=OuterRef("pk"))
+    rows = (
+        clocks.annotate(
+            was_extended=Exists(event.filter(kind=SlaEventKind.EXTENDED)),
+            was_escalated=Exists(event.filter(kind=SlaEventKind.ESCALATED)),
+        )
+        .values("scope")
+        .annotate(
+            clocks=Count("pk"),
+            breached=Count("pk", filter=Q(breached_at__isnull=False)),
+            extended=Count("pk", filter=Q(was_extended=True)),
+            escalated=Count("pk", filter=Q(was_escalated=True)),
+        )
+        .order_by("scope")
+    )
+    return [
+        {
+            "scope": r["scope"],
+            "clocks": r["clocks"],
+            "breached": r["breached"],
+            "extended": r["extended"],
+            "escalated": r["escalated"],
+            "adherence_pct": _rate(r["clocks"] - r["breached"], r["clocks"]),
+        }
+        for r in rows
+    ]
+
+
+def breaches_by_step(filters: Filters) -> list[dict]:
+    rows = (
+        Clock.objects.filter(request__in=requests_in_scope(filters), breached_at__isnull=False)
+        .values("scope", "step_key")
+        .annotate(breaches=Count("pk"))
+        .order_by("-breaches", "step_key")
+    )
+    return [
+        {"scope": r["scope"], "step_key": r["step_key"] or "(request)", "breaches": r["breaches"]}
+        for r in rows
+    ]
+
+
+def queue_ageing(filters: Filters, *, now: datetime | None = None) -> list[dict]:
+    """Open (pending) tasks by how long they have been waiting."""
+    now = now or timezone.now()
+    pending = Task.objects.filter(request__in=requests_in_scope(filters), status=TaskStatus.PENDING)
+    counts = {}
+    for i, (_, low, high) in enumerate(AGE_BUCKETS):
+        condition = Q(created_at__lte=now - timedelta(days=low))
+        if high is not None:
+            condition &= Q(created_at__gt=now - timedelta(days=high))
+        counts[f"bucket{i}"] = Count("pk", filter=condition)
+    result = pending.aggregate(**counts)
+    return [
+        {"age": label, "open_tasks": result[f"bucket{i}"]}
+        for i, (label, _, _) in enumerate(AGE_BUCKETS)
+    ]
+
+
+def _appeal_exists() -> Exists:
+    earlier = ApprovalRequest.objects.filter(
+        requester=OuterRef("requester"),
+        workflow_version__definition=OuterRef("workflow_version__definition"),
+        status=RequestStatus.DENIED,
+        completed_at__lt=OuterRef("submitted_at"),
+    ).exclude(pk=OuterRef("pk"))
+    for name in APPEAL_MATCH_FIELDS:
+        earlier = earlier.annotate(**{f"m_{name}": KT(f"data__{name}")}).filter(
+            **{f"m_{name}": OuterRef(f"m_{name}")}
+        )
+    return Exists(earlier)
+
+
+def with_appeal_flag(qs: QuerySet[ApprovalRequest]) -> QuerySet[ApprovalRequest]:
+    for name in APPEAL_MATCH_FIELDS:
+        qs = qs.annotate(**{f"m_{name}": KT(f"data__{name}")})
+    return qs.annotate(is_appeal=_appeal_exists())
+
+
+def outcome_rates(filters: Filters) -> dict:
+    """Headline rates over the requests of the period."""
+    qs = with_appeal_flag(requests_in_scope(filters))
+    info = Decision.objects.filter(request=OuterRef("pk"), outcome=DecisionOutcome.REQUEST_INFO)
+    exception = TimelineEntry.objects.filter(request=OuterRef("pk"), kind="exception")
+    qs = qs.annotate(had_info=Exists(info), had_exception=Exists(exception))
+    r = qs.aggregate(
+        total=Count("pk"),
+        decided=Count("pk", filter=Q(status__in=DECIDED)),
+        approved=Count("pk", filter=Q(status=RequestStatus.APPROVED)),
+        partial=Count("pk", filter=Q(status=RequestStatus.PARTIALLY_APPROVED)),
+        denied=Count("pk", filter=Q(status=RequestStatus.DENIED)),
+        touchless=Count("pk", filter=Q(status__in=APPROVED, touchless=True)),
+        first_pass=Count("pk", filter=Q(status__in=APPROVED, had_info=False)),
+        appeals_approved=Count("pk", filter=Q(status__in=APPROVED, is_appeal=True)),
+        exceptions=Count("pk", filter=Q(had_exception=True) | Q(status=RequestStatus.EXCEPTION)),
+    )
+    return {
+        **r,
+        "denial_rate": _rate(r["denied"], r["decided"]),
+        "approval_rate": _rate(r["approved"] + r["partial"], r["decided"]),
+        "touchless_rate": _rate(r["touchless"], r["decided"]),
+        "first_pass_rate": _rate(r["first_pass"], r["decided"]),
+        "exception_rate": _rate(r["exceptions"], r["total"]),
+        "approved_after_appeal_rate": _rate(r["appeals_approved"], r["decided"]),
+    }
+
+
+def denial_reasons(filters: Filters) -> list[dict]:
+    rows = (
+        Decision.objects.filter(
+            request__in=requests_in_scope(filters), outcome=DecisionOutcome.REJECT
+        )
+        .values(code=F("reason_code__code"), label=F("reason_code__label"))
+        .annotate(denials=Count("pk"))
+        .order_by("-denials", "code")
+    )
+    total = sum(r["denials"] for r in rows)
+    return [
+        {
+            "reason_code": r["code"] or "(none)",
+            "reason": r["label"] or "(none)",
+            "denials": r["denials"],
+            "share_pct": _rate(r["denials"], total),
+        }
+        for r in rows
+    ]
+
+
+def approver_workload(filters: Filters) -> list[dict]:
+    """Decisions per approver and the time from task creation to their decision, plus what is
+    waiting in their name now."""
+    scope = requests_in_scope(filters)
+    rows = (
+        Decision.objects.filter(request__in=scope)
+        .annotate(seconds=Seconds("decided_at", "task__created_at"))
+        .values("actor_id", name=F("actor__full_name"), email=F("actor__email"))
+        .annotate(decisions=Count("pk"), median=Median("seconds"), mean=Avg("seconds"))
+        .order_by("-decisions", "email")
+    )
+    pending = dict(
+        Task.objects.filter(request__in=scope, status=TaskStatus.PENDING, assignee__isnull=False)
+        .values_list("assignee_id")
+        .annotate(n=Count("pk"))
+        .values_list("assignee_id", "n")
+    )
+    return [
+        {
+            "approver": r["name"] or r["email"],
+            "email": r["email"],
+            "decisions": r["decisions"],
+            "pending_now": pending.get(r["actor_id"], 0),
+            "median_hours_to_decide": _hours(r["median"]),
+            "mean_hours_to_decide": _hours(r["mean"]),
+        }
+        for r in rows
+    ]
+
+
+def manager_departments(user: User) -> tuple[int, ...]:
+    return tuple(user.departments_headed.values_list("pk", flat=True))

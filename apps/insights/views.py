@@ -1,0 +1,218 @@
+"""Dashboards, CSV downloads, the CMS-0057-F report and the requests/decisions exports."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+
+from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views import View
+
+from apps.approvals.selectors import requests_visible_to
+from apps.audit.services import audit_phi_access
+from apps.core.views import TenantAdminMixin
+from apps.insights import exports, selectors
+from apps.insights.charts import bar_chart
+from apps.insights.cms import CSV_ROWS, CmsSettings, cms_report
+from apps.insights.datasets import DATASETS
+from apps.insights.forms import FilterForm
+
+
+def csv_response(filename: str, rows: list[dict], header: list[str] | None = None) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    keys = header or (list(rows[0].keys()) if rows else [])
+    writer.writerow(keys)
+    for row in rows:
+        writer.writerow([_safe_cell(row.get(k)) for k in keys])
+    return response
+
+
+def _safe_cell(value: object) -> object:
+    """No formula injection when the CSV is opened in a spreadsheet."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return "" if value is None else value
+
+
+class _Dashboard(View):
+    scope = "admin"
+
+    def departments(self) -> tuple[int, ...] | None:
+        return None
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        departments = self.departments()
+        form = FilterForm(request.GET or None, departments=departments)
+        filters = form.filters(departments)
+        charts = []
+        for dataset in DATASETS.values():
+            rows = dataset.rows(filters)
+            charts.append(
+                {
+                    "dataset": dataset,
+                    "rows": rows,
+                    "columns": list(rows[0].keys()) if rows else [],
+                    "svg": bar_chart(
+                        chart_id=f"chart-{dataset.name}",
+                        title=dataset.title,
+                        rows=rows,
+                        label=dataset.label,
+                        value=dataset.value,
+                        unit=dataset.unit,
+                    ),
+                }
+            )
+        from apps.assist.selectors import agreement_rate
+
+        return render(
+            request,
+            "insights/dashboard.html",
+            {
+                "form": form,
+                "filters": filters,
+                "query": filters.as_query(),
+                "rates": selectors.outcome_rates(filters),
+                "charts": charts,
+                "scope": self.scope,
+                "agreement": agreement_rate(),
+            },
+        )
+
+
+class DashboardView(TenantAdminMixin, _Dashboard):
+    pass
+
+
+class _ManagerMixin(LoginRequiredMixin, UserPassesTestMixin):
+    """Department heads see the dashboards of the departments they head."""
+
+    def test_func(self) -> bool:
+        return bool(selectors.manager_departments(self.request.user))
+
+
+class ManagerDashboardView(_ManagerMixin, _Dashboard):
+    scope = "departments"
+
+    def departments(self) -> tuple[int, ...] | None:
+        return selectors.manager_departments(self.request.user)
+
+
+class _DatasetCsv(View):
+    def departments(self) -> tuple[int, ...] | None:
+        return None
+
+    def get(self, request: HttpRequest, name: str) -> HttpResponse:
+        dataset = DATASETS.get(name)
+        if dataset is None:
+            raise Http404("No such chart.")
+        departments = self.departments()
+        filters = FilterForm(request.GET or None, departments=departments).filters(departments)
+        return csv_response(f"{name}.csv", dataset.rows(filters))
+
+
+class DatasetCsvView(TenantAdminMixin, _DatasetCsv):
+    pass
+
+
+class ManagerDatasetCsvView(_ManagerMixin, _DatasetCsv):
+    def departments(self) -> tuple[int, ...] | None:
+        return selectors.manager_departments(self.request.user)
+
+
+def _year(request: HttpRequest) -> int:
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        year = timezone.localdate().year - 1
+    return year if 2000 <= year <= 2100 else timezone.localdate().year - 1
+
+
+def _cms_settings(request: HttpRequest) -> CmsSettings:
+    return CmsSettings(
+        count_partial_as_approved=request.GET.get("count_partial_as_approved") == "1"
+    )
+
+
+class CmsReportView(TenantAdminMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        year = _year(request)
+        report = cms_report(year=year, settings=_cms_settings(request))
+        rows = [
+            {
+                "label": label,
+                "standard": report["standard"][key],
+                "expedited": report["expedited"][key],
+            }
+            for key, label in CSV_ROWS
+        ]
+        return render(
+            request,
+            "insights/cms.html",
+            {
+                "report": report,
+                "rows": rows,
+                "year": year,
+                "query": request.GET.urlencode(),
+                "this_year": timezone.localdate().year,
+            },
+        )
+
+
+class CmsReportCsvView(TenantAdminMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        year = _year(request)
+        report = cms_report(year=year, settings=_cms_settings(request))
+        rows = [
+            {
+                "metric": label,
+                "standard": report["standard"][key],
+                "expedited": report["expedited"][key],
+            }
+            for key, label in CSV_ROWS
+        ]
+        rows.append(
+            {
+                "metric": "count_partial_as_approved",
+                "standard": report["settings"].count_partial_as_approved,
+                "expedited": "",
+            }
+        )
+        for item in report["items"]:
+            rows.append(
+                {
+                    "metric": f"Requires prior authorization: {item['workflow']} — {item['item']}",
+                    "standard": item["codes"],
+                    "expedited": "",
+                }
+            )
+        return csv_response(f"cms-0057-f-{year}.csv", rows)
+
+
+class ExportView(TenantAdminMixin, View):
+    """Requests or decisions of a date range as CSV; permission-filtered and audited."""
+
+    kind = "requests"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = FilterForm(request.GET or None)
+        filters = form.filters()
+        visible = requests_visible_to(request.user)
+        if self.kind == "requests":
+            header, rows = exports.requests_rows(visible, filters)
+        else:
+            header, rows = exports.decisions_rows(visible, filters)
+        audit_phi_access(
+            actor=request.user,
+            action=f"insights.export_{self.kind}",
+            obj=request.user,
+            start=str(filters.start or ""),
+            end=str(filters.end or ""),
+            rows=len(rows),
+        )
+        stamp = date.today().isoformat()  # noqa: DTZ011 - a file name only
+        return csv_response(f"{self.kind}-{stamp}.csv", rows, header)
