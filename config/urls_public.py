@@ -1,7 +1,8 @@
 """URLs of the root host: the partner console, its API and the TLS ask endpoint."""
 
-from django.urls import path
+from django.urls import include, path
 
+from apps.accounts.urls import mfa_urlpatterns
 from apps.accounts.views import LogoutView, PartnerLoginView
 from apps.core.views import healthz
 from apps.tenants import api, views
@@ -10,6 +11,7 @@ urlpatterns = [
     path("", views.PartnerHomeView.as_view(), name="home"),
     path("login/", PartnerLoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
+    path("", include((mfa_urlpatterns, "accounts"))),
     path("healthz", healthz, name="healthz"),
     path("tls/ask", views.tls_ask, name="tls-ask"),
     path("tenants/new/", views.TenantWizardView.as_view(), name="tenant-new"),

@@ -23,3 +23,36 @@ class PartnerSignInForm(SignInForm):
                 "Countersign address.",
                 code="not_partner",
             )
+
+
+class MfaCodeForm(forms.Form):
+    """The second step of signing in: a current app code or a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "text"}
+        ),
+    )
+
+
+class MfaEnrolForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your app",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+class SecurityPolicyForm(forms.Form):
+    require_mfa_for_everyone = forms.BooleanField(
+        label="Require two-step sign-in for everyone (admins always need it)", required=False
+    )
+    session_idle_minutes = forms.IntegerField(
+        label="Sign out after this many minutes without activity",
+        min_value=5,
+        max_value=720,
+    )

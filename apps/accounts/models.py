@@ -55,3 +55,21 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class SecurityPolicy(models.Model):
+    """One row per schema: the tenant's sign-in rules (the public schema's row is unused; the
+    partner console has fixed rules)."""
+
+    require_mfa_for_everyone = models.BooleanField(
+        default=False, help_text="Everyone must use two-step sign-in."
+    )
+    session_idle_minutes = models.PositiveIntegerField(
+        default=30, help_text="Idle minutes before sign-out (5-720)."
+    )
+
+    class Meta:
+        verbose_name_plural = "security policies"
+
+    def __str__(self) -> str:
+        return "Security policy"

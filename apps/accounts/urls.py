@@ -10,6 +10,14 @@ from apps.accounts.user_admin import (
     UserListView,
     UserReactivateView,
 )
+from apps.accounts.views import (
+    MfaEnrolView,
+    MfaRecoveryCodesView,
+    MfaRemoveView,
+    MfaSettingsView,
+    MfaVerifyView,
+    SecurityPolicyView,
+)
 from apps.tenants.tenant_views import (
     SupportEnterView,
     SupportGrantDecideView,
@@ -19,7 +27,17 @@ from apps.tenants.tenant_views import (
 )
 
 app_name = "accounts"
+# Also served on the partner console (config/urls_public.py), under the same namespace.
+mfa_urlpatterns = [
+    path("login/verify/", MfaVerifyView.as_view(), name="mfa-verify"),
+    path("account/mfa/", MfaSettingsView.as_view(), name="mfa"),
+    path("account/mfa/enrol/", MfaEnrolView.as_view(), name="mfa-enrol"),
+    path("account/mfa/recovery-codes/", MfaRecoveryCodesView.as_view(), name="mfa-recovery"),
+    path("account/mfa/remove/", MfaRemoveView.as_view(), name="mfa-remove"),
+]
 urlpatterns = [
+    *mfa_urlpatterns,
+    path("admin/security/", SecurityPolicyView.as_view(), name="security-policy"),
     path("invitations/<str:token>/", InvitationAcceptView.as_view(), name="invitation-accept"),
     path("admin/users/", UserListView.as_view(), name="users"),
     path("admin/users/invite/", UserInviteView.as_view(), name="user-invite"),

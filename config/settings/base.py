@@ -1,8 +1,10 @@
 """Settings shared by every environment; each value that varies comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 from config import embedded
 from config.env import env_bool, env_int, env_list, env_str
@@ -38,6 +40,10 @@ SHARED_APPS = [
     "auditlog",
     "apps.audit",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -57,6 +63,10 @@ TENANT_APPS = [
     "apps.api",
     "apps.insights",
     "apps.assist",
+    # MFA devices and sign-in attempts belong to users, who live in each tenant's schema.
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -76,17 +86,22 @@ MIDDLEWARE = [
     "django_tenants.middleware.main.TenantMainMiddleware",
     "apps.tenants.middleware.TenantAccessMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "apps.accounts.security.MfaEnrolmentRequiredMiddleware",
     "apps.core.middleware.SessionTenantGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "apps.accounts.security.SessionInactivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "apps.audit.middleware.AuditContextMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -174,6 +189,7 @@ SECRETS_ENCRYPTION_KEYS = env_list("SECRETS_ENCRYPTION_KEYS")
 # --- Accounts and sessions -----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out credentials early
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -202,6 +218,41 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous user row in tenant schemas
+
+# --- MFA, sign-in throttling, inactivity, CSP (see docs/security.md) -----------------------------
+# Tenant admins and partner staff must enrol a TOTP device before they can use anything else.
+# A user who has a confirmed device is always asked for a code, whatever this says.
+MFA_ENFORCE = env_bool("MFA_ENFORCE", True)
+OTP_TOTP_ISSUER = PLATFORM_NAME
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# Inactivity limit of the partner console (tenants set theirs on /admin/security/).
+PARTNER_SESSION_IDLE_MINUTES = 30
+# django-axes: 5 failures for one email from one IP lock that pair out for 15 minutes. Rows
+# live in the schema of the host, so a lockout on one tenant does not touch another.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "apps.accounts.security.lockout_response"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
+# django-csp 4: no inline scripts; inline styles are allowed (base.html sets brand colours in a
+# <style> element and the support banner uses a style attribute) — see docs/security.md.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 # --- Audit trail ---------------------------------------------------------------------------------
 AUDITLOG_CID_GETTER = "apps.core.context.current_request_id"

@@ -25,3 +25,5 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Serve static files from the app folders (no collectstatic in tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Existing tests sign tenant admins in with a password only; MFA tests turn this on.
+MFA_ENFORCE = False
