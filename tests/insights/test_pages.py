@@ -48,6 +48,7 @@ def test_admin_sees_every_page(world, client_a):
     assert '<title id="chart-volume-title">' in html
     assert '<desc id="chart-volume-desc">' in html
     assert "22.2%" in html  # denial rate
+    assert "reviewers agreed with advisory recommendations" in html
     assert "/admin/insights/data/cycle-step.csv?start=2019-01-01" in html
 
 
