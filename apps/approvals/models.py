@@ -199,3 +199,27 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class BreakGlassGrant(models.Model):
+    """Emergency access to a request its holder is not entitled to: given with a reason, for a
+    bounded time, and reviewed afterwards by a privacy officer."""
+
+    request = models.ForeignKey(
+        ApprovalRequest, on_delete=models.CASCADE, related_name="break_glass_grants"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    opened_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["user", "request", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Break glass on request {self.request_id} by user {self.user_id}"

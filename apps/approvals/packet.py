@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.approvals.access import visible_data
 from apps.approvals.forms import display_rows
 from apps.approvals.models import ApprovalRequest
 from apps.audit.models import AuditChainHead
@@ -44,7 +45,9 @@ def packet_render(*, actor: User, request: ApprovalRequest, tenant: object) -> b
             "approval": request,
             "workflow": request.workflow_version.definition,
             "version": request.workflow_version,
-            "rows": display_rows(spec_fields(request.workflow_version), request.data),
+            "rows": display_rows(
+                spec_fields(request.workflow_version), visible_data(user=actor, request=request)
+            ),
             "decisions": decisions,
             "comments": list(request.comments.all()),
             "attachments": list(request.attachments.all()),

@@ -1,7 +1,9 @@
 """Reads of approval requests, always through one permission filter (`requests_visible_to`).
 
 Who may see a request: its requester, anyone who holds or held one of its tasks (or on whose
-behalf one was held), members of a role whose queue holds one of its tasks, and tenant admins.
+behalf one was held), members of a role whose queue holds one of its tasks, users it was shared
+with (guardian object permission), members of its department's viewer role, break-glass users
+while their access lasts (see `apps.approvals.access`), and tenant admins.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from apps.accounts.models import User
+from apps.approvals.access import break_glass_open_for, department_granted_to, shared_with
 from apps.approvals.choices import TaskStatus
 from apps.approvals.exceptions import NotFound
 from apps.approvals.models import (
@@ -27,7 +30,13 @@ def _involvement(user: User) -> Q:
     tasks = Task.objects.filter(request=OuterRef("pk")).filter(
         Q(assignee=user) | Q(on_behalf_of=user) | Q(queue_role__members=user)
     )
-    return Q(requester=user) | Q(Exists(tasks))
+    return (
+        Q(requester=user)
+        | Q(Exists(tasks))
+        | shared_with(user)
+        | department_granted_to(user)
+        | break_glass_open_for(user)
+    )
 
 
 def requests_visible_to(user: User) -> QuerySet[ApprovalRequest]:
@@ -99,7 +108,8 @@ class InboxFilters:
 
 def inbox_for(user: User, filters: InboxFilters | None = None) -> QuerySet[Task]:
     """Pending tasks assigned to the user and unclaimed tasks in their roles' queues,
-    due soonest (overdue) first. One query whatever the data size."""
+    due soonest (overdue) first. One query whatever the data size. Every task listed is one
+    `requests_visible_to` admits through its involvement clause, so no second filter is run."""
     filters = filters or InboxFilters()
     member_of_queue = User.objects.filter(pk=user.pk, roles=OuterRef("queue_role"))
     mine = Q(assignee=user)

@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.accounts.models import User
-from apps.approvals import selectors, services
+from apps.approvals import access, selectors, services
 from apps.approvals.choices import RequestStatus, TaskStatus, Urgency
 from apps.approvals.exceptions import ApprovalError, InvalidInput, NotFound
 from apps.approvals.forms import display_rows, submission_from_post, widgets_for
-from apps.approvals.models import ApprovalRequest, Attachment, ReasonCode
+from apps.approvals.models import ApprovalRequest, Attachment, BreakGlassGrant, ReasonCode
 from apps.approvals.packet import packet_render
 from apps.audit.services import audit_phi_access
 from apps.people.models import Department
@@ -125,28 +125,121 @@ def _detail_context(request: HttpRequest, approval: ApprovalRequest) -> dict[str
     return {
         "approval": approval,
         "workflow": version.definition,
-        "rows": display_rows(spec_fields(version), approval.data),
+        "rows": display_rows(
+            spec_fields(version), access.visible_data(user=user, request=approval)
+        ),
         "stages": stages,
         "tasks": tasks,
         "my_tasks": my_tasks,
         "reason_codes": ReasonCode.objects.filter(is_active=True),
         "is_requester": approval.requester_id == user.pk,
         "can_withdraw": approval.requester_id == user.pk and approval.is_open,
+        "can_share": approval.requester_id == user.pk or user.is_tenant_admin,
         "needs_info": approval.status == RequestStatus.NEEDS_INFO,
         "decision_errors": {},
     }
 
 
+def _break_glass_candidate(user: User, reference: str) -> ApprovalRequest | None:
+    """The request a break-glass role member may open in an emergency (None for everyone else,
+    who keep getting a 404 that does not reveal whether the request exists)."""
+    if not access.has_role(user, access.BREAK_GLASS_ROLE):
+        return None
+    return ApprovalRequest.objects.filter(reference=reference).first()
+
+
 @login_required
 def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
     try:
-        approval = selectors.request_for(request.user, reference)  # type: ignore[arg-type]
+        approval = selectors.request_for(user, reference)
     except NotFound as error:
-        raise _not_found(error) from None
+        candidate = _break_glass_candidate(user, reference)
+        if candidate is None:
+            raise _not_found(error) from None
+        context = {"reference": reference, "minutes": access.BREAK_GLASS_MINUTES, "errors": {}}
+        return render(request, "approvals/break_glass.html", context, status=403)
+    grant = access.active_break_glass(user, approval) if not _entitled(user, approval) else None
+    detail = {"break_glass": grant.pk} if grant else {}
     audit_phi_access(
-        actor=request.user, action="request.view", obj=approval, request_reference=reference
+        actor=user, action="request.view", obj=approval, request_reference=reference, **detail
     )
-    return render(request, "approvals/detail.html", _detail_context(request, approval))
+    context = _detail_context(request, approval)
+    context["break_glass"] = grant
+    return render(request, "approvals/detail.html", context)
+
+
+def _entitled(user: User, approval: ApprovalRequest) -> bool:
+    """Cheap check (no query) that the user sees the request without break glass: admins,
+    the requester and anyone holding one of its (prefetched) tasks. Others may still be
+    entitled by a share or department grant; then the banner shows only if they also hold an
+    open break-glass grant."""
+    return (
+        user.is_tenant_admin
+        or approval.requester_id == user.pk
+        or any(
+            t.assignee_id == user.pk or t.on_behalf_of_id == user.pk for t in approval.tasks.all()
+        )
+    )
+
+
+@login_required
+@require_POST
+def break_glass(request: HttpRequest, reference: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    candidate = _break_glass_candidate(user, reference)
+    if candidate is None:
+        raise Http404("No request with that reference that you can see.")
+    try:
+        access.break_glass_open(
+            actor=user, request=candidate, reason=request.POST.get("reason", "")
+        )
+    except ApprovalError as error:
+        messages.error(request, error.message)
+        context = {
+            "reference": reference,
+            "minutes": access.BREAK_GLASS_MINUTES,
+            "errors": error.fields,
+        }
+        return render(request, "approvals/break_glass.html", context, status=400)
+    messages.warning(
+        request,
+        f"Emergency access to {reference} for {access.BREAK_GLASS_MINUTES} minutes. "
+        "It is recorded and the privacy officer is told.",
+    )
+    return redirect("approvals:detail", reference=reference)
+
+
+@login_required
+def break_glass_review(request: HttpRequest) -> HttpResponse:
+    """Privacy officers: unreviewed emergency accesses, each with a "reviewed" action."""
+    user: User = request.user  # type: ignore[assignment]
+    if not access.has_role(user, access.PRIVACY_OFFICER_ROLE):
+        return render(request, "403.html", status=403)
+    if request.method == "POST":
+        grant = BreakGlassGrant.objects.filter(pk=request.POST.get("grant") or 0).first()
+        if grant is None:
+            messages.error(request, "No such break-glass access.")
+        else:
+            access.break_glass_review(actor=user, grant=grant)
+            messages.success(request, f"Break-glass access to {grant.request} marked reviewed.")
+        return redirect("approvals:break-glass-review")
+    context = {"grants": access.break_glass_unreviewed()}
+    return render(request, "approvals/break_glass_review.html", context)
+
+
+@login_required
+@require_POST
+def request_share(request: HttpRequest, reference: str) -> HttpResponse:
+    def share(user: User, approval: ApprovalRequest) -> str:
+        email = request.POST.get("email", "").strip().lower()
+        to = User.objects.filter(email=email, is_active=True).first()
+        if to is None:
+            raise InvalidInput("No active colleague with that email.")
+        access.request_share(actor=user, request=approval, user=to)
+        return f"{reference} is shared with {to.full_name}."
+
+    return _simple_action(request, reference, share)
 
 
 @login_required

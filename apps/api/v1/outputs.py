@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.approvals.access import visible_data
 from apps.approvals.models import ApprovalRequest, Task
 
 
@@ -96,6 +97,13 @@ class RequestDetailOut(RequestSummaryOut):
     stages = serializers.SerializerMethodField()
     tasks = TaskOut(many=True, source="tasks.all")
     timeline = TimelineEntryOut(many=True, source="timeline.all")
+
+    def to_representation(self, instance: ApprovalRequest) -> dict[str, Any]:
+        """The answers through the minimum-necessary filter of the viewing user (context
+        "user"); without a viewer every PHI field is hidden."""
+        out = super().to_representation(instance)
+        out["data"] = visible_data(user=self.context.get("user"), request=instance)
+        return out
 
     @extend_schema_field(StageOut(many=True))
     def get_stages(self, request: ApprovalRequest) -> list[dict[str, Any]]:

@@ -101,7 +101,8 @@ DETAIL_EXAMPLE = OpenApiExample(
 
 
 def detail(user: Any, request_id: int, code: int = status.HTTP_200_OK) -> Response:
-    return Response(RequestDetailOut(selectors.request_by_id(user, request_id)).data, status=code)
+    approval = selectors.request_by_id(user, request_id)
+    return Response(RequestDetailOut(approval, context={"user": user}).data, status=code)
 
 
 class RequestListApi(ApiView):
