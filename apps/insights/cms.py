@@ -18,7 +18,7 @@ from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from apps.approvals.choices import RequestStatus, Urgency
 from apps.approvals.models import ApprovalRequest
 from apps.insights.aggregates import Median, Seconds
-from apps.insights.selectors import DECIDED, HOUR, _aware, _rate, with_appeal_flag
+from apps.insights.selectors import DECIDED, HOUR, _aware, _rate, appeals
 from apps.sla.models import SlaEvent, SlaEventKind
 from apps.workflows.models import WorkflowDefinition
 
@@ -43,11 +43,8 @@ def _year_requests(year: int) -> QuerySet[ApprovalRequest]:
 def cms_report(*, year: int, settings: CmsSettings | None = None) -> dict[str, Any]:
     settings = settings or CmsSettings()
     extended = SlaEvent.objects.filter(clock__request=OuterRef("pk"), kind=SlaEventKind.EXTENDED)
-    qs = (
-        with_appeal_flag(_year_requests(year))
-        .annotate(was_extended=Exists(extended))
-        .annotate(seconds=Seconds("completed_at", "submitted_at"))
-    )
+    base = _year_requests(year)
+    qs = base.annotate(seconds=Seconds("completed_at", "submitted_at"))
     approved_statuses = [RequestStatus.APPROVED]
     if settings.count_partial_as_approved:
         approved_statuses.append(RequestStatus.PARTIALLY_APPROVED)
@@ -59,12 +56,14 @@ def cms_report(*, year: int, settings: CmsSettings | None = None) -> dict[str, A
             approved=Count("pk", filter=approved),
             partial=Count("pk", filter=Q(status=RequestStatus.PARTIALLY_APPROVED)),
             denied=Count("pk", filter=Q(status=RequestStatus.DENIED)),
-            approved_after_appeal=Count("pk", filter=approved & Q(is_appeal=True)),
-            extended_then_approved=Count("pk", filter=approved & Q(was_extended=True)),
             avg_seconds=Avg("seconds"),
             median_seconds=Median("seconds"),
         )
         n = r["total"]
+        # EXISTS in WHERE (semi-joins), not per-row subplans in the aggregate.
+        approved_here = base.filter(approved, urgency=urgency)
+        r["approved_after_appeal"] = appeals(approved_here).count()
+        r["extended_then_approved"] = approved_here.filter(Exists(extended)).count()
         sections[urgency.value] = {
             "total": n,
             "approved": r["approved"],
