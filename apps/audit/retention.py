@@ -44,7 +44,8 @@ def retention_years() -> int:
 def earliest_allowed_cutoff(now: datetime | None = None) -> date:
     """The newest `--before` date allowed: today minus the retention period."""
     today = timezone.localdate(now or timezone.now())
-    return today - relativedelta(years=retention_years())
+    cutoff: date = today - relativedelta(years=retention_years())
+    return cutoff
 
 
 def checkpoint_signature(sequence: int, entry_hash: str) -> str:
