@@ -22,7 +22,10 @@ from apps.audit.models import AuditCategory
 from apps.audit.services import audit_append
 
 PENDING_KEY = "mfa_pending"
-ENROL_REQUIRED_KEY = "mfa_enrol_required"
+# Per session: "ok", "enrol" (must enrol before anything else) or "verify" (has a device but
+# this session never gave a code: sign in again). Set by the sign-in views, or worked out once
+# on the first request of a session started elsewhere (invitation acceptance, tests).
+STATE_KEY = "mfa_state"
 PENDING_SECONDS = 300
 MAX_CODE_FAILURES = 5
 RECOVERY_CODE_COUNT = 10

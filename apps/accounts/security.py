@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from apps.accounts.mfa import ENROL_REQUIRED_KEY
+from apps.accounts import mfa
 from apps.accounts.models import SecurityPolicy
 from apps.audit.models import AuditCategory
 from apps.audit.services import audit_append
@@ -107,7 +107,8 @@ ENROLMENT_OPEN_VIEWS = {
 
 
 class MfaEnrolmentRequiredMiddleware:
-    """After the password, a user who must enrol sees only the enrolment page until done."""
+    """After the password, a user who must enrol sees only the enrolment page until done; a
+    session that skipped the code step of a user who has a device is sent to sign in again."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -119,16 +120,35 @@ class MfaEnrolmentRequiredMiddleware:
         self, request: HttpRequest, view: Any, args: Any, kwargs: Any
     ) -> HttpResponse | None:
         session = getattr(request, "session", None)
-        if session is None or not session.get(ENROL_REQUIRED_KEY):
+        if session is None or not request.user.is_authenticated:
             return None
-        if not request.user.is_authenticated or request.user.is_verified():  # type: ignore[union-attr]
+        state = session.get(mfa.STATE_KEY)
+        if state is None:
+            state = self._state_of_new_session(request)
+            session[mfa.STATE_KEY] = state
+        if state == "ok" or request.user.is_verified():  # type: ignore[union-attr]
             return None
         match = request.resolver_match
         if match is not None and match.view_name in ENROLMENT_OPEN_VIEWS:
             return None
+        if state == "verify":
+            logout(request)
+            messages.info(request, "Sign in again with your authenticator app.")
+            return redirect_to_login(request.get_full_path())
         if request.path.startswith("/api/"):
             return HttpResponse("Set up two-step sign-in first.", status=403)
         return redirect("accounts:mfa-enrol")
+
+    @staticmethod
+    def _state_of_new_session(request: HttpRequest) -> str:
+        from apps.tenants.support import SESSION_KEY as SUPPORT_SESSION_KEY
+
+        user = request.user
+        if request.session.get(SUPPORT_SESSION_KEY) or user.is_verified():  # type: ignore[union-attr]
+            return "ok"  # a partner support session: MFA was passed on the console
+        if mfa.has_confirmed_device(user):
+            return "verify"
+        return "enrol" if mfa.mfa_required(user) else "ok"
 
 
 def lockout_response(

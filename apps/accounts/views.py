@@ -53,8 +53,9 @@ class MfaLoginMixin:
         response = super().form_valid(form)  # type: ignore[misc]
         session_start(self.request)
         if mfa.mfa_required(user):
-            self.request.session[mfa.ENROL_REQUIRED_KEY] = True
+            self.request.session[mfa.STATE_KEY] = "enrol"
             return redirect("accounts:mfa-enrol")
+        self.request.session[mfa.STATE_KEY] = "ok"
         return response
 
 
@@ -114,6 +115,7 @@ class MfaVerifyView(View):
         login(request, user, backend=pending["backend"])
         otp_login(request, device)
         request.session.pop(mfa.PENDING_KEY, None)
+        request.session[mfa.STATE_KEY] = "ok"
         session_start(request)
         if isinstance(device, mfa.StaticDevice):
             left = mfa.recovery_codes_left(user)
@@ -178,7 +180,7 @@ class MfaEnrolView(LoginRequiredMixin, View):
             return self._page(request, form, status=400)
         device.refresh_from_db()
         otp_login(request, device)
-        request.session.pop(mfa.ENROL_REQUIRED_KEY, None)
+        request.session[mfa.STATE_KEY] = "ok"
         return render(
             request, "accounts/mfa_recovery_codes.html", {"codes": codes, "enrolled_now": True}
         )
@@ -192,7 +194,7 @@ class MfaEnrolView(LoginRequiredMixin, View):
                 "form": form,
                 "qr_svg": mfa.qr_svg(device),
                 "secret": mfa.secret_text(device),
-                "required": bool(request.session.get(mfa.ENROL_REQUIRED_KEY)),
+                "required": request.session.get(mfa.STATE_KEY) == "enrol",
             },
             status=status,
         )

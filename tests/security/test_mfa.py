@@ -197,3 +197,33 @@ def test_security_policy_page_is_for_admins_only(client_a, tenant_a):
     assert bad.status_code == 400
     ok = client_a.post("/admin/security/", {"session_idle_minutes": "60"})
     assert ok.status_code == 302
+
+
+def _forget_mfa_state(client, tenant):
+    """As for a session started outside the sign-in views (e.g. accepting an invitation)."""
+    from importlib import import_module
+
+    from django.conf import settings as django_settings
+
+    store = import_module(django_settings.SESSION_ENGINE).SessionStore
+    with tenant_context(tenant):
+        session = store(client.cookies[django_settings.SESSION_COOKIE_NAME].value)
+        session.pop("mfa_state")
+        session.save()
+
+
+def test_session_started_elsewhere_is_checked_once(settings, client_a, tenant_a, alice, bob):
+    sign_in(client_a, "alice@alpha.test")  # MFA_ENFORCE is off in tests
+    settings.MFA_ENFORCE = True
+    assert client_a.get("/inbox/").status_code == 200
+    _forget_mfa_state(client_a, tenant_a)
+    assert client_a.get("/inbox/")["Location"] == "/account/mfa/enrol/"
+    client_a.post("/logout/")
+
+    sign_in(client_a, "bob@alpha.test")
+    with tenant_context(tenant_a):
+        enrol(bob)
+    _forget_mfa_state(client_a, tenant_a)
+    response = client_a.get("/inbox/")
+    assert response["Location"] == "/login/?next=/inbox/"
+    assert _signed_in_as(client_a) is None
