@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from apps.accounts.urls import mfa_urlpatterns
 from apps.accounts.views import LogoutView, PartnerLoginView
-from apps.core.views import healthz
+from apps.core.views import healthz, metrics, readyz
 from apps.tenants import api, views
 
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     path("logout/", LogoutView.as_view(), name="logout"),
     path("", include((mfa_urlpatterns, "accounts"))),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("tls/ask", views.tls_ask, name="tls-ask"),
     path("tenants/new/", views.TenantWizardView.as_view(), name="tenant-new"),
     path("branding/preview/", views.BrandingPreviewView.as_view(), name="branding-preview"),

@@ -3,7 +3,14 @@
 from django.urls import include, path
 
 from apps.accounts.views import LogoutView, TenantLoginView
-from apps.core.views import AdminHomeView, TenantHomeView, branding_logo, healthz
+from apps.core.views import (
+    AdminHomeView,
+    TenantHomeView,
+    branding_logo,
+    healthz,
+    metrics,
+    readyz,
+)
 
 urlpatterns = [
     path("", TenantHomeView.as_view(), name="home"),
@@ -11,6 +18,8 @@ urlpatterns = [
     path("logout/", LogoutView.as_view(), name="logout"),
     path("branding/logo", branding_logo, name="branding-logo"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", AdminHomeView.as_view(), name="admin-home"),
     path("", include("apps.approvals.urls")),
     path("", include("apps.audit.urls")),

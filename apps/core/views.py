@@ -1,12 +1,19 @@
-"""Platform-wide pages: unknown host, health check, tenant home, branding assets."""
+"""Platform-wide pages: unknown host, health, readiness and metrics endpoints, tenant home,
+branding assets."""
 
+import hmac
+import time
+
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.cache import cache
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import View
+from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from apps.tenants.models import Branding
 
@@ -38,6 +45,89 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
     )
+
+
+_MIGRATIONS_OK_FOR = 300.0  # seconds a process trusts an "all applied" answer
+_migrations_ok_at: float | None = None
+
+
+def _public_migrations_pending() -> list[str]:
+    """Unapplied migrations of the public schema (cached for a while once none are left)."""
+    global _migrations_ok_at
+    if _migrations_ok_at is not None and time.monotonic() - _migrations_ok_at < _MIGRATIONS_OK_FOR:
+        return []
+    from django.db.migrations.executor import MigrationExecutor
+
+    with schema_context(get_public_schema_name()):
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    pending = [f"{migration.app_label}.{migration.name}" for migration, _ in plan]
+    if not pending:
+        _migrations_ok_at = time.monotonic()
+    return pending
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: database, Redis, public-schema migrations applied, template schema present.
+
+    503 with the reasons otherwise, so a new release waits for its migration job."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    try:
+        cache.set("readyz", "1", timeout=5)
+        checks["redis"] = "ok" if cache.get("readyz") == "1" else "error: no round trip"
+    except Exception as exc:
+        checks["redis"] = f"error: {exc.__class__.__name__}"
+    if checks["database"] == "ok":
+        try:
+            pending = _public_migrations_pending()
+            checks["migrations"] = (
+                "ok" if not pending else f"error: {len(pending)} unapplied, e.g. {pending[0]}"
+            )
+        except Exception as exc:
+            checks["migrations"] = f"error: {exc.__class__.__name__}"
+        try:
+            template = settings.TENANT_BASE_SCHEMA
+            checks["template_schema"] = (
+                "ok" if schema_exists(template) else f"error: schema {template} is missing"
+            )
+        except Exception as exc:
+            checks["template_schema"] = f"error: {exc.__class__.__name__}"
+    else:
+        checks["migrations"] = checks["template_schema"] = "error: database unavailable"
+    ready = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "error", **checks}, status=200 if ready else 503
+    )
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text exposition, behind ``Authorization: Bearer <METRICS_TOKEN>``.
+
+    With no METRICS_TOKEN the endpoint does not exist (404), except with DEBUG on."""
+    token = getattr(settings, "METRICS_TOKEN", "") or ""
+    if not token:
+        if not settings.DEBUG:
+            raise Http404("Not found.")
+    else:
+        header = request.headers.get("Authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), token.encode()
+        ):
+            response = HttpResponse("Unauthorized.\n", status=401, content_type="text/plain")
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return response
+    from apps.core.observability import CONTENT_TYPE, render_metrics
+
+    return HttpResponse(render_metrics(), content_type=CONTENT_TYPE)
 
 
 class TenantHomeView(LoginRequiredMixin, TemplateView):
