@@ -117,7 +117,21 @@ def build_test_world() -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_db_setup, django_db_blocker, django_db_keepdb, django_db_createdb):
+    from django.test.utils import setup_databases
+
+    # pytest-django prepares the test database only when a collected test asks for `db` (or is
+    # marked django_db). Browser, worker and race tests need committed data and ask for neither;
+    # run on their own they would otherwise reach the development database.
+    if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
+        with django_db_blocker.unblock():
+            setup_databases(
+                verbosity=0,
+                interactive=False,
+                aliases={"default"},
+                keepdb=django_db_keepdb and not django_db_createdb,
+            )
+    assert connection.settings_dict["NAME"].startswith("test_"), "not the test database"
     with django_db_blocker.unblock():
         build_test_world()
         connection.set_schema_to_public()
