@@ -5,7 +5,7 @@ SLA extensions) are routed only when those modules exist; they are imported lazi
 import importlib.util
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from apps.api import views
 from apps.api.docs import HAS_SIDECAR, OfflineDocsView, SchemaView
@@ -88,7 +88,7 @@ urlpatterns = [
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="api:schema")
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema")
         if HAS_SIDECAR
         else OfflineDocsView.as_view(),
         name="docs",
