@@ -103,7 +103,9 @@ def test_bob_gets_403_on_admin_pages_but_sees_his_departments(world, client_a):
         assert client_a.get(url).status_code == 403, url
     page = client_a.get("/insights/departments/?start=2019-01-01&end=2019-12-31")
     assert page.status_code == 200
-    rows = _csv(client_a.get("/insights/departments/data/volume.csv?start=2019-01-01"))
+    rows = _csv(
+        client_a.get("/insights/departments/data/volume.csv?start=2019-01-01&end=2019-12-31")
+    )
     assert sum(int(r["submitted"]) for r in rows) == 1  # only S1 is Radiology's
     # Asking for everything does not widen his scope.
     assert b"Export requests" not in page.content
