@@ -69,6 +69,7 @@ class ApprovalRequest(models.Model):
         indexes = [
             models.Index(fields=["requester", "-created_at"]),
             models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["submitted_at"]),  # dashboards and CMS reports by period
         ]
 
     def __str__(self) -> str:
@@ -120,6 +121,7 @@ class Task(models.Model):
         indexes = [
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["queue_role", "status"]),
+            models.Index(fields=["step_key", "created_at"]),  # bottleneck and step metrics
         ]
 
     def __str__(self) -> str:
