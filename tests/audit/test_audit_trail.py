@@ -188,3 +188,27 @@ def test_audit_page_filters_and_exports_for_admins_only(client_a, client_b, tena
     assert stolen.get("/admin/audit/").status_code == 302
     anonymous = client_a.__class__(HTTP_HOST="alpha.localhost")
     assert anonymous.get("/admin/audit/export.csv")["Location"].startswith("/login/")
+
+
+@pytest.mark.parametrize(
+    ("path", "action"),
+    [
+        ("/api/v1/requests/{id}", "api.request.view"),
+        ("/api/v1/requests/{id}/attachments/{att}/download", "api.attachment.download"),
+    ],
+)
+def test_api_reads_of_patient_data_write_access_entries(
+    approval_with_file, tenant_a, bob, path, action
+):
+    from tests.api.conftest import ApiClient, key_for
+
+    request, attachment = approval_with_file
+    client = ApiClient("alpha.localhost", key_for(tenant_a, bob, ["requests:read"]))
+    response = client.get(path.format(id=request.pk, att=attachment.pk))
+    assert response.status_code == 200
+    with tenant_context(tenant_a):
+        entry = AuditEntry.objects.filter(
+            category="phi_access", action=action, request_reference=request.reference
+        ).last()
+        assert entry is not None
+        assert entry.actor_email == "bob@alpha.test"

@@ -21,6 +21,8 @@ from apps.api.v1.outputs import AttachmentOut, CommentOut, RequestDetailOut, Req
 from apps.approvals import services
 from apps.approvals.choices import RequestStatus, Urgency
 from apps.approvals.exceptions import InvalidInput
+from apps.approvals.models import ApprovalRequest
+from apps.audit.services import audit_phi_access
 from apps.people.models import Department
 from apps.workflows.selectors import published_workflows
 
@@ -178,7 +180,14 @@ class RequestDetailApi(ApiView):
         tags=TAGS,
     )
     def get(self, request: Request, request_id: int) -> Response:
-        return detail(self.actor, request_id)
+        response = detail(self.actor, request_id)
+        audit_phi_access(
+            actor=self.actor,
+            action="api.request.view",
+            obj=ApprovalRequest(pk=request_id),
+            request_reference=response.data.get("reference", ""),
+        )
+        return response
 
 
 class RequestSubmitApi(ApiView):
@@ -331,6 +340,13 @@ class AttachmentDownloadApi(ApiView):
     )
     def get(self, request: Request, request_id: int, attachment_id: int) -> FileResponse:
         attachment = selectors.attachment_for(self.actor, request_id, attachment_id)
+        audit_phi_access(
+            actor=self.actor,
+            action="api.attachment.download",
+            obj=attachment,
+            request_reference=attachment.request.reference,
+            sha256=attachment.sha256,
+        )
         return FileResponse(
             attachment.file.open("rb"),
             as_attachment=True,
