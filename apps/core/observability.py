@@ -171,14 +171,22 @@ REQUEST_LABELS = ("view", "method", "status")
 LATENCY_LABELS = ("view", "method")
 
 if prometheus_client is not None:  # pragma: no cover - depends on the environment
+    # Our own registry: only countersign_* series, including the process's memory and CPU
+    # (countersign_process_resident_memory_bytes) rather than the library's global defaults.
+    _PROM_REGISTRY = prometheus_client.CollectorRegistry()
+    prometheus_client.ProcessCollector(namespace="countersign", registry=_PROM_REGISTRY)
     _PROM_REQUESTS = prometheus_client.Counter(
-        "countersign_http_requests", "HTTP requests by view, method and status.", REQUEST_LABELS
+        "countersign_http_requests",
+        "HTTP requests by view, method and status.",
+        REQUEST_LABELS,
+        registry=_PROM_REGISTRY,
     )
     _PROM_LATENCY = prometheus_client.Histogram(
         "countersign_http_request_duration_seconds",
         "Time to answer an HTTP request, by view and method.",
         LATENCY_LABELS,
         buckets=LATENCY_BUCKETS,
+        registry=_PROM_REGISTRY,
     )
 else:
     _REQUESTS = _Counter(
@@ -358,7 +366,7 @@ def render_metrics() -> str:
             registry = prometheus_client.CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
         else:
-            registry = prometheus_client.REGISTRY
+            registry = _PROM_REGISTRY
         head = prometheus_client.generate_latest(registry).decode().rstrip("\n").split("\n")
     else:
         head = _REQUESTS.expose() + _LATENCY.expose()
