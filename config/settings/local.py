@@ -7,6 +7,8 @@ os.environ.setdefault("SECRET_KEY", "local-development-only-not-secret")
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("SITE_SCHEME", "http")
 os.environ.setdefault("SITE_PORT", os.environ.get("DEMO_PORT", "8000"))
+# The demo lets admins in without enrolling an authenticator app first; production enforces it.
+os.environ.setdefault("MFA_ENFORCE", "false")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 from config.settings.base import *
