@@ -110,13 +110,17 @@ def connect_signals() -> None:
     user_login_failed.connect(_on_login_failed, dispatch_uid="countersign_audit_login_failed")
 
 
-def logentry_problem(entry: dict[str, Any]) -> str:
-    """The auditlog row an entry fingerprints must still hold the same changes."""
+_MISSING = object()
+
+
+def logentry_problem(entry: dict[str, Any], changes_by_id: dict[int, Any]) -> str:
+    """The auditlog row an entry fingerprints must still hold the same changes.
+    `changes_by_id` holds the changes of the log rows referenced by the current batch."""
     log_id = (entry.get("detail") or {}).get("log_entry")
     if not log_id:
         return ""
-    changes = LogEntry.objects.filter(pk=log_id).values_list("changes", flat=True).first()
-    if changes is None and not LogEntry.objects.filter(pk=log_id).exists():
+    changes = changes_by_id.get(log_id, _MISSING)
+    if changes is _MISSING:
         return f"the change record {log_id} it refers to is missing"
     if digest(changes or {}) != entry["detail"].get("changes_digest"):
         return f"the change record {log_id} it refers to was altered"
