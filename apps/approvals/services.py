@@ -197,13 +197,15 @@ def request_cancel(*, actor: User, request: ApprovalRequest, reason: str) -> App
 
 
 def exception_resolve(
-    *, actor: User, request: ApprovalRequest, step_key: str, assignee: User
+    *, actor: User, request: ApprovalRequest, assignee: User, step_key: str | None = None
 ) -> ApprovalRequest:
-    """An administrator names the approver that routing could not find."""
+    """An administrator names the approver that routing could not find (for the step the
+    request is stuck on, unless another step is named)."""
     if not actor.is_tenant_admin:
         raise NotAllowed("Only tenant administrators can resolve exceptions.")
     with transaction.atomic():
         request = _locked(request)
+        step_key = step_key or request.engine_state.get("exception_step") or ""
         _advance(
             request,
             engine.ResolveException(actor=actor.email, step_key=step_key, assignee=assignee.email),

@@ -422,12 +422,7 @@ def exception_queue(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Choose a request in the queue and an active colleague.")
         else:
             try:
-                services.exception_resolve(
-                    actor=user,
-                    request=approval,
-                    step_key=approval.engine_state.get("exception_step") or "",
-                    assignee=assignee,
-                )
+                services.exception_resolve(actor=user, request=approval, assignee=assignee)
             except ApprovalError as error:
                 messages.error(request, error.message)
             else:

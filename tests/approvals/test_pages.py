@@ -124,3 +124,32 @@ def test_exception_queue_is_for_admins_only(client_a):
     admin = Client(HTTP_HOST=host_of("alpha"))
     sign_in(admin, "alice@alpha.test")
     assert admin.get("/exceptions/").status_code == 200
+
+
+def test_admin_routes_an_exception_from_the_queue_and_others_cannot(client_a, tenant_a, carol):
+    from apps.people.models import Role
+
+    with tenant_context(tenant_a):
+        Role.objects.get(key="director").members.clear()
+        request = submit_capital(carol, "9000")
+        assert request.status == "exception"
+    bob = Client(HTTP_HOST=host_of("alpha"))
+    sign_in(bob, "bob@alpha.test")
+    refused = bob.post("/exceptions/", {"request": request.pk, "assignee": "bob@alpha.test"})
+    assert refused.status_code == 403
+    with tenant_context(tenant_a):
+        request.refresh_from_db()
+        assert request.status == "exception"
+    sign_in(client_a, "alice@alpha.test")
+    queue = client_a.get("/exceptions/")
+    assert request.reference.encode() in queue.content
+    response = client_a.post(
+        "/exceptions/", {"request": request.pk, "assignee": "frank@alpha.test"}
+    )
+    assert response.status_code == 302
+    with tenant_context(tenant_a):
+        request.refresh_from_db()
+        assert request.status == "in_review"
+        (task,) = pending(request)
+        assert task.assignee.email == "frank@alpha.test"
+        assert task.step_key == "director"

@@ -174,7 +174,7 @@ def test_unresolvable_approver_goes_to_exception_never_approval(in_tenant_a, car
     request = submit_capital(carol, "9000")
     assert request.status == "exception"
     assert "director" in request.exception_reason
-    services.exception_resolve(actor=alice, request=request, step_key="director", assignee=frank)
+    services.exception_resolve(actor=alice, request=request, assignee=frank)  # the stuck step
     request.refresh_from_db()
     assert request.status == "in_review"
     (task,) = pending(request)
