@@ -41,14 +41,6 @@ def directory_snapshot(*, now: datetime) -> Directory:
     )
 
 
-def authority_limit_for(user: User, category: str) -> Decimal:
-    """The user's highest limit for a category across their roles (zero when none)."""
-    values = AuthorityLimit.objects.filter(role__members=user, category=category).values_list(
-        "limit", flat=True
-    )
-    return max(values, default=Decimal(0))
-
-
 def known_names() -> dict[str, set[str]]:
     """Role keys, department keys and user emails that a spec may refer to."""
     return {
