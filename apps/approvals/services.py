@@ -89,8 +89,11 @@ def request_create(
     urgency: str = "standard",
     department: Department | None = None,
     submit: bool = True,
+    uploads: Mapping[str, UploadedFile] | None = None,
 ) -> ApprovalRequest:
-    """Create a request on the workflow's current version and (by default) submit it."""
+    """Create a request on the workflow's current version and (by default) submit it.
+    `uploads` are the files of the form's file fields, by field name; a refused file refuses
+    the whole request, with the message on that field."""
     version = workflow.current_version
     if version is None or not workflow.is_active:
         raise InvalidInput(f'The workflow "{workflow.name}" is not published.')
@@ -125,6 +128,13 @@ def request_create(
                 actor=actor,
                 now=now,
             )
+        for field_name, upload in (uploads or {}).items():
+            try:
+                attachment_add(actor=actor, request=request, upload=upload)
+            except InvalidInput as error:
+                raise InvalidInput(
+                    error.message, fields={field_name: error.fields.get("file", [error.message])}
+                ) from None
     return request
 
 

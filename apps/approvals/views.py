@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -48,20 +47,21 @@ def new_request(request: HttpRequest, key: str) -> HttpResponse:
     if request.method == "POST":
         values = submission_from_post(fields, request.POST, request.FILES)
         department = Department.objects.filter(key=department_key).first()
+        uploads = {
+            spec["name"]: request.FILES[spec["name"]]
+            for spec in fields
+            if spec["type"] == "file" and spec["name"] in request.FILES
+        }
         try:
-            with transaction.atomic():
-                created = services.request_create(
-                    actor=user,
-                    workflow=workflow,
-                    data=values,
-                    urgency=urgency,
-                    department=department,
-                    submit=request.POST.get("action") != "draft",
-                )
-                for spec in fields:
-                    upload = request.FILES.get(spec["name"])
-                    if spec["type"] == "file" and upload is not None:
-                        services.attachment_add(actor=user, request=created, upload=upload)
+            created = services.request_create(
+                actor=user,
+                workflow=workflow,
+                data=values,
+                urgency=urgency,
+                department=department,
+                submit=request.POST.get("action") != "draft",
+                uploads=uploads,
+            )
         except ApprovalError as error:
             errors = error.fields
             messages.error(request, error.message)

@@ -153,3 +153,33 @@ def test_admin_routes_an_exception_from_the_queue_and_others_cannot(client_a, te
         (task,) = pending(request)
         assert task.assignee.email == "frank@alpha.test"
         assert task.step_key == "director"
+
+
+def test_files_on_the_new_request_form_are_checked_on_their_own_field(client_a, tenant_a):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.approvals.models import ApprovalRequest
+
+    sign_in(client_a, "carol@alpha.test")
+    with tenant_context(tenant_a):
+        before = ApprovalRequest.objects.count()
+    bad = SimpleUploadedFile("quote.exe", b"MZ", content_type="application/x-msdownload")
+    response = client_a.post(
+        "/requests/new/capital-purchase/", {**capital_data("9000"), "quote": bad}
+    )
+    assert response.status_code == 400
+    assert b'data-testid="error-quote"' in response.content
+    assert b"Upload a PDF, PNG, JPEG" in response.content
+    with tenant_context(tenant_a):
+        assert ApprovalRequest.objects.count() == before  # nothing half-created
+
+    good = SimpleUploadedFile("quote.pdf", b"%PDF-1.4 q", content_type="application/pdf")
+    response = client_a.post(
+        "/requests/new/capital-purchase/", {**capital_data("9000"), "quote": good}
+    )
+    assert response.status_code == 302
+    reference = response["Location"].split("/")[2]
+    with tenant_context(tenant_a):
+        created = ApprovalRequest.objects.get(reference=reference)
+        assert [a.original_name for a in created.attachments.all()] == ["quote.pdf"]
+        assert created.data["quote"] == "upload:quote.pdf"
