@@ -14,7 +14,7 @@ from apps.api.models import ApiKey
 from apps.api.services import KEY_PREFIX, secret_hash
 from apps.approvals.exceptions import NotFound
 from apps.approvals.models import ApprovalRequest, Attachment, Comment, Task
-from apps.approvals.selectors import request_for, requests_visible_to
+from apps.approvals.selectors import LIST_DEFERRED, request_for, requests_visible_to
 
 
 def api_key_from_text(text: str) -> ApiKey | None:
@@ -55,8 +55,10 @@ class RequestFilters:
 
 
 def requests_for_api(user: User, filters: RequestFilters) -> QuerySet[ApprovalRequest]:
-    requests = requests_visible_to(user).select_related(
-        "workflow_version__definition", "requester", "department"
+    requests = (
+        requests_visible_to(user)
+        .select_related("workflow_version__definition", "requester", "department")
+        .defer(*LIST_DEFERRED)
     )
     if filters.status:
         requests = requests.filter(status=filters.status)

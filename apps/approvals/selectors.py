@@ -25,6 +25,15 @@ from apps.approvals.models import (
     TimelineEntry,
 )
 
+# What list pages never show and would otherwise load once per row: the request's answers and
+# engine state, and the workflow's whole specification (tens of kB of JSON each).
+LIST_DEFERRED = (
+    "data",
+    "engine_state",
+    "workflow_version__spec",
+    "workflow_version__definition__draft_spec",
+)
+
 
 def _involvement(user: User) -> Q:
     tasks = Task.objects.filter(request=OuterRef("pk")).filter(
@@ -124,6 +133,7 @@ def inbox_for(user: User, filters: InboxFilters | None = None) -> QuerySet[Task]
             "queue_role",
             "on_behalf_of",
         )
+        .defer(*(f"request__{name}" for name in LIST_DEFERRED))
     )
     if filters.workflow:
         tasks = tasks.filter(request__workflow_version__definition__key=filters.workflow)
@@ -138,6 +148,7 @@ def requests_made_by(user: User) -> QuerySet[ApprovalRequest]:
         requests_visible_to(user)
         .filter(requester=user)
         .select_related("workflow_version__definition")
+        .defer(*LIST_DEFERRED)
         .order_by("-created_at")
     )
 

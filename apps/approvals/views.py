@@ -19,6 +19,7 @@ from apps.approvals.forms import display_rows, submission_from_post, widgets_for
 from apps.approvals.models import ApprovalRequest, Attachment, BreakGlassGrant, ReasonCode
 from apps.approvals.packet import packet_render
 from apps.audit.services import audit_phi_access
+from apps.core.paging import page_of
 from apps.people.models import Department
 from apps.workflows.models import WorkflowDefinition
 from apps.workflows.selectors import published_workflows, spec_fields
@@ -82,8 +83,8 @@ def new_request(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 def my_requests(request: HttpRequest) -> HttpResponse:
-    requests = selectors.requests_made_by(request.user)  # type: ignore[arg-type]
-    return render(request, "approvals/my_requests.html", {"requests": requests[:200]})
+    page = page_of(request, selectors.requests_made_by(request.user))  # type: ignore[arg-type]
+    return render(request, "approvals/my_requests.html", {"requests": page.items, "page": page})
 
 
 @login_required
@@ -93,9 +94,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         urgency=request.GET.get("urgency") or None,
         scope=request.GET.get("scope") or "all",
     )
-    tasks = list(selectors.inbox_for(request.user, filters)[:200])  # type: ignore[arg-type]
+    page = page_of(request, selectors.inbox_for(request.user, filters))  # type: ignore[arg-type]
     context = {
-        "tasks": tasks,
+        "tasks": page.items,
+        "page": page,
         "filters": filters,
         "workflows": WorkflowDefinition.objects.filter(is_active=True).only("key", "name"),
         "urgencies": Urgency.choices,
