@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from apps.core.tasks import each_active_tenant
+
 
 @shared_task(name="assist.risk_retrain", ignore_result=True)
 def risk_retrain() -> None:
@@ -9,3 +11,9 @@ def risk_retrain() -> None:
     from apps.assist.risk import risk_model_train
 
     risk_model_train()
+
+
+@shared_task(name="assist.risk_retrain_all_tenants", ignore_result=True)
+def risk_retrain_all_tenants() -> int:
+    """Beat entry (nightly): one retrain per active tenant, each in its own schema."""
+    return each_active_tenant(risk_retrain)

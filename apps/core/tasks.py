@@ -1,8 +1,24 @@
-"""Diagnostic task: proves that a task sent inside a tenant runs inside that tenant's schema."""
+"""Task plumbing shared by the apps: fan a task out to every active tenant, and a diagnostic task
+that proves a task sent inside a tenant runs inside that tenant's schema."""
 
 from celery import shared_task
 from django.core.cache import cache
 from django.db import connection
+from django_tenants.utils import get_tenant_model, tenant_context
+
+
+def each_active_tenant(task, *args: object) -> int:  # type: ignore[no-untyped-def]
+    """Send `task(*args)` once per active tenant, each inside the tenant's context (so it runs
+    in the tenant's schema); returns how many were sent. Beat entries use this for per-tenant
+    work."""
+    count = 0
+    for tenant in get_tenant_model().objects.exclude(schema_name="public"):
+        if getattr(tenant, "status", "active") != "active":
+            continue
+        with tenant_context(tenant):
+            task.delay(*args)
+        count += 1
+    return count
 
 
 @shared_task(name="core.record_schema")

@@ -1,8 +1,8 @@
 """Celery tasks of the notifications app: thin, load by id, call a service, safe to run twice."""
 
 from celery import shared_task
-from django_tenants.utils import get_tenant_model, tenant_context
 
+from apps.core.tasks import each_active_tenant
 from apps.notifications import services
 from apps.notifications.services import TRANSIENT_ERRORS
 
@@ -33,23 +33,12 @@ def requeue_stale_emails() -> int:
     return services.email_requeue_stale()
 
 
-def _each_tenant(task) -> int:  # type: ignore[no-untyped-def]
-    count = 0
-    for tenant in get_tenant_model().objects.exclude(schema_name="public"):
-        if getattr(tenant, "status", "active") != "active":
-            continue
-        with tenant_context(tenant):
-            task.delay()  # carries the tenant's schema
-        count += 1
-    return count
-
-
 @shared_task(name="notifications.digest_all_tenants")
 def digest_all_tenants() -> int:
     """Beat entry: one digest task per active tenant, each running in its own schema."""
-    return _each_tenant(send_digest)
+    return each_active_tenant(send_digest)
 
 
 @shared_task(name="notifications.requeue_stale_all_tenants")
 def requeue_stale_all_tenants() -> int:
-    return _each_tenant(requeue_stale_emails)
+    return each_active_tenant(requeue_stale_emails)

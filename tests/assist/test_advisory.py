@@ -175,3 +175,12 @@ def test_denial_risk_needs_history_then_gives_reasons(prior_auth, tenant_a, caro
         assert output["status"] == "ok"
         assert output["risk"] == "high"
         assert any("CPT/HCPCS code is 72148" in reason for reason in output["reasons"])
+
+
+def test_the_beat_retrains_the_risk_model_nightly():
+    from config.celery import app
+
+    entry = app.conf.beat_schedule["assist-risk-retrain"]
+    assert entry["task"] == "assist.risk_retrain_all_tenants"
+    assert entry["task"] in app.tasks
+    assert entry["schedule"].hour == {2}
