@@ -19,7 +19,11 @@ class Dataset:
 
 
 def _rates(filters: selectors.Filters) -> list[dict]:
-    r = selectors.outcome_rates(filters)
+    return rate_rows(selectors.outcome_rates(filters))
+
+
+def rate_rows(r: dict) -> list[dict]:
+    """The rates chart's rows from `selectors.outcome_rates` (computed once per page)."""
     names = {
         "approval_rate": "Approval rate",
         "denial_rate": "Denial rate",

@@ -14,9 +14,9 @@ from django.views import View
 from apps.approvals.selectors import requests_visible_to
 from apps.audit.services import audit_phi_access
 from apps.core.views import TenantAdminMixin
-from apps.insights import exports, selectors
+from apps.insights import exports, selectors, snapshots
 from apps.insights.charts import bar_chart
-from apps.insights.cms import CSV_ROWS, CmsSettings, cms_report
+from apps.insights.cms import CSV_ROWS, CmsSettings
 from apps.insights.datasets import DATASETS
 from apps.insights.forms import FilterForm
 
@@ -29,6 +29,21 @@ def csv_response(filename: str, rows: list[dict], header: list[str] | None = Non
     writer.writerow(keys)
     for row in rows:
         writer.writerow([_safe_cell(row.get(k)) for k in keys])
+    return response
+
+
+def _preparing(request: HttpRequest) -> HttpResponse:
+    """Shown while a worker builds a large tenant's first snapshot of these figures."""
+    return render(request, "insights/preparing.html", status=202)
+
+
+def _not_ready() -> HttpResponse:
+    response = HttpResponse(
+        "These figures are still being prepared; try again in a minute.\n",
+        content_type="text/plain; charset=utf-8",
+        status=503,
+    )
+    response["Retry-After"] = "30"
     return response
 
 
@@ -49,9 +64,12 @@ class _Dashboard(View):
         departments = self.departments()
         form = FilterForm(request.GET or None, departments=departments)
         filters = form.filters(departments)
+        snapshot = snapshots.snapshot_for("dashboard", snapshots.filters_params(filters))
+        if snapshot is None:
+            return _preparing(request)
         charts = []
         for dataset in DATASETS.values():
-            rows = dataset.rows(filters)
+            rows = snapshot.figures["datasets"][dataset.name]
             charts.append(
                 {
                     "dataset": dataset,
@@ -67,8 +85,6 @@ class _Dashboard(View):
                     ),
                 }
             )
-        from apps.assist.selectors import agreement_rate
-
         return render(
             request,
             "insights/dashboard.html",
@@ -76,10 +92,11 @@ class _Dashboard(View):
                 "form": form,
                 "filters": filters,
                 "query": filters.as_query(),
-                "rates": selectors.outcome_rates(filters),
+                "rates": snapshot.figures["rates"],
                 "charts": charts,
                 "scope": self.scope,
-                "agreement": agreement_rate(),
+                "agreement": snapshot.figures["agreement"],
+                "snapshot": snapshot,
             },
         )
 
@@ -112,7 +129,10 @@ class _DatasetCsv(View):
             raise Http404("No such chart.")
         departments = self.departments()
         filters = FilterForm(request.GET or None, departments=departments).filters(departments)
-        return csv_response(f"{name}.csv", dataset.rows(filters))
+        snapshot = snapshots.snapshot_for("dashboard", snapshots.filters_params(filters))
+        if snapshot is None:
+            return _not_ready()
+        return csv_response(f"{name}.csv", snapshot.figures["datasets"][name])
 
 
 class DatasetCsvView(TenantAdminMixin, _DatasetCsv):
@@ -141,7 +161,10 @@ def _cms_settings(request: HttpRequest) -> CmsSettings:
 class CmsReportView(TenantAdminMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         year = _year(request)
-        report = cms_report(year=year, settings=_cms_settings(request))
+        snapshot = snapshots.snapshot_for("cms", snapshots.cms_params(year, _cms_settings(request)))
+        if snapshot is None:
+            return _preparing(request)
+        report = snapshot.figures
         rows = [
             {
                 "label": label,
@@ -159,6 +182,7 @@ class CmsReportView(TenantAdminMixin, View):
                 "year": year,
                 "query": request.GET.urlencode(),
                 "this_year": timezone.localdate().year,
+                "snapshot": snapshot,
             },
         )
 
@@ -166,7 +190,10 @@ class CmsReportView(TenantAdminMixin, View):
 class CmsReportCsvView(TenantAdminMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         year = _year(request)
-        report = cms_report(year=year, settings=_cms_settings(request))
+        snapshot = snapshots.snapshot_for("cms", snapshots.cms_params(year, _cms_settings(request)))
+        if snapshot is None:
+            return _not_ready()
+        report = snapshot.figures
         rows = [
             {
                 "metric": label,

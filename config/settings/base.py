@@ -258,6 +258,12 @@ CONTENT_SECURITY_POLICY = {
 AUDITLOG_CID_GETTER = "apps.core.context.current_request_id"
 AUDIT_RETENTION_YEARS = 6  # HIPAA documentation retention; tenants may keep longer, never less
 
+# --- Insights (see docs/insights.md) -------------------------------------------------------------
+# Above this many requests a tenant's dashboards come from snapshots built by a worker.
+INSIGHTS_INLINE_MAX_REQUESTS = env_int("INSIGHTS_INLINE_MAX_REQUESTS", 200_000, minimum=0)
+# A snapshot older than this is shown with its time while a new one is built.
+INSIGHTS_SNAPSHOT_FRESH_SECONDS = env_int("INSIGHTS_SNAPSHOT_FRESH_SECONDS", 600, minimum=10)
+
 # --- Internationalisation ------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
