@@ -260,7 +260,7 @@ AUDIT_RETENTION_YEARS = 6  # HIPAA documentation retention; tenants may keep lon
 
 # --- Insights (see docs/insights.md) -------------------------------------------------------------
 # Above this many requests a tenant's dashboards come from snapshots built by a worker.
-INSIGHTS_INLINE_MAX_REQUESTS = env_int("INSIGHTS_INLINE_MAX_REQUESTS", 200_000, minimum=0)
+INSIGHTS_INLINE_MAX_REQUESTS = env_int("INSIGHTS_INLINE_MAX_REQUESTS", 50_000, minimum=0)
 # A snapshot older than this is shown with its time while a new one is built.
 INSIGHTS_SNAPSHOT_FRESH_SECONDS = env_int("INSIGHTS_SNAPSHOT_FRESH_SECONDS", 600, minimum=10)
 
