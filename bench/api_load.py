@@ -828,11 +828,15 @@ class Monitor:
         return ProcessSample(time.monotonic(), rss, cpu, busy, steal)
 
 
-def cpu_between(first: ProcessSample, last: ProcessSample, group: str) -> float:
-    """CPU seconds a group used between two samples (a process started between counts whole;
-    one that ended between is lost, which only happens when a worker is recycled)."""
-    before = first.cpu.get(group, {})
-    return sum(t - before.get(pid, 0.0) for pid, t in last.cpu.get(group, {}).items())
+def cpu_used(samples: list[ProcessSample], group: str) -> float:
+    """CPU seconds a group used from the first sample to the last. A process that started in
+    between counts whole; one that ended counts up to the last sample that saw it (backends are
+    replaced every CONN_MAX_AGE, workers when recycled), so sample often."""
+    before = samples[0].cpu.get(group, {})
+    seen: dict[int, float] = {}
+    for sample in samples:
+        seen.update(sample.cpu.get(group, {}))
+    return sum(t - before.get(pid, 0.0) for pid, t in seen.items())
 
 
 class Sampler(threading.Thread):
@@ -1010,14 +1014,15 @@ def setup_line(args: argparse.Namespace, env: dict[str, str], web_workers: int) 
     )
 
 
-def cpu_row(first: ProcessSample, last: ProcessSample, count: int, per: str = "decision") -> str:
+def cpu_row(samples: list[ProcessSample], count: int, per: str = "decision") -> str:
     if not count:
         return ""
+    first, last = samples[0], samples[-1]
     parts = []
     for group in ("web workers", "celery", "postgres", "driver"):
-        parts.append(f"{group} {cpu_between(first, last, group) / count * 1000:.1f}")
+        parts.append(f"{group} {cpu_used(samples, group) / count * 1000:.1f}")
     elapsed = max(last.at - first.at, 1e-9)
-    ours = sum(cpu_between(first, last, group) for group in first.cpu)
+    ours = sum(cpu_used(samples, group) for group in first.cpu)
     busy = (last.busy - first.busy) / elapsed
     return (
         f"CPU ms per {per}: " + ", ".join(parts) + " (postgres: backends of the bench "
@@ -1056,14 +1061,15 @@ def measure(
         have = pending_task_ids(world)
     backlog = worker_backlog(world)
     print(f"{label}: {duration:.0f} s, {concurrency} connections", file=sys.stderr)
-    first = monitor.sample()
+    sampler = Sampler(monitor, 1.0)
+    sampler.start()
     probe = LockProbe()
     probe.start()
     result = Driver(port, world.api_key, have).run(duration, concurrency, rate)
     locks = probe.finish()
-    last = monitor.sample()
+    samples = sampler.finish()
     drain = wait_for_worker(world, backlog)
-    measured = Measured(result, cpu_row(first, last, len(result.ok)), locks, drain)
+    measured = Measured(result, cpu_row(samples, len(result.ok)), locks, drain)
     print(f"  {result.rate:.1f}/s p50 {result.percentile(0.5):.0f} ms p99 "
           f"{result.percentile(0.99):.0f} ms, {result.errors} errors, drained "
           f"{drain:.1f} s\n  {measured.cpu}\n  {locks}", file=sys.stderr)  # fmt: skip
@@ -1089,11 +1095,12 @@ def throughput(args: argparse.Namespace, world: World, port: int, web: Service,
     me_queries = count_queries(world, None)[0]
     if args.reference:
         print(f"GET /api/v1/me: {args.reference:.0f} s", file=sys.stderr)
-        first = monitor.sample()
+        sampler = Sampler(monitor, 1.0)
+        sampler.start()
         reference = Driver(port, world.read_key, [], get="/api/v1/me").run(
             args.reference, args.concurrency, None
         )
-        reference_cpu = cpu_row(first, monitor.sample(), len(reference.ok), per="request")
+        reference_cpu = cpu_row(sampler.finish(), len(reference.ok), per="request")
         print(f"  {reference.rate:.1f}/s p50 {reference.percentile(0.5):.0f} ms\n  "
               f"{reference_cpu}", file=sys.stderr)  # fmt: skip
     runs: list[Measured] = []
@@ -1264,7 +1271,7 @@ def soak(args: argparse.Namespace, world: World, port: int, web: Service,
         "",
         "Per process (end of warm-up → end, MB): " + "; ".join(per_process) + ".",
         "",
-        f"{cpu_row(after_warmup, end, len(steady))}. {locks}.",
+        f"{cpu_row(samples[samples.index(after_warmup) :], len(steady))}. {locks}.",
         "",
         f"Errors must be 0: {'pass' if errors == 0 else '**miss**'}. Memory bound "
         f"(< {RSS_BOUND_MB:.0f} MB growth per group after warm-up): "
