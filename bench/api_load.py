@@ -112,7 +112,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--pgbench-scale", type=int, default=10)
     parser.add_argument("--no-pgbench", action="store_true")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="also cProfile N "
-                        "decisions in this process and print the top functions")  # fmt: skip
+                        "decisions in this process: shares in the Markdown, listing in "
+                        "var/bench/api_load/profile.txt")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the tenant and its data")
     args = parser.parse_args()
     if args.soak is not None and args.rate is None:
