@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 
 from apps.approvals.choices import DecisionOutcome, RequestStatus, TaskStatus, Urgency
 
@@ -122,6 +123,22 @@ class Task(models.Model):
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["queue_role", "status"]),
             models.Index(fields=["step_key", "created_at"]),  # bottleneck and step metrics
+            # The inbox: open tasks in due order, per assignee and per unclaimed queue.
+            models.Index(
+                F("assignee"),
+                F("due_at").asc(nulls_last=True),
+                F("created_at"),
+                F("id"),
+                condition=Q(status="pending"),
+                name="task_inbox_assigned",
+            ),
+            models.Index(
+                F("due_at").asc(nulls_last=True),
+                F("created_at"),
+                F("id"),
+                condition=Q(status="pending", assignee__isnull=True),
+                name="task_inbox_queues",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,7 +19,8 @@ from apps.approvals.forms import display_rows, submission_from_post, widgets_for
 from apps.approvals.models import ApprovalRequest, Attachment, BreakGlassGrant, ReasonCode
 from apps.approvals.packet import packet_render
 from apps.audit.services import audit_phi_access
-from apps.core.paging import page_of
+from apps.core import paging
+from apps.core.paging import page_number, page_of
 from apps.people.models import Department
 from apps.workflows.models import WorkflowDefinition
 from apps.workflows.selectors import published_workflows, spec_fields
@@ -94,7 +95,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         urgency=request.GET.get("urgency") or None,
         scope=request.GET.get("scope") or "all",
     )
-    page = page_of(request, selectors.inbox_for(request.user, filters))  # type: ignore[arg-type]
+    wanted = page_number(request) * paging.PAGE_SIZE + 1  # this page and one more row
+    tasks = selectors.inbox_for(request.user, filters, first=wanted)  # type: ignore[arg-type]
+    page = page_of(request, tasks)
     context = {
         "tasks": page.items,
         "page": page,

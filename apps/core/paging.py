@@ -38,14 +38,19 @@ class Page:
         return self._link(self.number - 1)
 
 
+def page_number(request: HttpRequest) -> int:
+    """`?page=`; anything but a positive whole number means the first page."""
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
 def page_of(request: HttpRequest, rows: Sequence[Any], *, size: int | None = None) -> Page:
     """The page of `rows` (a queryset, sliced lazily) that `?page=` asks for; a page number that
     is not a positive whole number means the first page."""
     size = size or PAGE_SIZE
-    try:
-        number = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        number = 1
+    number = page_number(request)
     start = (number - 1) * size
     fetched = list(rows[start : start + size + 1])
     return Page(
