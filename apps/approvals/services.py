@@ -35,6 +35,7 @@ from apps.approvals.models import (
     TimelineEntry,
 )
 from apps.approvals.selectors import can_view_request
+from apps.audit.services import audit_batch
 from apps.people.models import Department, Role
 from apps.people.selectors import directory_snapshot, known_names
 from apps.workflows import engine
@@ -105,7 +106,7 @@ def request_create(
         department = actor.departments.first()
     now = timezone.now()
     amount = cleaned.values.get(spec.amount_field) if spec.amount_field else None
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         request = ApprovalRequest.objects.create(
             reference=_next_reference(spec.reference_prefix, now),
             workflow_version=version,
@@ -140,7 +141,7 @@ def request_create(
 
 def request_submit(*, actor: User, request: ApprovalRequest) -> ApprovalRequest:
     """Submit a draft."""
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         request = _locked(request)
         if request.requester_id != actor.pk:
             raise NotAllowed("Only the requester can submit this request.")
@@ -163,7 +164,7 @@ def request_submit(*, actor: User, request: ApprovalRequest) -> ApprovalRequest:
 
 
 def request_withdraw(*, actor: User, request: ApprovalRequest, reason: str = "") -> ApprovalRequest:
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         request = _locked(request)
         _advance(request, engine.Withdraw(actor=actor.email), actor=actor, note=reason)
     return request
@@ -173,7 +174,7 @@ def request_resubmit(
     *, actor: User, request: ApprovalRequest, data: Mapping[str, object] | None = None
 ) -> ApprovalRequest:
     """The requester answers a request for information (optionally changing the form)."""
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         request = _locked(request)
         cleaned = _validated(spec_of(request.workflow_version), data) if data is not None else None
         _advance(
@@ -188,7 +189,7 @@ def request_amend(
     *, actor: User, request: ApprovalRequest, data: Mapping[str, object]
 ) -> ApprovalRequest:
     """Change the form while in review; a changed amount or scope re-routes to earlier approvers."""
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         request = _locked(request)
         cleaned = _validated(spec_of(request.workflow_version), data)
         _advance(request, engine.Amend(actor=actor.email, data=cleaned.to_json()), actor=actor)
@@ -200,7 +201,7 @@ def request_cancel(*, actor: User, request: ApprovalRequest, reason: str) -> App
         raise NotAllowed("Only tenant administrators can cancel a request.")
     if not reason.strip():
         raise InvalidInput("Say why the request is cancelled.", fields={"reason": ["Required."]})
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         request = _locked(request)
         _advance(request, engine.Cancel(actor=actor.email, reason=reason), actor=actor)
     return request
@@ -213,7 +214,7 @@ def exception_resolve(
     request is stuck on, unless another step is named)."""
     if not actor.is_tenant_admin:
         raise NotAllowed("Only tenant administrators can resolve exceptions.")
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         request = _locked(request)
         step_key = step_key or request.engine_state.get("exception_step") or ""
         _advance(
@@ -257,7 +258,7 @@ def task_decide(
         errors["comment"] = ["Say what information is needed."]
     if errors:
         raise InvalidInput("The decision is incomplete.", fields=errors)
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         request = _locked(task.request)
         task = Task.objects.select_related("on_behalf_of").get(pk=task.pk)
         if task.status != TaskStatus.PENDING:
@@ -296,14 +297,14 @@ def task_decide(
 
 
 def task_claim(*, actor: User, task: Task) -> Task:
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         request = _locked(task.request)
         _advance(request, engine.Claim(task_key=task.key, actor=actor.email), actor=actor)
     return Task.objects.get(pk=task.pk)
 
 
 def task_delegate(*, actor: User, task: Task, to: User) -> Task:
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         request = _locked(task.request)
         _advance(
             request, engine.Delegate(task_key=task.key, actor=actor.email, to=to.email), actor=actor
@@ -319,7 +320,7 @@ def comment_add(*, actor: User, request: ApprovalRequest, body: str) -> Comment:
         raise NotAllowed("You cannot comment on this request.")
     if not body.strip():
         raise InvalidInput("Write a comment first.", fields={"body": ["Required."]})
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         comment = Comment.objects.create(request=request, author=actor, body=body.strip())
         _timeline(request, actor, "comment", f"{actor.full_name} commented.")
     return comment
@@ -344,7 +345,7 @@ def attachment_add(*, actor: User, request: ApprovalRequest, upload: UploadedFil
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         attachment = Attachment.objects.create(
             request=request,
             uploaded_by=actor,
@@ -372,7 +373,7 @@ def request_apply_system_event(
 ) -> engine.Outcome:
     """Apply an event that no person triggered (an SLA escalation's Reassign / AddApprover, an
     expiry) with the same locking, persistence and side effects as every other change."""
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         return _advance(_locked(request), event, actor=None, now=now)
 
 

@@ -1,8 +1,16 @@
 """Writing to the audit trail. Every write appends one hash-chained entry in the caller's
-transaction (the chain head row is locked until that transaction ends)."""
+transaction (the chain head row is locked until that transaction ends).
+
+Inside `audit_batch()` (each approvals service wraps its transaction in one) the entries are
+collected and added to the chain together when the batch ends, just before the transaction
+commits: the tenant's chain head is then locked for a few inserts, not from the first audited
+write of a decision to its commit, which used to make a tenant's decisions run one at a time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models, transaction
@@ -34,31 +42,67 @@ def audit_append(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
+    values: dict[str, Any] = {
+        "at": timezone.now(),
+        "category": category,
+        "action": action,
+        "actor_id": actor_id if actor_id is not None else context.actor_id,
+        "actor_email": actor_email if actor_email is not None else context.actor_email,
+        "object_type": object_type,
+        "object_id": object_id,
+        "object_repr": object_repr[:200],
+        "request_reference": request_reference,
+        "ip": context.ip,
+        "request_id": request_id_var.get() if request_id_var.get() != "-" else "",
+        "support_session": context.support_session,
+        "detail": detail or {},
+    }
+    pending = _batch.get()
+    if pending is not None:
+        pending.append(values)
+        return AuditEntry(**values)  # not in the chain yet: it gets its place when the batch ends
+    return _chain([values])[0]
+
+
+_batch: ContextVar[list[dict[str, Any]] | None] = ContextVar("audit_batch", default=None)
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Collect the entries appended inside and chain them together at the end (use it inside
+    the transaction, `with transaction.atomic(), audit_batch():`, so they commit with it). A
+    batch inside a batch belongs to the outer one; on an error nothing is chained (the
+    transaction rolls back anyway)."""
+    if _batch.get() is not None:
+        yield
+        return
+    pending: list[dict[str, Any]] = []
+    token = _batch.set(pending)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if pending:
+        _chain(pending)
+
+
+def _chain(entries: list[dict[str, Any]]) -> list[AuditEntry]:
+    """Give the entries their places at the head of the tenant's chain, under the head's lock."""
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        values: dict[str, Any] = {
-            "sequence": head.last_sequence + 1,
-            "at": timezone.now(),
-            "category": category,
-            "action": action,
-            "actor_id": actor_id if actor_id is not None else context.actor_id,
-            "actor_email": actor_email if actor_email is not None else context.actor_email,
-            "object_type": object_type,
-            "object_id": object_id,
-            "object_repr": object_repr[:200],
-            "request_reference": request_reference,
-            "ip": context.ip,
-            "request_id": request_id_var.get() if request_id_var.get() != "-" else "",
-            "support_session": context.support_session,
-            "detail": detail or {},
-            "prev_hash": head.last_hash,
-        }
-        values["hash"] = entry_hash(values)
-        entry = AuditEntry.objects.create(**values)
-        head.last_sequence = entry.sequence
-        head.last_hash = entry.hash
+        rows = []
+        for values in entries:
+            values = {
+                **values,
+                "sequence": head.last_sequence + 1,
+                "prev_hash": head.last_hash,
+            }
+            values["hash"] = entry_hash(values)
+            rows.append(AuditEntry(**values))
+            head.last_sequence, head.last_hash = values["sequence"], values["hash"]
+        AuditEntry.objects.bulk_create(rows)
         head.save(update_fields=["last_sequence", "last_hash"])
-    return entry
+    return rows
 
 
 def audit_phi_access(

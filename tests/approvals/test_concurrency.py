@@ -60,3 +60,54 @@ def test_fifty_concurrent_decisions_record_exactly_one(open_db):
             Decision.objects.filter(request_id=request.pk).delete()
             ApprovalRequest.objects.filter(pk=request.pk).delete()
         connection.set_schema_to_public()
+
+
+@pytest.mark.slow
+def test_concurrent_decisions_on_different_requests_keep_one_unbroken_audit_chain(open_db):
+    """Each decision's audit entries join the tenant's chain together at the end of its
+    transaction (audit_batch): decisions made at the same moment all land, every entry is in
+    the chain exactly once, and the chain verifies."""
+    from apps.audit.models import AuditEntry
+    from apps.audit.verify import chain_verify
+
+    tenant = Tenant.objects.get(slug="alpha")
+    with tenant_context(tenant):
+        carol = User.objects.get(email="carol@alpha.test")
+        bob = User.objects.get(email="bob@alpha.test")
+        requests = [submit_capital(carol, "9000") for _ in range(8)]
+        tasks = [pending(request)[0] for request in requests]
+        before = AuditEntry.objects.order_by("-sequence").values_list("sequence", flat=True)[0]
+    start = threading.Barrier(len(tasks))
+    errors: list[BaseException] = []
+
+    def decide(task) -> None:
+        try:
+            with tenant_context(tenant):
+                start.wait()
+                task_decide(actor=bob, task=task, decision=DecisionInput("approve"))
+        except BaseException as error:  # reported below, not lost in the thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=decide, args=(task,)) for task in tasks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    with tenant_context(tenant):
+        assert errors == []
+        assert Decision.objects.filter(task__in=tasks).count() == len(tasks)
+        added = list(
+            AuditEntry.objects.filter(sequence__gt=before)
+            .order_by("sequence")
+            .values_list("sequence", flat=True)
+        )
+        assert added == list(range(before + 1, before + 1 + len(added)))
+        decided = AuditEntry.objects.filter(
+            sequence__gt=before, request_reference__in=[r.reference for r in requests]
+        )
+        assert decided.filter(action="approvals.decision.create").count() == len(tasks)
+        report = chain_verify()
+        assert report.ok, report
+    connection.set_schema_to_public()
