@@ -63,7 +63,7 @@ def main() -> None:
     from bench.dataset import requests_ensure, tenant_ensure
     from bench.report import machine_line
 
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    call_command("migrate_schemas", interactive=False, verbosity=0)  # scratch tenants too
     tenant = tenant_ensure(args.requests)
     with tenant_context(tenant):
         added, build = requests_ensure(args.requests)

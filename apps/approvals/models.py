@@ -71,6 +71,7 @@ class ApprovalRequest(models.Model):
             models.Index(fields=["requester", "-created_at"]),
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["submitted_at"]),  # dashboards and CMS reports by period
+            models.Index(fields=["-created_at", "-id"]),  # newest-first lists (API cursor)
         ]
 
     def __str__(self) -> str:

@@ -36,8 +36,10 @@ LIST_DEFERRED = (
 
 
 def _involvement(user: User) -> Q:
+    # The user's roles as a small subquery, not a join through every role's members.
+    roles = User.roles.through.objects.filter(user=user).values("role_id")
     tasks = Task.objects.filter(request=OuterRef("pk")).filter(
-        Q(assignee=user) | Q(on_behalf_of=user) | Q(queue_role__members=user)
+        Q(assignee=user) | Q(on_behalf_of=user) | Q(queue_role__in=roles)
     )
     return (
         Q(requester=user)

@@ -68,7 +68,6 @@ def test_concurrent_decisions_on_different_requests_keep_one_unbroken_audit_chai
     transaction (audit_batch): decisions made at the same moment all land, every entry is in
     the chain exactly once, and the chain verifies."""
     from apps.audit.models import AuditEntry
-    from apps.audit.verify import chain_verify
 
     tenant = Tenant.objects.get(slug="alpha")
     with tenant_context(tenant):
@@ -95,6 +94,19 @@ def test_concurrent_decisions_on_different_requests_keep_one_unbroken_audit_chai
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    try:
+        _check_chain(tenant, requests, tasks, before, errors)
+    finally:
+        with tenant_context(tenant):
+            Decision.objects.filter(request__in=requests).delete()
+            ApprovalRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
+        connection.set_schema_to_public()
+
+
+def _check_chain(tenant, requests, tasks, before, errors) -> None:
+    from apps.audit.models import AuditEntry
+    from apps.audit.verify import chain_verify
+
     with tenant_context(tenant):
         assert errors == []
         assert Decision.objects.filter(task__in=tasks).count() == len(tasks)
@@ -110,4 +122,3 @@ def test_concurrent_decisions_on_different_requests_keep_one_unbroken_audit_chai
         assert decided.filter(action="approvals.decision.create").count() == len(tasks)
         report = chain_verify()
         assert report.ok, report
-    connection.set_schema_to_public()
