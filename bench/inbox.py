@@ -36,6 +36,7 @@ def _measure(get, runs: int) -> dict:
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
+    get()  # warm-up: per-process caches (content types, templates) are not the page's cost
     reset_queries()  # the query log keeps at most 9,000 entries; a full one counts nothing
     with CaptureQueriesContext(connection) as captured:
         first = get()
