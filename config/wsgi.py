@@ -6,3 +6,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 application = get_wsgi_application()
+
+# Load the ICD-10-CM code set as the worker starts, not in the first request that validates one.
+from apps.workflows.engine.codes import icd_code_set  # noqa: E402
+
+icd_code_set()

@@ -5,12 +5,20 @@ Each returns `(canonical_value, None)` when valid or `(None, message)` with a hu
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from typing import Any
 
-# simple_icd_10_cm ships no type hints; it is used through a handful of calls below.
-icd: Any = importlib.import_module("simple_icd_10_cm")
+
+@functools.cache
+def icd_code_set() -> Any:
+    """The ICD-10-CM code set, loaded on first use: importing simple_icd_10_cm parses the whole
+    code set (about 3.5 s of CPU), which every `manage.py` process, migration job and worker
+    would otherwise pay at start-up. Web workers load it when they start (`config/wsgi.py`).
+    simple_icd_10_cm ships no type hints; it is used through a handful of calls below."""
+    return importlib.import_module("simple_icd_10_cm")
+
 
 CPT_RE = re.compile(r"^(?:\d{5}|\d{4}[FT]|[A-V]\d{4})$")
 NPI_RE = re.compile(r"^\d{10}$")
@@ -22,6 +30,7 @@ def check_icd10(raw: str) -> tuple[str | None, str | None]:
     code = raw.strip().upper()
     if not ICD_SHAPE_RE.match(code):
         return None, "Enter an ICD-10-CM code such as E11.9."
+    icd = icd_code_set()
     if not bool(icd.is_valid_item(code)) or bool(icd.is_chapter_or_block(code)):
         return None, f"{code} is not an ICD-10-CM code."
     dotted = str(icd.add_dot(code))
