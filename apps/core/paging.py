@@ -47,8 +47,7 @@ def page_number(request: HttpRequest) -> int:
 
 
 def page_of(request: HttpRequest, rows: Sequence[Any], *, size: int | None = None) -> Page:
-    """The page of `rows` (a queryset, sliced lazily) that `?page=` asks for; a page number that
-    is not a positive whole number means the first page."""
+    """The page of `rows` (a queryset, sliced lazily) that `?page=` asks for (`page_number`)."""
     size = size or PAGE_SIZE
     number = page_number(request)
     start = (number - 1) * size

@@ -153,6 +153,15 @@ def snapshot_for(kind: str, params: dict[str, Any]) -> Snapshot | None:
     return snapshot
 
 
+def chart_rows(name: str, filters: selectors.Filters) -> list[dict[str, Any]] | None:
+    """One chart's numbers (its CSV): for a small tenant that chart alone, computed now; for a
+    large one, from the dashboard snapshot of the same filters (None while it is being built)."""
+    if not is_large():
+        return DATASETS[name].rows(filters)
+    snapshot = snapshot_for("dashboard", filters_params(filters))
+    return None if snapshot is None else snapshot.figures["datasets"][name]
+
+
 def default_views() -> list[tuple[str, dict[str, Any]]]:
     """What an administrator sees first: the all-time dashboard and last year's CMS report."""
     last_year = timezone.localdate().year - 1

@@ -129,12 +129,10 @@ class _DatasetCsv(View):
             raise Http404("No such chart.")
         departments = self.departments()
         filters = FilterForm(request.GET or None, departments=departments).filters(departments)
-        if not snapshots.is_large():  # this chart's numbers only
-            return csv_response(f"{name}.csv", dataset.rows(filters))
-        snapshot = snapshots.snapshot_for("dashboard", snapshots.filters_params(filters))
-        if snapshot is None:
+        rows = snapshots.chart_rows(name, filters)
+        if rows is None:
             return _not_ready()
-        return csv_response(f"{name}.csv", snapshot.figures["datasets"][name])
+        return csv_response(f"{name}.csv", rows)
 
 
 class DatasetCsvView(TenantAdminMixin, _DatasetCsv):
