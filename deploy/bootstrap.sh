@@ -13,8 +13,9 @@ if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)
   exit 1
 fi
 
-# System packages: Chromium drives the browser tests; WeasyPrint needs Pango and fonts.
-packages=(chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+# System packages: Chromium drives the browser tests; WeasyPrint needs Pango and fonts;
+# docker-compose validates deploy/compose offline (`docker-compose config`, no engine needed).
+packages=(chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core docker-compose)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

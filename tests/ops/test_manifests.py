@@ -1,12 +1,14 @@
-"""Structure checks of everything under deploy/ (always run, with PyYAML), plus the external
-validators that exist on this machine (kubectl kustomize renders offline; `kubectl apply
---dry-run` and `docker compose config` need an API server / the compose plugin)."""
+"""Checks of everything under deploy/: structure (PyYAML), the Kubernetes objects against the
+API's OpenAPI schemas (kubernetes-validate, offline), the compose file with `docker-compose
+config` (installed by deploy/bootstrap.sh; no Docker engine needed) and, where kubectl is
+installed, `kubectl kustomize`. `kubectl apply --dry-run` needs an API server and is not run."""
 
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
+import kubernetes_validate
 import pytest
 import yaml
 
@@ -14,6 +16,14 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S = DEPLOY / "k8s"
 COMPOSE = DEPLOY / "compose" / "docker-compose.yml"
 APP_IMAGE_K8S = "countersign"  # rewritten by kustomization.yaml `images:`
+KUBERNETES_VERSION = "1.30.0"  # the oldest minor version the manifests promise to work on
+COMPOSE_ENV = {
+    "SECRET_KEY": "x" * 50,
+    "SECRETS_ENCRYPTION_KEYS": "k" * 44,
+    "POSTGRES_PASSWORD": "p",
+    "PLATFORM_DOMAIN": "approvals.example.com",
+    "ACME_EMAIL": "ops@example.com",
+}
 SECRET_ENV_NAMES = re.compile(
     r"(SECRET|PASSWORD|TOKEN|ENCRYPTION_KEYS|DATABASE_URL|REDIS_URL|API_KEY)", re.IGNORECASE
 )
@@ -241,6 +251,8 @@ def test_kustomize_renders_offline():
         for c in d["spec"]["template"]["spec"]["containers"]
     }
     assert images == {"registry.example.com/countersign:latest"}
+    for doc in docs:  # what kustomize adds (namespace, image rewrite) still matches the schema
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
 
 
 def test_shell_scripts_parse():
@@ -248,3 +260,65 @@ def test_shell_scripts_parse():
         shell = "bash" if script.name == "bootstrap.sh" else "sh"
         result = subprocess.run([shell, "-n", str(script)], capture_output=True, check=False)
         assert result.returncode == 0, (script, result.stderr)
+
+
+def test_kubernetes_objects_match_the_api_schema():
+    """Strict: unknown fields are refused too. kustomization.yaml is kustomize's, not the API's."""
+    docs = [d for d in _k8s_docs() if d["kind"] != "Kustomization"]
+    assert len(docs) >= 10
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+def test_the_schema_validator_rejects_a_misspelt_field():
+    """The check above can fail: a typo in a container field is refused in strict mode."""
+    web = next(d for d in _of_kind("Deployment") if d["metadata"]["name"] == "countersign-web")
+    _containers(web)[0]["livenesProbe"] = _containers(web)[0].pop("livenessProbe")
+    with pytest.raises(kubernetes_validate.ValidationError, match="livenesProbe"):
+        kubernetes_validate.validate(web, KUBERNETES_VERSION, strict=True)
+
+
+def _compose_command() -> list[str]:
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    docker = shutil.which("docker")
+    if (
+        docker
+        and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
+    ):
+        return [docker, "compose"]
+    pytest.fail(
+        "Neither `docker-compose` nor the compose plugin is installed: run deploy/bootstrap.sh"
+    )
+
+
+def _compose_config(compose_file: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*_compose_command(), "--project-directory", str(COMPOSE.parent), "-f", str(compose_file),
+         "config", "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", **env},
+    )  # fmt: skip
+
+
+def test_compose_config_validates():
+    result = _compose_config(COMPOSE, COMPOSE_ENV)
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_config_refuses_a_missing_secret_and_an_unknown_key(tmp_path):
+    without_secret = {k: v for k, v in COMPOSE_ENV.items() if k != "SECRET_KEY"}
+    result = _compose_config(COMPOSE, without_secret)
+    assert result.returncode != 0
+    assert "set SECRET_KEY in .env" in result.stderr
+
+    broken = yaml.safe_load(COMPOSE.read_text())
+    broken["services"]["web"]["restart_policy"] = "always"  # not a compose key
+    broken_file = tmp_path / "docker-compose.yml"
+    broken_file.write_text(yaml.safe_dump(broken))
+    result = _compose_config(broken_file, COMPOSE_ENV)
+    assert result.returncode != 0
+    assert "restart_policy" in result.stderr
