@@ -56,9 +56,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# Before config.embedded is imported: it creates the database it is given if it is missing.
+DB_NAME = os.environ.setdefault("COUNTERSIGN_DB_NAME", "countersign_bench_api")
+
 from config import embedded  # noqa: E402 - needs the path above; imports no Django
 
-DB_NAME = os.environ.get("COUNTERSIGN_DB_NAME", "countersign_bench_api")
 PGBENCH_DB = "countersign_bench_pgbench"
 TENANT_SLUG = "bench-api"
 PLATFORM_DOMAIN = "localhost"

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
-    from apps.approvals.models import ApprovalRequest
+    from apps.approvals.models import ApprovalRequest, Task
     from apps.workflows import engine
 
 
@@ -29,6 +30,17 @@ class StateChange:
     effects: Sequence[engine.Effect]
     actor: User | None
     now: datetime
+
+    @cached_property
+    def tasks(self) -> dict[str, Task]:
+        """The request's tasks by key as persisted by this change (with their queue role),
+        read once and shared by the handlers that need them."""
+        from apps.approvals.models import Task
+
+        return {
+            task.key: task
+            for task in Task.objects.filter(request=self.request).select_related("queue_role")
+        }
 
 
 EffectHandler = Callable[[StateChange], None]

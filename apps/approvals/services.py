@@ -280,7 +280,8 @@ def task_decide(
             actor=actor,
         )
         try:
-            with transaction.atomic():
+            # No savepoint: a second decision fails the whole transaction anyway.
+            with transaction.atomic(savepoint=False):
                 return Decision.objects.create(
                     task=task,
                     request=request,
@@ -421,7 +422,7 @@ def tasks_reassign_from(*, actor: User, person: User) -> Reassignment:
 def _locked(request: ApprovalRequest) -> ApprovalRequest:
     return (
         ApprovalRequest.objects.select_for_update(of=("self",))
-        .select_related("workflow_version", "department", "requester")
+        .select_related("workflow_version__definition", "department", "requester")
         .get(pk=request.pk)
     )
 

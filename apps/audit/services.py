@@ -88,7 +88,7 @@ def audit_batch() -> Iterator[None]:
 
 def _chain(entries: list[dict[str, Any]]) -> list[AuditEntry]:
     """Give the entries their places at the head of the tenant's chain, under the head's lock."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # in a caller's transaction: no savepoint needed
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         rows = []
         for values in entries:

@@ -56,14 +56,10 @@ def record_events(change: StateChange) -> None:
     emitted = [effect for effect in change.effects if isinstance(effect, EmitEvent)]
     if not emitted:
         return
-    from apps.approvals.models import Task
-
     request = change.request
     base = webhook_delivery.link_base()
     task_keys = {str(e.payload["task"]) for e in emitted if e.payload.get("task")}
-    task_ids = dict(
-        Task.objects.filter(request=request, key__in=task_keys).values_list("key", "pk")
-    )
+    task_ids = {key: task.pk for key, task in change.tasks.items() if key in task_keys}
     version = request.workflow_version
     workflow = {"key": version.definition.key, "version": version.number}
     now = timezone.now()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from apps.accounts.models import User
 from apps.approvals.effects import StateChange
-from apps.approvals.models import Task
 from apps.notifications import services
 from apps.workflows import engine
 from apps.workflows.engine import FINAL_STATUSES
@@ -13,9 +12,7 @@ from apps.workflows.engine import FINAL_STATUSES
 
 def handle_state_change(change: StateChange) -> None:
     request = change.request
-    tasks = {
-        task.key: task for task in Task.objects.filter(request=request).select_related("queue_role")
-    }
+    tasks = change.tasks
     for effect in change.effects:
         if isinstance(effect, engine.CloseTask) and effect.task_key in tasks:
             services.action_tokens_revoke(
@@ -24,7 +21,9 @@ def handle_state_change(change: StateChange) -> None:
     for effect in change.effects:
         if not isinstance(effect, engine.Notify):
             continue
-        if effect.recipients:
+        if set(effect.recipients) == {request.requester.email}:  # already loaded with the request
+            recipients = [request.requester] if request.requester.is_active else []
+        elif effect.recipients:
             recipients = User.objects.filter(email__in=effect.recipients, is_active=True)
         else:
             recipients = User.objects.filter(is_tenant_admin=True, is_active=True)

@@ -140,6 +140,8 @@ def _publish_due(clock: Clock, request: ApprovalRequest | None = None) -> None:
             request.due_at = clock.due_at
     elif clock.task_id:
         Task.objects.filter(pk=clock.task_id).update(due_at=clock.due_at)
+        if clock.task is not None:  # the instance other handlers of this change read
+            clock.task.due_at = clock.due_at
 
 
 def _schedule_timers(clock: Clock, cal: WorkingCalendar, now: datetime) -> None:
@@ -299,16 +301,15 @@ def on_state_change(change: approval_effects.StateChange) -> None:
         if policy is not None:
             clock_start(request=request, task=None, step_key="", policy=policy, now=now)
 
-    tasks = {
-        t.key: t
-        for t in Task.objects.filter(request=request, key__in=[e.task_key for e in created])
-    }
+    tasks = change.tasks if created else {}
     open_clocks: list[Clock] = list(
         Clock.objects.select_for_update(of=("self",))
         .select_related("task", "business_calendar")
         .filter(request=request)
         .exclude(status=ClockStatus.STOPPED)
     )
+    for clock in open_clocks:
+        clock.request = request  # the locked row in hand; the audit trail reads its reference
 
     def matching(scope: str, task_key: str | None) -> list[Clock]:
         return [

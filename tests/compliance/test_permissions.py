@@ -114,3 +114,31 @@ def test_department_viewer_role_sees_the_departments_requests(in_tenant_a, carol
     assert not selectors.requests_visible_to(frank).filter(pk=in_radiology.pk).exists()
     role("department_viewer_cardiology", frank)  # another department's viewer: still nothing
     assert not selectors.requests_visible_to(frank).filter(pk=in_radiology.pk).exists()
+
+
+def test_task_for_agrees_with_the_permission_filter_for_everyone(in_tenant_a, carol, bob):
+    """task_for skips the filter when the loaded task plainly admits the user (requester,
+    assignee, admin); for every person of the tenant, active or not, it must still answer
+    exactly what requests_visible_to answers."""
+    from apps.accounts.models import User
+
+    request = submit_capital(carol)
+    (task,) = pending(request)
+    bob.is_active = False  # the assignee, deactivated: the shortcut must not let them in
+    bob.save(update_fields=["is_active"])
+    people = list(User.objects.all())
+    assert len(people) >= 4
+    seen = {}
+    for person in people:
+        visible = selectors.requests_visible_to(person).filter(pk=request.pk).exists()
+        try:
+            selectors.task_for(person, task.pk)
+            found = True
+        except NotFound:
+            found = False
+        assert found == visible, person.email
+        seen[person.email] = found
+    assert seen[carol.email] is True
+    assert seen[bob.email] is False
+    assert False in seen.values()
+    assert list(seen.values()).count(True) >= 2  # admins see it too
