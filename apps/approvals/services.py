@@ -471,10 +471,16 @@ def _persist(
 ) -> None:
     state = outcome.state
     step_names = {step.key: step.name for stage in spec.stages for step in stage.steps}
+    # The people this change names: assignees of new tasks, whoever a decision was made on
+    # behalf of, the new holder of a claimed or delegated task (read only when there are any).
     emails = {e.assignee for e in outcome.effects if isinstance(e, engine.CreateTask)}
     emails |= {e.on_behalf_of for e in outcome.effects if isinstance(e, engine.CreateTask)}
-    emails |= {t.assignee for t in state.tasks if t.assignee}
-    users = {u.email: u for u in User.objects.filter(email__in=[e for e in emails if e])}
+    if isinstance(event, engine.Decide) and (decided_task := state.task(event.task_key)):
+        emails.add(decided_task.on_behalf_of)
+    if isinstance(event, engine.Claim | engine.Delegate) and (held := state.task(event.task_key)):
+        emails.add(held.assignee)
+    emails.discard(None)
+    users = {u.email: u for u in User.objects.filter(email__in=emails)} if emails else {}
     role_keys = {e.queue_role for e in outcome.effects if isinstance(e, engine.CreateTask)}
     roles = {r.key: r for r in Role.objects.filter(key__in=[k for k in role_keys if k])}
 

@@ -280,12 +280,15 @@ def on_state_change(change: approval_effects.StateChange) -> None:
         and not any(isinstance(e, clock_effects) for e in change.effects)
     ):
         return
-    overrides = {
-        (o.workflow_key, o.step_key, o.urgency): o
-        for o in SlaOverride.objects.filter(workflow_key=spec.key)
-    }
+    overrides: dict[tuple[str, str, str], SlaOverride] | None = None  # read when first needed
 
     def policy_for(step_key: str, sla: engine.SlaSpec | None) -> EffectivePolicy | None:
+        nonlocal overrides
+        if overrides is None:
+            overrides = {
+                (o.workflow_key, o.step_key, o.urgency): o
+                for o in SlaOverride.objects.filter(workflow_key=spec.key)
+            }
         return effective_policy(
             workflow_key=spec.key,
             category=spec.category,
