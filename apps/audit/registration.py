@@ -20,10 +20,11 @@ TRACKED_APPS = (
     "integrations", "erp", "api",
 )  # fmt: skip
 # Rows that are themselves logs, counters or caches: tracking them would only add noise.
+# tenants.pooledschema is a cache of ready schemas (the tenant a schema becomes is tracked).
 UNTRACKED_MODELS = {
     "approvals.timelineentry", "approvals.referencecounter", "notifications.notification",
     "notifications.emaillog", "integrations.outboxevent", "integrations.webhookdelivery",
-    "api.idempotencyrecord",
+    "api.idempotencyrecord", "tenants.pooledschema",
 }  # fmt: skip
 # Never copied into the trail: secrets, and form answers that may hold patient data (the
 # trail records which fields changed and a digest of the change instead).

@@ -314,3 +314,24 @@ class PartnerApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class PooledSchema(models.Model):
+    """A schema cloned from the template ahead of time, waiting to become a tenant's.
+
+    Creating a tenant renames one (a catalogue update) instead of cloning the template, whose cost
+    grows with the number of schemas in the database. Not a tenant: nothing migrates it, so a
+    pool schema is usable only while ``template_version`` matches the template
+    (``apps.tenants.schema_pool``)."""
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    template_version = models.CharField(
+        max_length=64, help_text="Hash of the template's applied migrations when cloned."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.schema_name

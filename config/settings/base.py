@@ -75,6 +75,8 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 # New tenants are cloned from this template schema (migrations only build/upgrade the template).
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# Schemas cloned ahead of time that tenant creation renames instead of cloning (0: always clone).
+TENANT_SCHEMA_POOL_SIZE = env_int("TENANT_SCHEMA_POOL_SIZE", 3, minimum=0)
 # Set search_path once per tenant switch, not before every query (halves the statements).
 TENANT_LIMIT_SET_CALLS = True
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
