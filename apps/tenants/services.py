@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
+from django_tenants.models import TenantMixin
+from django_tenants.signals import post_schema_sync
 from django_tenants.utils import schema_exists, tenant_context
 
 from apps.tenants.branding import (
@@ -20,6 +22,7 @@ from apps.tenants.branding import (
 from apps.tenants.choices import PartnerRole, TenantStatus
 from apps.tenants.exceptions import ProvisioningError
 from apps.tenants.models import Branding, Domain, Partner, Tenant
+from apps.tenants.schema_pool import lock_release, lock_take, schema_pool_claim, schema_pool_prune
 
 PUBLIC_SCHEMA = "public"
 RESERVED_SLUGS = frozenset(
@@ -46,7 +49,8 @@ def tenant_slug_problems(slug: str) -> list[str]:
             "Start with a letter, end with a letter or digit, and use only letters, digits "
             "and single hyphens."
         )
-    if slug.lower() in RESERVED_SLUGS or slug.lower().startswith("pg"):
+    # "pg…" would be PostgreSQL's own schemas, "pool-…" a pool schema (apps.tenants.schema_pool).
+    if slug.lower() in RESERVED_SLUGS or slug.lower().startswith(("pg", "pool-")):
         problems.append(f'"{slug}" is reserved; choose another name.')
     return problems
 
@@ -69,20 +73,28 @@ def platform_ensure() -> Tenant:
 def template_schema_ensure(*, verbosity: int = 0) -> None:
     """Build or upgrade the template schema that new tenants are cloned from.
 
-    Migrations are replayed here only; tenant creation copies the result.
+    Migrations are replayed here only; tenant creation copies the result. Pool schemas cloned
+    from an older template are dropped afterwards (nothing migrates them); the pool's lock keeps
+    a fill from cloning the template while it is being migrated.
     """
     template = settings.TENANT_BASE_SCHEMA
-    if not schema_exists(template):
-        with connection.cursor() as cursor:
-            cursor.execute(f'CREATE SCHEMA "{template}"')
-    call_command(
-        "migrate_schemas",
-        tenant=True,
-        schema_name=template,
-        interactive=False,
-        verbosity=verbosity,
-    )
-    connection.set_schema_to_public()
+    lock_take(session=True)
+    try:
+        if not schema_exists(template):
+            with connection.cursor() as cursor:
+                cursor.execute(f'CREATE SCHEMA "{template}"')
+        call_command(
+            "migrate_schemas",
+            tenant=True,
+            schema_name=template,
+            interactive=False,
+            verbosity=verbosity,
+        )
+        connection.set_schema_to_public()
+        schema_pool_prune()
+    finally:
+        connection.set_schema_to_public()
+        lock_release()
 
 
 def tenant_create(
@@ -92,7 +104,10 @@ def tenant_create(
     name: str,
     branding: dict[str, str] | None = None,
 ) -> Tenant:
-    """Create a tenant with its schema (cloned from the template), primary domain and branding."""
+    """Create a tenant with its schema, primary domain and branding.
+
+    The schema is a ready one from the pool, renamed, or else a clone of the template made now;
+    both are the same tables and bookkeeping. A used pool schema is replaced after commit."""
     slug = slug.strip()
     name = name.strip()
     errors: dict[str, list[str]] = {}
@@ -116,13 +131,26 @@ def tenant_create(
 
     with transaction.atomic():
         tenant = Tenant(schema_name=schema_name_for(slug), slug=slug, name=name, partner=partner)
+        pooled = schema_pool_claim(schema_name=tenant.schema_name)
+        tenant.auto_create_schema = not pooled
         tenant.save(verbosity=0)
+        if pooled:
+            # What save() sends after cloning, so a listener treats both paths alike.
+            post_schema_sync.send(sender=TenantMixin, tenant=tenant.serializable_fields())
         Domain.objects.create(
             domain=f"{slug}.{settings.PLATFORM_DOMAIN}", tenant=tenant, is_primary=True
         )
         brand.tenant = tenant
         brand.save()
+        if settings.TENANT_SCHEMA_POOL_SIZE > 0:
+            transaction.on_commit(_schema_pool_refill, robust=True)
     return tenant
+
+
+def _schema_pool_refill() -> None:
+    from apps.tenants.tasks import schema_pool_fill
+
+    schema_pool_fill.delay()
 
 
 def partner_ensure(*, name: str, slug: str) -> Partner:

@@ -22,6 +22,9 @@ from apps.tenants.services import tenant_create, tenant_slug_problems
         ("api", ['"api" is reserved; choose another name.']),
         ("admin", ['"admin" is reserved; choose another name.']),
         ("public", ['"public" is reserved; choose another name.']),
+        # "pool-…" would name a pool schema (apps.tenants.schema_pool); "poolside" is fine
+        ("pool-1a2b", ['"pool-1a2b" is reserved; choose another name.']),
+        ("poolside", []),
         (
             "9lives",
             [

@@ -70,6 +70,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: Any) -> None:
         from apps.tenants.models import Branding, Domain, Partner, Tenant
+        from apps.tenants.schema_pool import is_pool_schema
         from apps.tenants.services import schema_name_for, tenant_slug_problems
 
         dump = Path(options["file"]).resolve()
@@ -92,7 +93,7 @@ class Command(BaseCommand):
         if len(schemas) != 1:
             raise CommandError(f"Expected a dump of one schema, found {schemas or 'none'}.")
         source = schemas[0]
-        if source in {"public", settings.TENANT_BASE_SCHEMA}:
+        if source in {"public", settings.TENANT_BASE_SCHEMA} or is_pool_schema(source):
             raise CommandError(f"{dump} is a dump of {source}, not of a tenant.")
 
         partner_slug = options.get("partner") or meta.get("partner")
