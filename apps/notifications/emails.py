@@ -139,17 +139,23 @@ def current_tenant() -> Tenant:
     return connection.tenant  # type: ignore[attr-defined,no-any-return]
 
 
-def site_url(tenant: Tenant, path: str) -> str:
-    """An absolute link on the tenant's primary host. SITE_SCHEME / SITE_PORT describe how the
-    platform is reached (https and the default port in production)."""
+def site_base(tenant: Tenant) -> str:
+    """`scheme://host[:port]` of the tenant's primary host (one query). SITE_SCHEME /
+    SITE_PORT describe how the platform is reached (https and the default port in production)."""
     domain = tenant.get_primary_domain()
     host = domain.domain if domain is not None else f"{tenant.slug}.{settings.PLATFORM_DOMAIN}"
     scheme = getattr(settings, "SITE_SCHEME", "https")
     port = getattr(settings, "SITE_PORT", None)
-    return f"{scheme}://{host}{f':{port}' if port else ''}{path}"
+    return f"{scheme}://{host}{f':{port}' if port else ''}"
 
 
-def brand_of(tenant: Tenant) -> dict[str, Any]:
+def site_url(tenant: Tenant, path: str, *, base: str | None = None) -> str:
+    """An absolute link on the tenant's primary host; pass `base` (from `site_base`) when
+    building several links for one message."""
+    return f"{base if base is not None else site_base(tenant)}{path}"
+
+
+def brand_of(tenant: Tenant, *, base: str | None = None) -> dict[str, Any]:
     from apps.tenants.models import Branding
 
     brand = Branding.objects.filter(tenant=tenant).first()
@@ -159,7 +165,9 @@ def brand_of(tenant: Tenant) -> dict[str, Any]:
         "sender_name": (brand.email_sender_name if brand else "") or display_name,
         "primary_colour": brand.primary_colour if brand else "#334155",
         "accent_colour": brand.accent_colour if brand else "#0f766e",
-        "logo_url": site_url(tenant, reverse("branding-logo")) if brand and brand.logo else "",
+        "logo_url": (
+            site_url(tenant, reverse("branding-logo"), base=base) if brand and brand.logo else ""
+        ),
         "support_email": brand.support_email if brand else "",
         "support_phone": brand.support_phone if brand else "",
     }
@@ -185,17 +193,18 @@ def build_message(
     digest: list[Notification] | None = None,
 ) -> EmailMultiAlternatives:
     tenant = current_tenant()
-    brand = brand_of(tenant)
+    base = site_base(tenant)
+    brand = brand_of(tenant, base=base)
     context: dict[str, Any] = {
         "brand": brand,
         "subject": log.subject,
         "recipient_name": log.recipient.get_short_name() if log.recipient else "",
-        "preferences_url": site_url(tenant, reverse("notifications:preferences")),
+        "preferences_url": site_url(tenant, reverse("notifications:preferences"), base=base),
         "action_url": action_url,
     }
     if log.kind == DIGEST_KIND:
         context["items"] = [
-            {"title": n.title, "url": site_url(tenant, n.url) if n.url else ""}
+            {"title": n.title, "url": site_url(tenant, n.url, base=base) if n.url else ""}
             for n in (digest or [])
         ]
         template = "emails/digest"
@@ -217,6 +226,7 @@ def build_message(
                 reverse("approvals:exceptions")
                 if log.kind == "request_exception"
                 else reverse("approvals:detail", args=[request.reference]),
+                base=base,
             )
             if request is not None
             else "",
