@@ -15,14 +15,18 @@ Tenants are real tenant schemas. The first is made by `tenant_create` (a clone o
 `tenant_template`); the others are restored from a `pg_dump` of it under their own schema name,
 then registered by `tenant_create`, which adopts an existing schema without cloning: django-tenants'
 `clone_schema` gets slower as the catalogue grows (the clone probe measures one real
-`tenant_create` at each count), so cloning 500 would take hours. Tenants are kept between runs:
-asking for fewer than exist parks the rest (Tenant rows removed, schemas kept, so
-`migrate_schemas` does not visit them) and asking for more adopts parked schemas first.
+`tenant_create` at each count, from the schema pool and with the pool empty, and what refilling
+the pool costs), so cloning 500 would take hours. The pool is off elsewhere in the run
+(TENANT_SCHEMA_POOL_SIZE=0), so bench tenants and the jobs are as before.
+Tenants are kept between runs: asking for fewer than exist parks the rest (Tenant rows removed,
+schemas kept, so `migrate_schemas` does not visit them) and asking for more adopts parked
+schemas first.
 `--profile` runs the tenant step in-process with the standard executor under cProfile (use a
 small count) and prints where the time goes.
 
 Run: .venv/bin/python bench/migrate_schemas.py --tenants 100 500
          [--executors multiprocessing standard] [--runs 1] [--profile] [--no-clone-probe]
+(`--runs 0` skips the migration jobs: tenants and the probe only.)
 Uses its own database (countersign_bench_migrate). Prints Markdown for docs/benchmarks.md.
 """
 
@@ -47,9 +51,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("COUNTERSIGN_DB_NAME", "countersign_bench_migrate")
 # As in production: no query log kept in memory by the migration processes.
 os.environ["DEBUG"] = "false"
+# Only the probe uses the schema pool (and queues its refill on a queue of its own).
+os.environ.setdefault("TENANT_SCHEMA_POOL_SIZE", "0")
+PROBE_QUEUE = "bench-migrate-probe"
 
 SLUG_PREFIX = "bench-mig-"
 PROBE_SLUG = "bench-clone-probe"
+POOL_PROBE_SLUG = "bench-pool-probe"
 APP, MIGRATION, MODEL = "accounts", "0002_securitypolicy", "securitypolicy"
 TEMPLATE_STEP = (
     "from apps.tenants.services import platform_ensure, template_schema_ensure; "
@@ -102,10 +110,12 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection, transaction
+    from django.test.utils import override_settings
     from django_tenants.clone import CloneSchema
 
     from apps.core.management.commands.tenant_backup import libpq_args, pg_binary, run_pg
-    from apps.tenants.models import Tenant
+    from apps.tenants.models import PooledSchema, Tenant
+    from apps.tenants.schema_pool import schema_pool_fill, schema_pool_prune
     from apps.tenants.services import (
         partner_ensure,
         platform_ensure,
@@ -207,14 +217,39 @@ def main() -> None:
             )
             return cursor.fetchone()[0]
 
-    def clone_probe() -> tuple[float, float, int]:
+    def pool_probe() -> tuple[float, float]:
+        """One pool schema cloned (what the worker does after a claim) and one real
+        tenant_create that takes it, then dropped: seconds of each."""
+        from config.celery import app
+
+        app.conf.task_default_queue = PROBE_QUEUE
+        with override_settings(TENANT_SCHEMA_POOL_SIZE=1):
+            schema_pool_prune(size=0)
+            started = time.perf_counter()
+            assert schema_pool_fill(size=1) == 1
+            fill = time.perf_counter() - started
+            started = time.perf_counter()
+            probe = tenant_create(partner=partner, slug=POOL_PROBE_SLUG, name="Bench pool probe")
+            pooled = time.perf_counter() - started
+            assert not PooledSchema.objects.exists(), "the probe did not take the pool schema"
+        connection.set_schema_to_public()
+        probe.delete(force_drop=True)
+        connection.set_schema_to_public()
+        with app.connection_for_write() as broker:
+            broker.default_channel.queue_purge(PROBE_QUEUE)
+        return fill, pooled
+
+    def clone_probe() -> tuple[float, float, int, float, float]:
         """One real tenant_create (clone of the template) at the current number of schemas,
-        then dropped: total seconds and the part spent in clone_schema."""
-        for leftover in Tenant.objects.filter(slug=PROBE_SLUG):
-            leftover.delete(force_drop=True)
-        if schema_name_for(PROBE_SLUG) in existing_schemas(prefix=schema_name_for(PROBE_SLUG)):
-            with connection.cursor() as cursor:
-                cursor.execute(f'DROP SCHEMA "{schema_name_for(PROBE_SLUG)}" CASCADE')
+        then dropped: total seconds, the part spent in clone_schema, the schemas in the
+        database, and the pool probe's fill and creation seconds."""
+        for slug in (PROBE_SLUG, POOL_PROBE_SLUG):
+            for leftover in Tenant.objects.filter(slug=slug):
+                leftover.delete(force_drop=True)
+            if schema_name_for(slug) in existing_schemas(prefix=schema_name_for(slug)):
+                with connection.cursor() as cursor:
+                    cursor.execute(f'DROP SCHEMA "{schema_name_for(slug)}" CASCADE')
+        fill, pooled = pool_probe()
         cloning = 0.0
         real_clone = CloneSchema.clone_schema
 
@@ -236,7 +271,7 @@ def main() -> None:
         connection.set_schema_to_public()
         probe.delete(force_drop=True)
         connection.set_schema_to_public()
-        return total, cloning, schema_count()
+        return total, cloning, schema_count(), fill, pooled
 
     def bench_schemas() -> list[str]:
         return sorted(
@@ -337,7 +372,7 @@ def main() -> None:
 
     results = []
     creation: dict[int, dict[str, list[float]]] = {}
-    probes: dict[int, tuple[float, float, int]] = {}
+    probes: dict[int, tuple[float, float, int, float, float]] = {}
     for count in sorted(args.tenants):
         creation[count] = tenants_ensure(count)
         schemas = bench_schemas()
@@ -427,7 +462,7 @@ def print_report(args, machine, results, creation, probes, startup, profile_rows
             f"{run['tenants'] + fixed:.1f} | {run['load']} |"
         )
     counts_sorted = sorted(args.tenants)
-    if len(counts_sorted) >= 2:
+    if len(counts_sorted) >= 2 and results:
         low, high = counts_sorted[0], counts_sorted[-1]
         print()
         print(f"Scaling from {low:,} to {high:,} tenants (tenant step; marginal = extra time per "
@@ -467,16 +502,20 @@ def print_report(args, machine, results, creation, probes, startup, profile_rows
         print(f"| {count:,} | {median} | {len(spent['cloned'])} | {len(spent['adopted'])} |")
     if probes:
         print()
-        print("Clone probe: one real `tenant_create` (clone of the template, then the migrations "
-              "recorded), dropped afterwards. Its time follows the number of schemas in the "
-              "database (parked ones included), not of Tenant rows. Issue 9 budget: tenant "
-              "creation under 1 s.")  # fmt: skip
+        print("Clone probe: one real `tenant_create` with a ready schema in the pool (renamed), "
+              "one with the pool empty (clone of the template, then the migrations recorded), "
+              "and one pool schema cloned as the worker refills the pool; all dropped "
+              "afterwards. Clone times follow the number of schemas in the database (parked "
+              "ones included), not of Tenant rows. Issue 9 budget: tenant creation under "
+              "1 s.")  # fmt: skip
         print()
-        print("| tenants migrated | schemas in the database | `tenant_create` (s) | of which "
-              "`clone_schema` (s) |")  # fmt: skip
-        print("|---|---|---|---|")
-        for count, (total, cloning, schemas) in probes.items():
-            print(f"| {count:,} | {schemas:,} | {total:.1f} | {cloning:.1f} |")
+        print("| tenants migrated | schemas in the database | `tenant_create` from the pool (s) "
+              "| `tenant_create`, pool empty (s) | of which `clone_schema` (s) | pool refill, "
+              "one schema (s) |")  # fmt: skip
+        print("|---|---|---|---|---|---|")
+        for count, (total, cloning, schemas, fill, pooled) in probes.items():
+            print(f"| {count:,} | {schemas:,} | {pooled:.2f} | {total:.1f} | {cloning:.1f} | "
+                  f"{fill:.1f} |")  # fmt: skip
     for case, count, total, parts in profile_rows:
         print()
         print(f"Profile, {case}, standard executor in-process, {count} tenants: {total:.1f} s "
