@@ -92,3 +92,16 @@ class Delegation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delegator} → {self.delegate}"
+
+
+class DirectoryVersion(models.Model):
+    """One row, moved on by database triggers whenever anything the engine routes with changes
+    (people, managers, roles and their members, department heads, authority limits,
+    delegations): `directory_snapshot` is cached per version (see apps.people.selectors).
+    Versions come from one sequence for the whole database, so no two changes, rolled back
+    or not, in any tenant, ever share a version."""
+
+    version = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"directory version {self.version}"

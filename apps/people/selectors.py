@@ -1,17 +1,93 @@
 """Reads about people, including the directory snapshot the workflow engine routes with."""
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
+
 from apps.accounts.models import User
-from apps.people.models import AuthorityLimit, Delegation, Department, Role
+from apps.people.models import AuthorityLimit, Delegation, Department, DirectoryVersion, Role
 from apps.workflows.engine import Delegation as EngineDelegation
 from apps.workflows.engine import Directory
 
+CACHED_TENANTS = 64  # directories kept per process (a 1,000-person tenant's is a few hundred kB)
+
+
+@dataclass(frozen=True)
+class _Directory:
+    """What `directory_snapshot` reads, before delegations are narrowed to a moment."""
+
+    role_members: dict[str, tuple[str, ...]]
+    managers: dict[str, str]
+    department_heads: dict[str, str]
+    authority_limits: dict[tuple[str, str], Decimal]
+    delegations: tuple[tuple[str, str, datetime, datetime], ...]  # unrevoked, newest first
+    active_users: frozenset[str]
+
+
+_cache: OrderedDict[tuple[str, int, int], _Directory] = OrderedDict()
+_cache_lock = threading.Lock()
+
 
 def directory_snapshot(*, now: datetime) -> Directory:
-    """Who is who, in six queries whatever the size of the tenant."""
+    """Who is who at `now`. Read in six queries whatever the size of the tenant, then kept
+    per tenant and directory version: while nothing the engine routes with changes, a
+    snapshot costs one query (the version; database triggers move it on every change, see
+    `DirectoryVersion`). Delegations are narrowed to `now` on every call."""
+    key = _cache_key()
+    directory = _cache_get(key) if key is not None else None
+    if directory is None:
+        directory = _directory_read()
+        if key is not None:
+            _cache_put(key, directory)
+    delegations = {
+        delegator: EngineDelegation(delegate=delegate, starts_at=starts, ends_at=ends)
+        for delegator, delegate, starts, ends in directory.delegations
+        if starts <= now < ends
+    }
+    return Directory(
+        role_members=directory.role_members,
+        managers=directory.managers,
+        department_heads=directory.department_heads,
+        authority_limits=directory.authority_limits,
+        delegations=delegations,
+        active_users=directory.active_users,
+    )
+
+
+def _cache_key() -> tuple[str, int, int] | None:
+    """(schema, tenant row, version); None where no cache is safe: no tenant row to tell a
+    re-created schema apart (`schema_context`), or no version row yet."""
+    tenant_id = getattr(getattr(connection, "tenant", None), "pk", None)
+    if tenant_id is None:
+        return None
+    version = DirectoryVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+    if version is None:
+        return None
+    return (connection.schema_name, tenant_id, version)
+
+
+def _cache_get(key: tuple[str, int, int]) -> _Directory | None:
+    with _cache_lock:
+        directory = _cache.get(key)
+        if directory is not None:
+            _cache.move_to_end(key)
+        return directory
+
+
+def _cache_put(key: tuple[str, int, int], directory: _Directory) -> None:
+    with _cache_lock:
+        for older in [k for k in _cache if k[:2] == key[:2]]:  # one version per tenant
+            del _cache[older]
+        _cache[key] = directory
+        while len(_cache) > CACHED_TENANTS:
+            _cache.popitem(last=False)
+
+
+def _directory_read() -> _Directory:
     role_members: dict[str, list[str]] = defaultdict(list)
     for key, email in Role.members.through.objects.values_list("role__key", "user__email"):
         role_members[key].append(email)
@@ -24,14 +100,13 @@ def directory_snapshot(*, now: datetime) -> Directory:
     for email, category, limit in rows:
         if email is not None and limit > limits.get((email, category), Decimal(-1)):
             limits[(email, category)] = limit
-    delegations = {
-        delegator: EngineDelegation(delegate=delegate, starts_at=starts, ends_at=ends)
-        for delegator, delegate, starts, ends in Delegation.objects.filter(
-            revoked_at__isnull=True, starts_at__lte=now, ends_at__gt=now
-        ).values_list("delegator__email", "delegate__email", "starts_at", "ends_at")
-    }
+    delegations = tuple(
+        Delegation.objects.filter(revoked_at__isnull=True).values_list(
+            "delegator__email", "delegate__email", "starts_at", "ends_at"
+        )
+    )
     active = frozenset(User.objects.filter(is_active=True).values_list("email", flat=True))
-    return Directory(
+    return _Directory(
         role_members={key: tuple(members) for key, members in role_members.items()},
         managers=managers,
         department_heads=heads,
