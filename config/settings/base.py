@@ -177,6 +177,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_TIMEZONE = "UTC"
+# tenant-schemas-celery loads the task's tenant row once per task unless cached; a few seconds
+# spares a query per task on busy tenants (a suspension reaches running workers that late).
+CELERY_TASK_TENANT_CACHE_SECONDS = env_int("CELERY_TENANT_CACHE_SECONDS", 10, minimum=0)
 
 # --- Links in emails -----------------------------------------------------------------------------
 # Absolute links in notifications are built as <SITE_SCHEME>://<tenant host>[:SITE_PORT]/...
