@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 
-from apps.tenants.models import Branding
+from apps.tenants.models import Branding, Tenant
 
 PLATFORM_BRANDING = {
     "display_name": settings.PLATFORM_NAME,
@@ -18,7 +18,10 @@ def branding(request: HttpRequest) -> dict[str, object]:
     tenant = getattr(request, "tenant", None)
     if tenant is None or tenant.schema_name == "public":
         return {"branding": PLATFORM_BRANDING}
-    brand = Branding.objects.filter(tenant=tenant).first()
+    if Tenant.branding.related.is_cached(tenant):  # read with the tenant by its host's lookup
+        brand = getattr(tenant, "branding", None)  # None: the tenant has no Branding row
+    else:
+        brand = Branding.objects.filter(tenant=tenant).first()
     if brand is None:
         return {
             "branding": {**PLATFORM_BRANDING, "display_name": tenant.name, "is_platform": False}

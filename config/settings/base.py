@@ -85,7 +85,7 @@ DEFAULT_NOT_FOUND_TENANT_VIEW = "apps.core.views.UnknownHostView"
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
-    "django_tenants.middleware.main.TenantMainMiddleware",
+    "apps.tenants.middleware.TenantHostMiddleware",  # django-tenants' host lookup
     "apps.tenants.middleware.TenantAccessMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
