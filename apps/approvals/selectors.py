@@ -9,6 +9,7 @@ while their access lasts (see `apps.approvals.access`), and tenant admins.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
@@ -150,8 +151,10 @@ def inbox_for(
 
     `first`: only the first N in that order are wanted (a page). Each of the two parts is then
     read in order from its partial index (`task_inbox_assigned`, `task_inbox_queues`) and cut at
-    N before the rows are joined and sorted — two small queries instead of sorting every open
-    task of a busy queue (at 1M requests, tens of thousands)."""
+    N, and the two cuts are merged in the same order and cut at N again, all in one small query
+    (UNION ALL) — instead of sorting every open task of a busy queue (at 1M requests, tens of
+    thousands). The rows are then joined for those N tasks only (given 2N ids, PostgreSQL took
+    about twice as long to plan that seven-table join)."""
     filters = filters or InboxFilters()
     member_of_queue = User.objects.filter(pk=user.pk, roles=OuterRef("queue_role"))
     mine = Q(assignee=user)
@@ -166,12 +169,15 @@ def inbox_for(
         scope = parts[0] if len(parts) == 1 else parts[0] | parts[1]
         tasks = open_tasks.filter(scope)
     else:
-        ids: list[int] = []
-        for part in parts:
-            ids += (
-                open_tasks.filter(part).order_by(*INBOX_ORDER).values_list("pk", flat=True)[:first]
-            )
-        tasks = Task.objects.filter(pk__in=ids)
+        heads = [
+            open_tasks.filter(part)
+            .order_by(*INBOX_ORDER)
+            .values_list("due_at", "created_at", "id")[:first]
+            for part in parts
+        ]
+        if len(heads) == 2:
+            heads = [heads[0].union(heads[1], all=True).order_by(*INBOX_ORDER)[:first]]
+        tasks = Task.objects.filter(pk__in=[pk for _, _, pk in heads[0]])
     return (
         tasks.select_related(
             "request__workflow_version__definition",
@@ -181,6 +187,27 @@ def inbox_for(
         )
         .defer(*(f"request__{name}" for name in LIST_DEFERRED))
         .order_by(*INBOX_ORDER)
+    )
+
+
+def inbox_rows_for(
+    user: User, filters: InboxFilters | None = None, *, first: int | None = None
+) -> QuerySet[Task, Any]:  # rows are dicts (django-stubs types them as a TypedDict)
+    """`inbox_for` with only what the inbox page shows, one dict per task. Building the six
+    model instances of a row (task, request, version, workflow, requester, role) and decoding
+    their ~75 columns took more time than the query itself."""
+    return inbox_for(user, filters, first=first).values(
+        "id",
+        "step_name",
+        "due_at",
+        "assignee_id",
+        "on_behalf_of_id",
+        reference=F("request__reference"),
+        urgency=F("request__urgency"),
+        workflow_name=F("request__workflow_version__definition__name"),
+        requester_name=F("request__requester__full_name"),
+        queue_name=F("queue_role__name"),
+        on_behalf_of_name=F("on_behalf_of__full_name"),
     )
 
 

@@ -1,0 +1,21 @@
+"""Links to every row of a list with one `reverse`: reversing once per row was a few
+milliseconds of a 50-row page, for paths that differ only in one segment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import quote
+
+from django.urls import reverse
+from django.utils.http import RFC3986_SUBDELIMS
+
+_MARKER = "__segment__"
+
+
+def path_for_each(view_name: str) -> Callable[[str], str]:
+    """`lambda value: reverse(view_name, args=[value])` at the cost of one `reverse`, for a
+    URL pattern whose only argument is one path segment (`<str:...>`). The value is quoted
+    as `reverse` quotes it."""
+    before, _, after = reverse(view_name, args=[_MARKER]).partition(_MARKER)
+    safe = RFC3986_SUBDELIMS + "/~:@"  # what `reverse` leaves unquoted
+    return lambda value: before + quote(value, safe=safe) + after
