@@ -1,7 +1,8 @@
 """Inbox and request-list latency and query count as one tenant grows: 10k, 100k and 1M
 requests (bench/dataset.py, one tenant per size), each page fetched many times as its user's
-browser or API client gets it (through the whole middleware stack, DEBUG off), p50/p95/max and
-the number of SQL queries per page.
+browser or API client gets it (through the whole middleware stack, DEBUG off), p50/p95/max, the
+number of SQL queries per page, and the CPU time per page of this process and of its PostgreSQL
+backend (steadier than wall-clock times when other work shares the machine).
 
 Run: .venv/bin/python bench/inbox.py [--sizes 10000 100000 1000000] [--runs 50]
 Uses its own database (countersign_bench_data, shared with bench/insights.py); data generated
@@ -32,6 +33,22 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _backend_cpu() -> tuple[int, float] | None:
+    """(pid, CPU seconds so far) of this connection's PostgreSQL backend; None unless the
+    server runs on this machine (it reads /proc)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def _measure(get, runs: int) -> dict:
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
@@ -42,16 +59,28 @@ def _measure(get, runs: int) -> dict:
         first = get()
     queries = len(captured)  # now: the next request empties the log it reads
     timings = []
+    # CPU time per page, of this process (the page's Python, as in a web worker, plus the test
+    # client) and of its PostgreSQL backend: unlike the wall-clock times, barely changed by
+    # other work on a shared machine.
+    backend_before = _backend_cpu()
+    cpu_before = time.process_time()
     for _ in range(runs):
         started = time.perf_counter()
         get()
         timings.append((time.perf_counter() - started) * 1000)
+    python_cpu = (time.process_time() - cpu_before) * 1000 / runs
+    backend_after = _backend_cpu()
+    postgres_cpu = None
+    if backend_before and backend_after and backend_before[0] == backend_after[0]:
+        postgres_cpu = (backend_after[1] - backend_before[1]) * 1000 / runs
     return {
         "rows": first,
         "queries": queries,
         "p50": statistics.median(timings),
         "p95": _percentile(timings, 0.95),
         "max": max(timings),
+        "python_cpu": python_cpu,
+        "postgres_cpu": postgres_cpu,
     }
 
 
@@ -134,15 +163,17 @@ def main() -> None:
 
     print(f"\n### Inbox and request lists, {args.runs} fetches per page\n\n{machine_line()}\n")
     print(
-        "| requests in the tenant | page | rows shown | queries | p50 (ms) | p95 (ms) | max (ms) |"
+        "| requests in the tenant | page | rows shown | queries | p50 (ms) | p95 (ms) | max (ms) "
+        "| CPU per page: Python + PostgreSQL (ms) |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     misses = []
     for size, pages in results.items():
         for label, r in pages.items():
+            postgres = "n/a" if r["postgres_cpu"] is None else f"{r['postgres_cpu']:.1f}"
             print(
                 f"| {size:,} | {label} | {r['rows']} | {r['queries']} | {r['p50']:.1f} | "
-                f"{r['p95']:.1f} | {r['max']:.1f} |"
+                f"{r['p95']:.1f} | {r['max']:.1f} | {r['python_cpu']:.1f} + {postgres} |"
             )
             if r["p95"] > BUDGET_P95_MS or r["queries"] > BUDGET_QUERIES:
                 misses.append(f"{label} at {size:,}")
