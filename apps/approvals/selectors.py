@@ -221,6 +221,18 @@ def requests_made_by(user: User) -> QuerySet[ApprovalRequest]:
     )
 
 
+def requests_made_by_rows(user: User) -> QuerySet[ApprovalRequest, Any]:  # rows are dicts
+    """`requests_made_by` with only what "My requests" shows, one dict per request (as
+    `inbox_rows_for`)."""
+    return requests_made_by(user).values(
+        "reference",
+        "status",
+        "amount",
+        "created_at",
+        workflow_name=F("workflow_version__definition__name"),
+    )
+
+
 def exception_queue(user: User) -> QuerySet[ApprovalRequest]:
     if not user.is_tenant_admin:
         return ApprovalRequest.objects.none()

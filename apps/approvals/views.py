@@ -86,7 +86,11 @@ def new_request(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 def my_requests(request: HttpRequest) -> HttpResponse:
-    page = page_of(request, selectors.requests_made_by(request.user))  # type: ignore[arg-type]
+    page = page_of(request, selectors.requests_made_by_rows(request.user))  # type: ignore[arg-type]
+    _add_links_and_times(page.items, time_field="created_at")
+    statuses = dict(RequestStatus.choices)
+    for row in page.items:
+        row["status_label"] = statuses.get(row["status"], row["status"])
     return render(request, "approvals/my_requests.html", {"requests": page.items, "page": page})
 
 
@@ -100,7 +104,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     wanted = page_number(request) * paging.PAGE_SIZE + 1  # this page and one more row
     tasks = selectors.inbox_rows_for(request.user, filters, first=wanted)  # type: ignore[arg-type]
     page = page_of(request, tasks)
-    _add_inbox_links_and_times(page.items)
+    _add_links_and_times(page.items, time_field="due_at")
     context = {
         "tasks": page.items,
         "page": page,
@@ -112,14 +116,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _add_inbox_links_and_times(rows: list[dict[str, Any]]) -> None:
-    """Each row's link and due time, made here: a `{% url %}` and a `|date` in every row cost
+def _add_links_and_times(rows: list[dict[str, Any]], *, time_field: str) -> None:
+    """Each row's request link, and its `time_field` as `<time_field>_text` (local time, as the
+    `|date:"Y-m-d H:i"` it replaces). Made here: a `{% url %}` and a `|date` in every row cost
     about 6 ms of CPU per 50-row page, this about 0.6 ms (one `reverse` for the page)."""
     detail_path = path_for_each("approvals:detail")
     for row in rows:
         row["detail_url"] = detail_path(row["reference"])
-        due = row["due_at"]
-        row["due_text"] = localtime(due).strftime("%Y-%m-%d %H:%M") if due else ""
+        moment = row[time_field]
+        row[f"{time_field}_text"] = localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _detail_context(request: HttpRequest, approval: ApprovalRequest) -> dict[str, Any]:

@@ -1,0 +1,27 @@
+"""What a row of "My requests" shows: link, workflow, status, amount and when it was made."""
+
+import re
+from datetime import UTC, datetime
+
+from django_tenants.utils import tenant_context
+
+from apps.approvals.models import ApprovalRequest
+from tests.approvals.helpers import submit_capital
+from tests.conftest import sign_in
+
+
+def test_a_row_of_my_requests(tenant_a, client_a, carol):
+    with tenant_context(tenant_a):
+        made = submit_capital(carol, "120000")
+        ApprovalRequest.objects.filter(pk=made.pk).update(
+            created_at=datetime(2031, 2, 3, 4, 5, 59, tzinfo=UTC)
+        )
+    sign_in(client_a, "carol@alpha.test")
+    html = client_a.get("/requests/").content.decode()
+    row = re.search(rf'<tr><td><a href="/requests/{made.reference}/">.*?</tr>', html, re.S)
+    assert row, html
+    assert re.sub(r"\s+", " ", row.group(0)) == (
+        f'<tr><td><a href="/requests/{made.reference}/">{made.reference}</a></td>'
+        '<td>Capital purchase</td> <td><span class="badge badge-in_review">In review</span></td> '
+        "<td>$120,000.00</td><td>2031-02-03 04:05</td></tr>"
+    )
