@@ -72,6 +72,12 @@ RUN_DIR = embedded.VAR_DIR / "bench" / "api_load"
 RSS_BOUND_MB = 50.0
 
 
+def shown(path: Path) -> Path:
+    """A path as the report prints it: from the checkout (var/ by default), or whole when
+    COUNTERSIGN_VAR_DIR puts it elsewhere."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -1260,7 +1266,7 @@ def soak(args: argparse.Namespace, world: World, port: int, web: Service,
         f"Soak: {args.soak:.0f} s paced at {args.rate:.0f} decisions/s over {concurrency} "
         f"keep-alive connections after a {args.warmup:.0f} s warm-up at the same pace; "
         f"{target_note}. RSS sampled every {args.sample_every:.0f} s (psutil); CSV in "
-        f"`{csv.relative_to(ROOT)}`.",
+        f"`{shown(csv)}`.",
         "",
         "| decisions | decisions/s | p50 (ms) | p99 (ms) | max (ms) | errors | worker "
         "backlog at end (emails, events) | drained after (s) |",
@@ -1352,7 +1358,7 @@ def main() -> None:
         if profile_summary:
             lines += [
                 "",
-                f"{profile_summary} (listing in `{RUN_DIR.relative_to(ROOT)}/profile.txt`).",
+                f"{profile_summary} (listing in `{shown(RUN_DIR)}/profile.txt`).",
             ]
         print("\n".join(lines))
     except KeyboardInterrupt:
