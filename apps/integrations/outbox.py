@@ -131,38 +131,41 @@ def send_dispatch_task(ids: list[str]) -> None:
 
 
 def dispatch_events(event_ids: Iterable[UUID | str], *, now: datetime | None = None) -> int:
-    """Create a delivery per (event, active endpoint that wants it) and enqueue them. An event
-    already fanned out is skipped, so running twice is harmless. Returns deliveries created."""
-    created = 0
-    for event_id in event_ids:
-        with transaction.atomic():
-            event = (
-                OutboxEvent.objects.select_for_update(skip_locked=True)
-                .filter(pk=event_id, dispatched_at__isnull=True)
-                .first()
+    """Create a delivery per (event, active endpoint that wants it) and enqueue them, for all
+    the events in one transaction (a decision emits two or three). An event already fanned
+    out, or being fanned out by another worker, is skipped, so running twice is harmless.
+    Returns deliveries created."""
+    ids = list(event_ids)
+    if not ids:
+        return 0
+    with transaction.atomic():
+        events = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=ids, dispatched_at__isnull=True)
+            .order_by("created_at", "id")
+        )
+        if not events:
+            return 0
+        moment = now or timezone.now()
+        endpoints = list(
+            WebhookEndpoint.objects.filter(
+                is_active=True, created_at__lte=max(event.created_at for event in events)
             )
-            if event is None:
-                continue
-            moment = now or timezone.now()
-            # An endpoint receives the events that happen after it was created, not history.
-            endpoints = [
-                endpoint
-                for endpoint in WebhookEndpoint.objects.filter(
-                    is_active=True, created_at__lte=event.created_at
-                )
-                if endpoint.wants(event.type)
+        )
+        deliveries = WebhookDelivery.objects.bulk_create(
+            [
+                WebhookDelivery(endpoint=endpoint, event=event, next_attempt_at=moment)
+                for event in events
+                for endpoint in endpoints
+                # An endpoint receives the events that happen after it was created, not history.
+                if endpoint.created_at <= event.created_at and endpoint.wants(event.type)
             ]
-            deliveries = WebhookDelivery.objects.bulk_create(
-                [
-                    WebhookDelivery(endpoint=e, event=event, next_attempt_at=moment)
-                    for e in endpoints
-                ]
-            )
-            event.dispatched_at = moment
-            event.save(update_fields=["dispatched_at"])
-            webhook_delivery.enqueue([d.pk for d in deliveries])
-            created += len(deliveries)
-    return created
+        )
+        OutboxEvent.objects.filter(pk__in=[event.pk for event in events]).update(
+            dispatched_at=moment
+        )
+        webhook_delivery.enqueue([d.pk for d in deliveries])
+    return len(deliveries)
 
 
 # --- the feed ------------------------------------------------------------------------------
