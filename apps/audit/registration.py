@@ -20,11 +20,12 @@ TRACKED_APPS = (
     "integrations", "erp", "api",
 )  # fmt: skip
 # Rows that are themselves logs, counters or caches: tracking them would only add noise.
-# tenants.pooledschema is a cache of ready schemas (the tenant a schema becomes is tracked).
+# tenants.pooledschema is a cache of ready schemas (the tenant a schema becomes is tracked);
+# sla.slaevent is the clock's own history, written with each clock change, which is tracked.
 UNTRACKED_MODELS = {
     "approvals.timelineentry", "approvals.referencecounter", "notifications.notification",
     "notifications.emaillog", "integrations.outboxevent", "integrations.webhookdelivery",
-    "api.idempotencyrecord", "tenants.pooledschema",
+    "api.idempotencyrecord", "tenants.pooledschema", "sla.slaevent",
 }  # fmt: skip
 # Never copied into the trail: secrets, and form answers that may hold patient data (the
 # trail records which fields changed and a digest of the change instead).
