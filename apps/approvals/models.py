@@ -124,6 +124,14 @@ class Task(models.Model):
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["queue_role", "status"]),
             models.Index(fields=["step_key", "created_at"]),  # bottleneck and step metrics
+            # GET /api/v1/tasks/mine: an approver's open tasks in the cursor's order.
+            models.Index(
+                F("assignee"),
+                F("created_at"),
+                F("id"),
+                condition=Q(status="pending"),
+                name="task_open_by_assignee",
+            ),
             # The inbox: open tasks in due order, per assignee and per unclaimed queue.
             models.Index(
                 F("assignee"),
