@@ -297,6 +297,17 @@ def tenant_health_totals() -> dict[str, int]:
     return {key: int(value or 0) for key, value in row.items()}
 
 
+def schema_pool_ready() -> int:
+    """Pool schemas a tenant creation can claim now (of the template's current version)."""
+    from apps.tenants.models import PooledSchema
+    from apps.tenants.schema_pool import template_version
+
+    version = template_version()
+    if version is None:
+        return 0
+    return PooledSchema.objects.filter(template_version=version).count()
+
+
 def tenants_by_status() -> dict[str, int]:
     from django.db.models import Count
 
@@ -320,6 +331,7 @@ def _scrape_gauges() -> list[str]:
             lag, due = timer_lag_seconds()
             health = tenant_health_totals()
             statuses = tenants_by_status()
+            pool = schema_pool_ready()
     except Exception:  # the request metrics still render
         logging.getLogger(__name__).warning("metrics: database gauges unavailable")
         connection.close_if_unusable_or_obsolete()
@@ -346,6 +358,11 @@ def _scrape_gauges() -> list[str]:
         "countersign_open_requests",
         "Open requests summed over tenants (TenantHealth, refreshed by beat).",
         health["open"],
+    )
+    lines += _gauge_lines(
+        "countersign_tenant_schema_pool_ready",
+        "Ready schemas a tenant creation can take (0: creations clone the template, ~1-8 s).",
+        pool,
     )
     lines.append("# HELP countersign_tenants Tenants by status.")
     lines.append("# TYPE countersign_tenants gauge")

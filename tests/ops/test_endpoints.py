@@ -108,6 +108,7 @@ class TestMetrics:
             "countersign_timers_due",
             "countersign_sla_breaches",
             "countersign_exception_queue",
+            "countersign_tenant_schema_pool_ready",
         ):
             assert f"# TYPE {gauge} gauge" in text
             assert any(line.startswith(gauge + " ") for line in lines), gauge
@@ -139,6 +140,19 @@ class TestMetrics:
         lag, due = timer_lag_seconds()
         assert 590 <= lag <= 700
         assert due >= 1
+
+
+def test_the_pool_gauge_counts_only_claimable_schemas(db):
+    from apps.core.observability import schema_pool_ready
+    from apps.tenants.models import PooledSchema
+    from apps.tenants.schema_pool import template_version
+
+    before = schema_pool_ready()
+    PooledSchema.objects.create(
+        schema_name="pool_gauge_current", template_version=template_version()
+    )
+    PooledSchema.objects.create(schema_name="pool_gauge_stale", template_version="0" * 64)
+    assert schema_pool_ready() == before + 1
 
 
 class _Capture(logging.Handler):
