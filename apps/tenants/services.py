@@ -1,5 +1,6 @@
 """Writes for partners and tenants: provisioning by cloning the template schema."""
 
+import logging
 import re
 from typing import Any
 
@@ -23,6 +24,8 @@ from apps.tenants.choices import PartnerRole, TenantStatus
 from apps.tenants.exceptions import ProvisioningError
 from apps.tenants.models import Branding, Domain, Partner, Tenant
 from apps.tenants.schema_pool import lock_release, lock_take, schema_pool_claim, schema_pool_prune
+
+logger = logging.getLogger(__name__)
 
 PUBLIC_SCHEMA = "public"
 RESERVED_SLUGS = frozenset(
@@ -143,14 +146,22 @@ def tenant_create(
         brand.tenant = tenant
         brand.save()
         if settings.TENANT_SCHEMA_POOL_SIZE > 0:
-            transaction.on_commit(_schema_pool_refill, robust=True)
+            transaction.on_commit(schema_pool_refill_request)
     return tenant
 
 
-def _schema_pool_refill() -> None:
+def schema_pool_refill_request() -> None:
+    """Ask a worker to fill the schema pool (after a tenant took one, and after the migration
+    job changed the template). Without a broker it only logs: the beat fills the pool every
+    5 minutes, and creations clone meanwhile."""
     from apps.tenants.tasks import schema_pool_fill
 
-    schema_pool_fill.delay()
+    try:
+        schema_pool_fill.delay()
+    except Exception as error:
+        logger.warning(
+            "Schema pool refill not queued (%s); the beat will fill it", type(error).__name__
+        )
 
 
 def partner_ensure(*, name: str, slug: str) -> Partner:

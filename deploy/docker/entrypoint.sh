@@ -24,13 +24,14 @@ case "${1:-web}" in
   migrate)
     shift
     # 1. the public schema; 2. the template schema new tenants are cloned from (what
-    # `manage.py setup` does, without its serial pass over every tenant) and the platform row;
+    # `manage.py setup` does, without its serial pass over every tenant) and the platform row,
+    # then a worker is asked to refill the tenant schema pool from the new template;
     # 3. every tenant in parallel (the standard executor costs ~0.25 s per tenant even with
     # nothing to do). Run it as a one-shot job before rolling out web/worker/beat: /readyz
     # stays 503 on new pods until the public schema is migrated.
     python manage.py migrate_schemas --shared --noinput
     python manage.py shell --no-imports -c \
-      "from apps.tenants.services import platform_ensure, template_schema_ensure; template_schema_ensure(verbosity=1); platform_ensure()"
+      "from apps.tenants.services import platform_ensure, schema_pool_refill_request, template_schema_ensure; template_schema_ensure(verbosity=1); platform_ensure(); schema_pool_refill_request()"
     exec python manage.py migrate_schemas --tenant --noinput --executor=multiprocessing "$@"
     ;;
   manage)

@@ -322,3 +322,17 @@ def test_compose_config_refuses_a_missing_secret_and_an_unknown_key(tmp_path):
     result = _compose_config(broken_file, COMPOSE_ENV)
     assert result.returncode != 0
     assert "restart_policy" in result.stderr
+
+
+def test_the_migration_jobs_python_names_what_exists():
+    """The job's one-liner is only run at deploy time: a renamed function would break it."""
+    import apps.tenants.services as services
+
+    entrypoint = (DEPLOY / "docker" / "entrypoint.sh").read_text()
+    code = re.search(r'shell --no-imports -c \\\n\s+"([^"]+)"', entrypoint).group(1)
+    compile(code, "entrypoint.sh migrate", "exec")
+    imported = re.search(r"from apps\.tenants\.services import ([\w, ]+);", code).group(1)
+    names = [name.strip() for name in imported.split(",")]
+    assert "schema_pool_refill_request" in names
+    for name in names:
+        assert callable(getattr(services, name, None)), name

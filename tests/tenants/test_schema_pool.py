@@ -387,3 +387,18 @@ def test_a_worker_refills_the_pool_after_a_claim(committed_pool, celery_worker, 
     assert schema_exists(new)
     assert PooledSchema.objects.get(schema_name=new).template_version == template_version()
     assert tables(new) == tables(TEMPLATE)
+
+
+def test_a_refill_request_without_a_broker_only_logs(monkeypatch, caplog):
+    """After a creation or a migration job the refill is asked for; a broker outage must not
+    fail either (the beat fills the pool later)."""
+    from apps.tenants import tasks
+    from apps.tenants.services import schema_pool_refill_request
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.schema_pool_fill, "delay", broker_down)
+    with caplog.at_level("WARNING", logger="apps.tenants.services"):
+        schema_pool_refill_request()
+    assert "Schema pool refill not queued (ConnectionError)" in caplog.text
