@@ -10,6 +10,7 @@ when the timer's generation is the clock's current one, so a second firing chang
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
@@ -280,22 +281,22 @@ def on_state_change(change: approval_effects.StateChange) -> None:
         and not any(isinstance(e, clock_effects) for e in change.effects)
     ):
         return
-    overrides: dict[tuple[str, str, str], SlaOverride] | None = None  # read when first needed
+
+    @functools.cache  # read when a policy is first needed (a plain approval needs none)
+    def overrides() -> dict[tuple[str, str, str], SlaOverride]:
+        return {
+            (o.workflow_key, o.step_key, o.urgency): o
+            for o in SlaOverride.objects.filter(workflow_key=spec.key)
+        }
 
     def policy_for(step_key: str, sla: engine.SlaSpec | None) -> EffectivePolicy | None:
-        nonlocal overrides
-        if overrides is None:
-            overrides = {
-                (o.workflow_key, o.step_key, o.urgency): o
-                for o in SlaOverride.objects.filter(workflow_key=spec.key)
-            }
         return effective_policy(
             workflow_key=spec.key,
             category=spec.category,
             step_key=step_key,
             urgency=request.urgency,
             spec_sla=sla,
-            overrides=overrides,
+            overrides=overrides(),
         )
 
     if isinstance(change.event, engine.Submit):  # the request clock runs from receipt
