@@ -122,6 +122,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="also cProfile N "
                         "decisions in this process: shares in the Markdown, listing in "
                         "var/bench/api_load/profile.txt")  # fmt: skip
+    parser.add_argument(
+        "--trace-memory", action="store_true", help="soak: run tracemalloc in every web worker "
+        "(bench/gunicorn_trace.conf.py); growth by allocation site in var/bench/api_load/trace/"
+    )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the tenant and its data")
     args = parser.parse_args()
     if args.soak is not None and args.rate is None:
@@ -267,12 +271,18 @@ def app_environment(args: argparse.Namespace, redis_port: int, web_port: int) ->
         env["GUNICORN_WORKERS"] = str(args.web_workers)
     if args.soak is not None and not args.recycle:
         env["GUNICORN_MAX_REQUESTS"] = "0"
+    if args.trace_memory:
+        trace = RUN_DIR / "trace"
+        shutil.rmtree(trace, ignore_errors=True)
+        trace.mkdir(parents=True)
+        env["BENCH_TRACE_DIR"] = str(trace)
     return env
 
 
 def start_web(services: Services, env: dict[str, str], port: int) -> Service:
+    config = "gunicorn_trace.conf.py" if "BENCH_TRACE_DIR" in env else "../deploy/gunicorn.conf.py"
     command = [str(BIN / "gunicorn"), "config.wsgi:application",
-               "--config", str(ROOT / "deploy" / "gunicorn.conf.py")]  # fmt: skip
+               "--config", str((ROOT / "bench" / config).resolve())]  # fmt: skip
     service = services.start("gunicorn", command, env)
 
     def up() -> bool:

@@ -15,16 +15,18 @@ from apps.api.idempotency import idempotent
 from apps.api.pagination import ApiCursorPagination
 from apps.api.schema import CONFLICT_EXAMPLE
 from apps.api.v1.base import ApiView, validated
-from apps.api.v1.outputs import DecisionOut, RequestSummaryOut, TaskOut
+from apps.api.v1.outputs import (
+    INBOX_TASK_COLUMNS,
+    DecisionOut,
+    InboxTaskOut,
+    TaskOut,
+    inbox_tasks_out,
+)
 from apps.approvals import selectors, services
 from apps.approvals.choices import DecisionOutcome, Urgency
 from apps.approvals.exceptions import InvalidInput
 
 TAGS = ["tasks"]
-
-
-class InboxTaskOut(TaskOut):
-    request = RequestSummaryOut()
 
 
 class InboxPagination(ApiCursorPagination):
@@ -48,9 +50,13 @@ class _InboxApi(ApiView):
                 urgency=filters.get("urgency"),
                 scope=self.scope_name,
             ),
-        ).select_related("assignee", "request__department", "decision")
+        )
         # The cursor needs a stable, unique ordering; the inbox's due-first order is not one.
-        return self.paginated(request, tasks.order_by(), InboxTaskOut)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(
+            tasks.order_by().values(*INBOX_TASK_COLUMNS), request, view=self
+        )
+        return paginator.get_paginated_response(inbox_tasks_out(page))
 
 
 class MyTasksApi(_InboxApi):
