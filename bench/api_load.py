@@ -276,6 +276,12 @@ def app_environment(args: argparse.Namespace, redis_port: int, web_port: int) ->
         shutil.rmtree(trace, ignore_errors=True)
         trace.mkdir(parents=True)
         env["BENCH_TRACE_DIR"] = str(trace)
+        # BENCH_TRACE_WARMUP, _EVERY, _FRAMES and _GC (bench/gunicorn_trace.conf.py) pass on.
+        env |= {
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith("BENCH_TRACE_") and k != "BENCH_TRACE_DIR"
+        }
     return env
 
 

@@ -14,6 +14,7 @@ BENCH_TRACE_EVERY requests (250) after that, writes to BENCH_TRACE_DIR/worker-<p
 
 import contextlib
 import ctypes
+import gc
 import os
 import sys
 import threading
@@ -26,6 +27,8 @@ exec(compile(_deploy.read_text(), str(_deploy), "exec"))  # noqa: S102 - our own
 _WARMUP = int(os.environ.get("BENCH_TRACE_WARMUP", "100"))
 _EVERY = int(os.environ.get("BENCH_TRACE_EVERY", "250"))
 _FRAMES = int(os.environ.get("BENCH_TRACE_FRAMES", "0"))
+# 1: also run a full garbage collection at each report and count what survives it.
+_COLLECT = os.environ.get("BENCH_TRACE_GC") == "1"
 _DIR = Path(os.environ.get("BENCH_TRACE_DIR", "/tmp"))  # noqa: S108
 _lock = threading.Lock()
 _state: dict = {"served": 0, "baseline": None, "baseline_rss": None, "baseline_traced": 0}
@@ -89,7 +92,12 @@ def _malloc_trim() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+_deploy_post_worker_init = post_worker_init  # noqa: F821 - defined by the exec above
+
+
 def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    if os.environ.get("BENCH_TRACE_NO_FREEZE") != "1":  # 1: measure without the freeze
+        _deploy_post_worker_init(worker)
     if _FRAMES > 0:
         tracemalloc.start(_FRAMES)
 
@@ -133,12 +141,17 @@ def post_request(worker, req, environ, resp):  # type: ignore[no-untyped-def]
         f"{kind} {kb - _state['baseline_kinds'].get(kind, 0):+d}" for kind, kb in kinds.items()
     )
     arenas = _pymalloc_arenas()
+    blocks = sys.getallocatedblocks()
+    collected = ""
+    if _COLLECT:
+        found = gc.collect()
+        collected = f" ({sys.getallocatedblocks():,} after gc.collect(), which found {found:,})"
     lines[0:0] = [
         f"after {served} requests: RSS {rss:+d} kB, {trimmed:+d} kB after malloc_trim, since "
         f"request {_WARMUP}",
         f"  by kind (kB, after the trim): {by_kind}",
         f"  pymalloc arenas: {_state['baseline_arenas']} -> {arenas}; live Python memory "
-        f"blocks: {_state['baseline_blocks']:,} -> {sys.getallocatedblocks():,}",
+        f"blocks: {_state['baseline_blocks']:,} -> {blocks:,}{collected}",
     ]  # fmt: skip
     with open(_DIR / f"worker-{os.getpid()}.txt", "a") as out:
         out.write("\n".join(lines) + "\n\n")

@@ -3,6 +3,7 @@ API's OpenAPI schemas (kubernetes-validate, offline), the compose file with `doc
 config` (installed by deploy/bootstrap.sh; no Docker engine needed) and, where kubectl is
 installed, `kubectl kustomize`. `kubectl apply --dry-run` needs an API server and is not run."""
 
+import gc
 import re
 import shutil
 import subprocess
@@ -219,6 +220,23 @@ def test_dockerfile_and_gunicorn_config():
     exec(compile(source, "gunicorn.conf.py", "exec"), namespace)  # noqa: S102 - our own file
     assert namespace["worker_class"] in {"sync", "gthread"}
     assert namespace["bind"] == "0.0.0.0:8000"
+
+
+def test_a_gunicorn_worker_freezes_what_it_loaded():
+    """After loading the app a worker moves its start-up heap to the permanent generation, so
+    full collections neither count nor walk it (deploy/gunicorn.conf.py post_worker_init)."""
+    namespace: dict = {}
+    source = (DEPLOY / "gunicorn.conf.py").read_text()
+    exec(compile(source, "gunicorn.conf.py", "exec"), namespace)  # noqa: S102 - our own file
+    loaded = [{"code": str(n)} for n in range(1000)]  # stands for the app's objects
+    assert gc.get_freeze_count() == 0
+    try:
+        namespace["post_worker_init"](worker=None)
+        assert gc.get_freeze_count() >= len(loaded)
+        walked = {id(obj) for obj in gc.get_objects()}  # what a full collection walks
+        assert not walked & {id(obj) for obj in loaded}
+    finally:
+        gc.unfreeze()
 
 
 def test_gunicorn_config_refuses_async_workers(monkeypatch):
