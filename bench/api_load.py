@@ -1323,11 +1323,34 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def one_run_at_a_time() -> Any:
+    """An exclusive lock on var/bench/api_load/run.lock, or exit: two runs share the database and
+    the tenant's name, and the first to finish would drop the other's tenant mid-run (every
+    later decision of the other run then fails)."""
+    import fcntl
+
+    handle = (RUN_DIR / "run.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        raise SystemExit(
+            f"Another bench/api_load.py is running (pid {handle.read().strip() or '?'}); wait "
+            "for it to finish: both use the same database and tenant."
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
 def main() -> None:
     args = parse_args()
     load_before = os.getloadavg()
     signal.signal(signal.SIGTERM, _interrupt)
     RUN_DIR.mkdir(parents=True, exist_ok=True)
+    lock = one_run_at_a_time()  # noqa: F841 - held until this process exits
     services = Services()
     world: World | None = None
     try:
