@@ -123,8 +123,9 @@ def parse_args() -> argparse.Namespace:
                         "decisions in this process: shares in the Markdown, listing in "
                         "var/bench/api_load/profile.txt")  # fmt: skip
     parser.add_argument(
-        "--trace-memory", action="store_true", help="soak: run tracemalloc in every web worker "
-        "(bench/gunicorn_trace.conf.py); growth by allocation site in var/bench/api_load/trace/"
+        "--trace-memory", action="store_true", help="soak: every web worker reports its RSS, "
+        "pymalloc arenas and live objects every 250 requests (bench/gunicorn_trace.conf.py, "
+        "BENCH_TRACE_* settings) to var/bench/api_load/trace/"
     )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the tenant and its data")
     args = parser.parse_args()

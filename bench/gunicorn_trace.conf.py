@@ -12,14 +12,14 @@ BENCH_TRACE_EVERY requests (250) after that, writes to BENCH_TRACE_DIR/worker-<p
   default) it stays off and the RSS figures are the worker's own.
 """
 
-import contextlib
-import ctypes
 import gc
 import os
 import sys
 import threading
 import tracemalloc
 from pathlib import Path
+
+import psutil  # installed with pgserver (the embedded PostgreSQL), as bench/api_load.py uses it
 
 _deploy = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
 exec(compile(_deploy.read_text(), str(_deploy), "exec"))  # noqa: S102 - our own settings file
@@ -35,35 +35,25 @@ _state: dict = {"served": 0, "baseline": None, "baseline_rss": None, "baseline_t
 
 
 def _rss_kb() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+    return psutil.Process().memory_info().rss // 1024
 
 
 def _rss_by_kind() -> dict[str, int]:
-    """RSS in kB by kind of mapping (/proc/self/smaps): glibc's main heap, other anonymous
-    memory (pymalloc's arenas, glibc's thread arenas, large blocks), the metrics files of
-    prometheus-client's multiprocess mode, and other files (libraries)."""
+    """RSS in kB by kind of mapping: glibc's main heap, other anonymous memory (pymalloc's
+    arenas, glibc's thread arenas, large blocks), the metrics files of prometheus-client's
+    multiprocess mode, and other files (libraries)."""
     metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or "//"
     kinds: dict[str, int] = {}
-    kind = "anonymous"
-    with open("/proc/self/smaps") as smaps:
-        for line in smaps:
-            head = line.split(maxsplit=6)
-            if "-" in head[0] and len(head) >= 5:  # a mapping's first line
-                path = head[5].strip() if len(head) > 5 else ""
-                if path == "[heap]":
-                    kind = "glibc heap"
-                elif path.startswith(metrics_dir):
-                    kind = "metrics files"
-                elif path.startswith("/"):
-                    kind = "files"
-                else:
-                    kind = "anonymous"
-            elif head[0] == "Rss:":
-                kinds[kind] = kinds.get(kind, 0) + int(head[1])
+    for mapping in psutil.Process().memory_maps(grouped=True):
+        if mapping.path == "[heap]":
+            kind = "glibc heap"
+        elif mapping.path.startswith(metrics_dir):
+            kind = "metrics files"
+        elif mapping.path.startswith("/"):
+            kind = "files"
+        else:
+            kind = "anonymous"
+        kinds[kind] = kinds.get(kind, 0) + mapping.rss // 1024
     return kinds
 
 
@@ -85,11 +75,6 @@ def _pymalloc_arenas() -> int | None:
             if line.startswith("# arenas allocated current"):
                 return int(line.split("=")[1].replace(",", ""))
     return None
-
-
-def _malloc_trim() -> None:
-    with contextlib.suppress(OSError, AttributeError):  # not glibc
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 _deploy_post_worker_init = post_worker_init  # noqa: F821 - defined by the exec above
@@ -134,7 +119,7 @@ def post_request(worker, req, environ, resp):  # type: ignore[no-untyped-def]
         return
     rss = _rss_kb() - _state["baseline_rss"]
     lines = _heap_growth() if _FRAMES > 0 else []
-    _malloc_trim()
+    give_back_free_memory()  # noqa: F821 - defined by the exec above
     trimmed = _rss_kb() - _state["baseline_rss"]
     kinds = _rss_by_kind()
     by_kind = ", ".join(

@@ -64,7 +64,6 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
     worker memory").
 
     Then glibc is asked to give back the free memory it kept from loading (~26 MB a worker)."""
-    import ctypes
     import gc
 
     gc.collect()  # start-up garbage is freed, not frozen
@@ -72,7 +71,15 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
     # A full collection now walks almost nothing, and it resets the count of long-lived objects
     # that the quarter is taken of (otherwise the frozen ones count until the next full one).
     gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # glibc's; other C libraries skip it
+    give_back_free_memory()
+
+
+def give_back_free_memory() -> None:
+    """glibc's malloc_trim(0): free memory at the top of and inside its heaps goes back to the
+    system. Other C libraries have no such call and skip it."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 

@@ -64,6 +64,16 @@ def test_each_task_is_listed_as_the_serializer_gives_it(tenant_a, api, bob, bobs
     assert listed[bobs_pending[0]]["due_at"] == "2030-03-04T05:06:59.123456Z"
 
 
+def test_no_one_else_sees_them(api, carol, bobs_pending):
+    """The requester of those requests is in the tenant but neither assignee nor in the queue's
+    role; another tenant's key gets nothing here at all (tests/api/test_requests.py)."""
+    client = api(carol)
+    for path in ("/api/v1/tasks/mine", "/api/v1/tasks/queue"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert not {t["id"] for t in response.json()["results"]} & set(bobs_pending), path
+
+
 def test_the_query_count_does_not_grow_with_the_page(tenant_a, api, carol, bob):
     client = api(bob)
     client.get("/api/v1/tasks/mine")  # a key's first use is recorded once
