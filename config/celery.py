@@ -3,6 +3,7 @@
 import importlib
 import os
 
+from celery.signals import task_postrun, task_prerun
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -31,3 +32,26 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
 
 
 app.conf.beat_schedule = _beat_schedule()
+
+
+# Every task is an entry point of its own (apps.core.actions): the worker channel, the task's id
+# as the request id, and the task's name as the system actor of any service it runs without a
+# person (a timer firing, a sweep, a delivery).
+_entries: dict[str, object] = {}
+
+
+@task_prerun.connect
+def _enter_task(task_id: str | None = None, task: object = None, **kwargs: object) -> None:
+    from apps.core.actions import Channel, SystemActor, entry
+
+    name = str(getattr(task, "name", "") or "task")
+    manager = entry(Channel.WORKER, request_id=task_id, system_actor=SystemActor(name))
+    manager.__enter__()
+    _entries[str(task_id)] = manager
+
+
+@task_postrun.connect
+def _leave_task(task_id: str | None = None, **kwargs: object) -> None:
+    manager = _entries.pop(str(task_id), None)
+    if manager is not None:
+        manager.__exit__(None, None, None)  # type: ignore[attr-defined]

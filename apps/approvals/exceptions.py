@@ -1,57 +1,37 @@
-"""Errors of approval services. Each carries a stable code, an HTTP status and field messages."""
+"""Errors of approval services: the core error family with the approvals domain's codes."""
 
-from collections.abc import Mapping, Sequence
+from enum import StrEnum
 
+from apps.core.errors import Conflict, CountersignError, InvalidInput, NotAllowed, NotFound
 from apps.workflows.engine import EngineError
 
+# Every approvals error is a CountersignError; the old name stays for readability at call sites.
+ApprovalError = CountersignError
 
-class ApprovalError(Exception):
-    code = "approval_error"
-    http_status = 400
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        fields: Mapping[str, Sequence[str]] | None = None,
-        code: str | None = None,
-        http_status: int | None = None,
-        current: Mapping[str, object] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = {key: list(value) for key, value in (fields or {}).items()}
-        self.current = dict(current or {})
-        if code:
-            self.code = code
-        if http_status:
-            self.http_status = http_status
+__all__ = [
+    "ApprovalError",
+    "ApprovalErrorCode",
+    "Conflict",
+    "InvalidInput",
+    "NotAllowed",
+    "NotFound",
+    "from_engine",
+]
 
 
-class InvalidInput(ApprovalError):
-    code = "invalid_input"
-    http_status = 400
+class ApprovalErrorCode(StrEnum):
+    TASK_ALREADY_DECIDED = "task_already_decided"
+    ACTION_BUSY = "busy"
+    LINK_EXPIRED = "link_expired"
+    LINK_USED = "link_used"
+    LINK_REVOKED = "link_revoked"
+    LINK_UNKNOWN = "link_unknown"
 
 
-class NotAllowed(ApprovalError):
-    code = "not_allowed"
-    http_status = 403
-
-
-class NotFound(ApprovalError):
-    code = "not_found"
-    http_status = 404
-
-
-class Conflict(ApprovalError):
-    code = "conflict"
-    http_status = 409
-
-
-def from_engine(error: EngineError) -> ApprovalError:
+def from_engine(error: EngineError) -> CountersignError:
     """The engine's refusal, in the service layer's terms (same code and status)."""
     fields = getattr(error, "errors", None)
-    kind: type[ApprovalError] = {403: NotAllowed, 404: NotFound, 409: Conflict}.get(
+    kind: type[CountersignError] = {403: NotAllowed, 404: NotFound, 409: Conflict}.get(
         error.http_status, InvalidInput
     )
     return kind(error.message, code=error.code, http_status=error.http_status, fields=fields)

@@ -35,7 +35,13 @@ from apps.approvals.models import (
     TimelineEntry,
 )
 from apps.approvals.selectors import can_view_request
-from apps.audit.services import audit_batch
+from apps.core.actions import (
+    Channel,
+    SystemActor,
+    action,
+    current_origin,
+    retry_lock_conflict,
+)
 from apps.people.models import Department, Role
 from apps.people.selectors import directory_snapshot, known_names
 from apps.workflows import engine
@@ -106,7 +112,7 @@ def request_create(
         department = actor.departments.first()
     now = timezone.now()
     amount = cleaned.values.get(spec.amount_field) if spec.amount_field else None
-    with transaction.atomic(), audit_batch():
+    with action(actor=actor):
         request = ApprovalRequest.objects.create(
             reference=_next_reference(spec.reference_prefix, now),
             workflow_version=version,
@@ -141,7 +147,7 @@ def request_create(
 
 def request_submit(*, actor: User, request: ApprovalRequest) -> ApprovalRequest:
     """Submit a draft."""
-    with transaction.atomic(), audit_batch():
+    with action(actor=actor):
         request = _locked(request)
         if request.requester_id != actor.pk:
             raise NotAllowed("Only the requester can submit this request.")
@@ -164,7 +170,7 @@ def request_submit(*, actor: User, request: ApprovalRequest) -> ApprovalRequest:
 
 
 def request_withdraw(*, actor: User, request: ApprovalRequest, reason: str = "") -> ApprovalRequest:
-    with transaction.atomic(), audit_batch():
+    with action(actor=actor):
         request = _locked(request)
         _advance(request, engine.Withdraw(actor=actor.email), actor=actor, note=reason)
     return request
@@ -174,7 +180,7 @@ def request_resubmit(
     *, actor: User, request: ApprovalRequest, data: Mapping[str, object] | None = None
 ) -> ApprovalRequest:
     """The requester answers a request for information (optionally changing the form)."""
-    with transaction.atomic(), audit_batch():
+    with action(actor=actor):
         request = _locked(request)
         cleaned = _validated(spec_of(request.workflow_version), data) if data is not None else None
         _advance(
@@ -189,7 +195,7 @@ def request_amend(
     *, actor: User, request: ApprovalRequest, data: Mapping[str, object]
 ) -> ApprovalRequest:
     """Change the form while in review; a changed amount or scope re-routes to earlier approvers."""
-    with transaction.atomic(), audit_batch():
+    with action(actor=actor):
         request = _locked(request)
         cleaned = _validated(spec_of(request.workflow_version), data)
         _advance(request, engine.Amend(actor=actor.email, data=cleaned.to_json()), actor=actor)
@@ -201,7 +207,7 @@ def request_cancel(*, actor: User, request: ApprovalRequest, reason: str) -> App
         raise NotAllowed("Only tenant administrators can cancel a request.")
     if not reason.strip():
         raise InvalidInput("Say why the request is cancelled.", fields={"reason": ["Required."]})
-    with transaction.atomic(), audit_batch():
+    with action(actor=actor):
         request = _locked(request)
         _advance(request, engine.Cancel(actor=actor.email, reason=reason), actor=actor)
     return request
@@ -214,7 +220,7 @@ def exception_resolve(
     request is stuck on, unless another step is named)."""
     if not actor.is_tenant_admin:
         raise NotAllowed("Only tenant administrators can resolve exceptions.")
-    with transaction.atomic(), audit_batch():
+    with action(actor=actor):
         request = _locked(request)
         step_key = step_key or request.engine_state.get("exception_step") or ""
         _advance(
@@ -236,11 +242,14 @@ class DecisionInput:
     partial: bool = False
 
 
+@retry_lock_conflict
 def task_decide(
-    *, actor: User, task: Task, decision: DecisionInput, channel: str = "web"
+    *, actor: User, task: Task, decision: DecisionInput, channel: Channel | None = None
 ) -> Decision:
     """Approve, deny (reason code and text required) or ask for information. Race-free: the
-    request row is locked and a task takes one decision; a second gets a 409 with the state."""
+    request row is locked and a task takes one decision; a second gets a 409 with the state.
+    `channel` defaults to the entry point's (web, api, email_link, ...)."""
+    channel = channel or current_origin().channel
     errors: dict[str, list[str]] = {}
     if decision.decision not in DECISION_WORDS:
         errors["decision"] = ["Choose approve, deny or request information."]
@@ -258,7 +267,7 @@ def task_decide(
         errors["comment"] = ["Say what information is needed."]
     if errors:
         raise InvalidInput("The decision is incomplete.", fields=errors)
-    with transaction.atomic(), audit_batch():
+    with action(actor=actor, channel=channel):
         request = _locked(task.request)
         task = Task.objects.select_related("on_behalf_of").get(pk=task.pk)
         if task.status != TaskStatus.PENDING:
@@ -298,14 +307,14 @@ def task_decide(
 
 
 def task_claim(*, actor: User, task: Task) -> Task:
-    with transaction.atomic(), audit_batch():
+    with action(actor=actor):
         request = _locked(task.request)
         _advance(request, engine.Claim(task_key=task.key, actor=actor.email), actor=actor)
     return Task.objects.get(pk=task.pk)
 
 
 def task_delegate(*, actor: User, task: Task, to: User) -> Task:
-    with transaction.atomic(), audit_batch():
+    with action(actor=actor):
         request = _locked(task.request)
         _advance(
             request, engine.Delegate(task_key=task.key, actor=actor.email, to=to.email), actor=actor
@@ -321,7 +330,7 @@ def comment_add(*, actor: User, request: ApprovalRequest, body: str) -> Comment:
         raise NotAllowed("You cannot comment on this request.")
     if not body.strip():
         raise InvalidInput("Write a comment first.", fields={"body": ["Required."]})
-    with transaction.atomic(), audit_batch():
+    with action(actor=actor):
         comment = Comment.objects.create(request=request, author=actor, body=body.strip())
         _timeline(request, actor, "comment", f"{actor.full_name} commented.")
     return comment
@@ -346,7 +355,7 @@ def attachment_add(*, actor: User, request: ApprovalRequest, upload: UploadedFil
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    with transaction.atomic(), audit_batch():
+    with action(actor=actor):
         attachment = Attachment.objects.create(
             request=request,
             uploaded_by=actor,
@@ -370,11 +379,16 @@ def request_lock(request: ApprovalRequest) -> ApprovalRequest:
 
 
 def request_apply_system_event(
-    *, request: ApprovalRequest, event: engine.Event, now: datetime | None = None
+    *,
+    request: ApprovalRequest,
+    event: engine.Event,
+    now: datetime | None = None,
+    actor: User | SystemActor | None = None,
 ) -> engine.Outcome:
     """Apply an event that no person triggered (an SLA escalation's Reassign / AddApprover, an
-    expiry) with the same locking, persistence and side effects as every other change."""
-    with transaction.atomic(), audit_batch():
+    expiry) with the same locking, persistence and side effects as every other change. The
+    audit names `actor` (an administrator whose action caused it) or the system part at work."""
+    with action(actor=actor):
         return _advance(_locked(request), event, actor=None, now=now)
 
 
@@ -404,6 +418,7 @@ def tasks_reassign_from(*, actor: User, person: User) -> Reassignment:
             continue
         try:
             request_apply_system_event(
+                actor=actor,
                 request=task.request,
                 event=engine.Reassign(
                     task_key=task.key, to=manager.email, reason="assignee deactivated"

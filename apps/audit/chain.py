@@ -14,6 +14,10 @@ HASHED_FIELDS = (
 
 def entry_hash(values: dict[str, Any]) -> str:
     content = {name: values.get(name) for name in HASHED_FIELDS}
+    # Added after the first entries were chained: hashed only when set, so older entries
+    # still verify.
+    if values.get("channel"):
+        content["channel"] = values["channel"]
     if hasattr(content["at"], "isoformat"):
         content["at"] = content["at"].isoformat()
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)

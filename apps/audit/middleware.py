@@ -1,10 +1,14 @@
-"""Records who is acting (user, IP, support session) for the audit entries of this request."""
+"""Declares each HTTP request an entry point (`apps.core.actions.entry`): its channel (the
+partner console on the root host, the web on tenant hosts; API views narrow it to their own),
+request id, client address and support session. Who acted is never decided here: each service
+names its actor."""
 
 from collections.abc import Callable
 
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
-from apps.audit.context import AuditContext, audit_context
+from apps.core.actions import Channel, entry
 
 SUPPORT_SESSION_KEY = "countersign_support_session"  # set by apps.tenants.support
 
@@ -13,24 +17,17 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-class AuditContextMiddleware:
+class ActionOriginMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        authenticated = bool(user is not None and user.is_authenticated)
-        token = audit_context.set(
-            AuditContext(
-                actor_id=user.pk if authenticated else None,  # type: ignore[union-attr]
-                actor_email=user.email if authenticated else "",  # type: ignore[union-attr]
-                ip=client_ip(request),
-                support_session=str(request.session.get(SUPPORT_SESSION_KEY, "") or "")
-                if hasattr(request, "session")
-                else "",
-            )
-        )
-        try:
+        public = connection.schema_name == "public"
+        session = getattr(request, "session", None)
+        with entry(
+            Channel.PARTNER_CONSOLE if public else Channel.WEB,
+            request_id=getattr(request, "request_id", None),
+            ip=client_ip(request),
+            support_session=str(session.get(SUPPORT_SESSION_KEY, "") or "") if session else "",
+        ):
             return self.get_response(request)
-        finally:
-            audit_context.reset(token)

@@ -28,6 +28,7 @@ class AuditEntry(models.Model):
     request_reference = models.CharField(max_length=30, blank=True, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+    channel = models.CharField(max_length=20, blank=True)
     support_session = models.CharField(max_length=64, blank=True)
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)

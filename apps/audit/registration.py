@@ -10,6 +10,7 @@ from auditlog.signals import post_log
 from django.apps import apps
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import connection
+from django.db.models.signals import pre_save
 
 from apps.audit.chain import digest
 from apps.audit.models import AuditCategory
@@ -65,14 +66,25 @@ def _on_log(sender: Any, instance: Any, action: Any, **kwargs: Any) -> None:
         obj=instance,
         object_repr=entry.object_repr[:200],
         request_reference=reference,
-        actor_id=entry.actor_id,
-        actor_email=entry.actor_email or "",
         detail={
             "log_entry": entry.pk,
             "fields": sorted(changes) if isinstance(changes, dict) else [],
             "changes_digest": digest(changes),
         },
     )
+
+
+def _log_entry_actor(sender: Any, instance: LogEntry, **kwargs: Any) -> None:
+    """django-auditlog's own rows name the acting person from the current action too."""
+    from apps.core.actions import current_action
+
+    context = current_action()
+    if context is None or instance.actor_id is not None:
+        return
+    if context.user is not None:
+        instance.actor = context.user
+    instance.actor_email = context.actor_email
+    instance.remote_addr = instance.remote_addr or context.ip
 
 
 def _on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
@@ -107,6 +119,7 @@ def _on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = No
 
 def connect_signals() -> None:
     post_log.connect(_on_log, dispatch_uid="countersign_audit_chain")
+    pre_save.connect(_log_entry_actor, sender=LogEntry, dispatch_uid="countersign_logentry_actor")
     user_logged_in.connect(_on_login, dispatch_uid="countersign_audit_login")
     user_logged_out.connect(_on_logout, dispatch_uid="countersign_audit_logout")
     user_login_failed.connect(_on_login_failed, dispatch_uid="countersign_audit_login_failed")

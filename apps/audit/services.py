@@ -17,9 +17,8 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from apps.audit.chain import entry_hash
-from apps.audit.context import current_audit_context
 from apps.audit.models import AuditCategory, AuditChainHead, AuditEntry
-from apps.core.context import request_id_var
+from apps.core.actions import context_for, current_action
 
 
 def audit_append(
@@ -35,9 +34,10 @@ def audit_append(
     actor_email: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry. Actor, IP, request id and support session default to the current
-    request's; pass them explicitly from tasks and commands."""
-    context = current_audit_context()
+    """Append one entry. Actor, channel, IP, request id and support session come from the
+    current action (`apps.core.actions`); outside one, from the entry point's system actor.
+    An explicit `actor_id` / `actor_email` (sign-in events) wins."""
+    context = current_action() or context_for(None)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
@@ -47,13 +47,14 @@ def audit_append(
         "category": category,
         "action": action,
         "actor_id": actor_id if actor_id is not None else context.actor_id,
-        "actor_email": actor_email if actor_email is not None else context.actor_email,
+        "actor_email": actor_email if actor_email else context.actor_email,
         "object_type": object_type,
         "object_id": object_id,
         "object_repr": object_repr[:200],
         "request_reference": request_reference,
         "ip": context.ip,
-        "request_id": request_id_var.get() if request_id_var.get() != "-" else "",
+        "request_id": context.request_id,
+        "channel": context.channel,
         "support_session": context.support_session,
         "detail": detail or {},
     }

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.actions import Channel, switch_channel
 from apps.tenants.api_keys import PartnerApiKeyAuthentication
 from apps.tenants.exceptions import ProvisioningError
 from apps.tenants.models import Tenant, TenantHealth
@@ -67,6 +68,10 @@ class PartnerAPIView(APIView):
     throttle_classes: list[type] = []
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     renderer_classes = [JSONRenderer]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        switch_channel(Channel.PARTNER_API)
+        super().initial(request, *args, **kwargs)
 
     def get_exception_handler(self):  # type: ignore[no-untyped-def]
         return partner_exception_handler

@@ -101,8 +101,7 @@ MIDDLEWARE = [
     "apps.accounts.security.SessionInactivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
-    "apps.audit.middleware.AuditContextMiddleware",
+    "apps.audit.middleware.ActionOriginMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -15,12 +15,17 @@ from rest_framework.views import APIView
 from apps.accounts.models import User
 from apps.api.choices import Scope
 from apps.api.pagination import ApiCursorPagination
+from apps.core.actions import Channel, switch_channel
 
 
 class ApiView(APIView):
     read_scope = Scope.REQUESTS_READ
     write_scope = Scope.REQUESTS_WRITE
     pagination_class: type[BasePagination] = ApiCursorPagination
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        switch_channel(Channel.API)  # the tenant REST API, by key or by session
+        super().initial(request, *args, **kwargs)
 
     @property
     def actor(self) -> User:

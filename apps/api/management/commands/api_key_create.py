@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import User
 from apps.api.choices import ALL_SCOPES
 from apps.api.services import api_key_create
 from apps.approvals.exceptions import ApprovalError
+from apps.core.management.base import CountersignCommand
 from apps.tenants.models import Tenant
 
 
-class Command(BaseCommand):
+class Command(CountersignCommand):
     help = "Create an API key for a person (or service account) of a tenant and print it once."
 
     def add_arguments(self, parser: CommandParser) -> None:

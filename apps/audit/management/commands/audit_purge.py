@@ -6,15 +6,16 @@ embedded development server's superuser; in production, the migration/owner role
 
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django_tenants.utils import tenant_context
 
 from apps.audit.retention import RetentionError, audit_purge, retention_years
 from apps.audit.verify import chain_verify
+from apps.core.management.base import CountersignCommand
 from apps.tenants.models import Tenant
 
 
-class Command(BaseCommand):
+class Command(CountersignCommand):
     help = "Purge one tenant's audit entries older than --before (outside retention only)."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -1,13 +1,14 @@
 """`manage.py audit_verify [--tenant SLUG]`: walk each audit chain, name the first broken link."""
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django_tenants.utils import schema_context
 
 from apps.audit.verify import chain_verify
+from apps.core.management.base import CountersignCommand
 from apps.tenants.models import Tenant
 
 
-class Command(BaseCommand):
+class Command(CountersignCommand):
     help = "Verify the hash chain of the audit trail of every tenant (or one) and the platform."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -1,12 +1,12 @@
 """Seed the demo partner and tenants (safe to run again) and print where to sign in."""
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 
 from apps.core.demo import DEMO_PASSWORD, DEMO_TENANTS, PARTNER_ADMIN, demo_seed
+from apps.core.management.base import CountersignCommand
 
 
-class Command(BaseCommand):
+class Command(CountersignCommand):
     help = "Create the demo partner, tenants and people (idempotent) and print the logins."
 
     def handle(self, *args: object, **options: object) -> None:

@@ -2,13 +2,14 @@
 tenant schemas, demo data."""
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
+from apps.core.management.base import CountersignCommand
 from apps.tenants.schema_pool import schema_pool_fill
 from apps.tenants.services import platform_ensure, template_schema_ensure
 
 
-class Command(BaseCommand):
+class Command(CountersignCommand):
     help = "Migrate the public schema, build or upgrade the template schema, migrate tenants."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
+
+from apps.core.management.base import CountersignCommand
 
 
 def pg_binary(name: str) -> str:
@@ -81,7 +83,7 @@ def sidecar_path(dump: Path) -> Path:
     return dump.with_name(dump.name + ".json")
 
 
-class Command(BaseCommand):
+class Command(CountersignCommand):
     help = "Back up one tenant schema (pg_dump -n <schema> -Fc) or the whole database (--all)."
 
     def add_arguments(self, parser: CommandParser) -> None:

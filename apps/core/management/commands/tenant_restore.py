@@ -27,11 +27,12 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import connection, transaction
 from django_tenants.utils import schema_exists
 from psycopg import sql
 
+from apps.core.management.base import CountersignCommand
 from apps.core.management.commands.tenant_backup import (
     libpq_args,
     run_pg,
@@ -59,7 +60,7 @@ def _admin_connect(dbname: str) -> psycopg.Connection[Any]:
     return psycopg.connect(**params, autocommit=True)
 
 
-class Command(BaseCommand):
+class Command(CountersignCommand):
     help = "Restore a tenant schema backup under a new slug and register the tenant."
 
     def add_arguments(self, parser: CommandParser) -> None:

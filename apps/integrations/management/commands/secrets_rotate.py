@@ -9,14 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
 
+from apps.core.management.base import CountersignCommand
 from apps.integrations import crypto
 
 
-class Command(BaseCommand):
+class Command(CountersignCommand):
     help = "Re-encrypt secrets at rest (webhook keys, connector credentials) with the first key."
 
     def add_arguments(self, parser: Any) -> None:

@@ -1,11 +1,10 @@
 """Load the shipped workflow template pack into the public-schema library."""
 
-from django.core.management.base import BaseCommand
-
+from apps.core.management.base import CountersignCommand
 from apps.tenants.packs import template_pack_sync
 
 
-class Command(BaseCommand):
+class Command(CountersignCommand):
     help = "Store the healthcare template pack (apps/workflows/library) as a template pack."
 
     def handle(self, *args: object, **options: object) -> None:

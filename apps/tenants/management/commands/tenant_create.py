@@ -3,14 +3,15 @@
 import time
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from apps.core.management.base import CountersignCommand
 from apps.tenants.exceptions import ProvisioningError
 from apps.tenants.models import Partner
 from apps.tenants.services import tenant_create
 
 
-class Command(BaseCommand):
+class Command(CountersignCommand):
     help = "Create a tenant (cloned from the template schema) with its domain and branding."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -1,11 +1,10 @@
 """Refresh the partner console's per-tenant health summary."""
 
-from django.core.management.base import BaseCommand
-
+from apps.core.management.base import CountersignCommand
 from apps.tenants.health import tenant_health_refresh_all
 
 
-class Command(BaseCommand):
+class Command(CountersignCommand):
     help = "Recount open requests, exceptions and last activity of every tenant."
 
     def handle(self, *args: object, **options: object) -> None:

@@ -1,0 +1,83 @@
+"""The one error family of every service: a stable code, a message, the field(s) it concerns.
+
+Each app lists its codes in an enum in its own `exceptions.py`; the API answers every one of
+these with its single error shape (`apps.api.errors`), and HTML views show the messages on the
+fields they name. Django's `ValidationError` stays inside forms (form-level validation only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+
+
+class CommonCode(StrEnum):
+    """Codes any domain may use; a domain's own enum adds the specific ones."""
+
+    INVALID_INPUT = "invalid_input"
+    NOT_ALLOWED = "not_allowed"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    BUSY = "busy"  # a lock conflict that persisted after one retry
+
+
+class CountersignError(Exception):
+    """A refusal a user can act on. `fields` maps a field name to its messages (`field=` is the
+    shorthand for one field); `current` is the state of the thing for a conflict."""
+
+    code: str = CommonCode.INVALID_INPUT
+    http_status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        fields: Mapping[str, Sequence[str]] | None = None,
+        http_status: int | None = None,
+        current: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields: dict[str, list[str]] = {
+            key: [value] if isinstance(value, str) else list(value)
+            for key, value in (fields or {}).items()
+        }
+        if field and field not in self.fields:
+            self.fields[field] = [message]
+        self.current: dict[str, object] = dict(current or {})
+        if code:
+            self.code = str(code)
+        else:
+            self.code = str(type(self).code)
+        if http_status:
+            self.http_status = http_status
+
+    @property
+    def field(self) -> str | None:
+        """The first field this error concerns (None for an error about the whole action)."""
+        return next(iter(self.fields), None)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code!r}, {self.message!r})"
+
+
+class InvalidInput(CountersignError):
+    code = CommonCode.INVALID_INPUT
+    http_status = 400
+
+
+class NotAllowed(CountersignError):
+    code = CommonCode.NOT_ALLOWED
+    http_status = 403
+
+
+class NotFound(CountersignError):
+    code = CommonCode.NOT_FOUND
+    http_status = 404
+
+
+class Conflict(CountersignError):
+    code = CommonCode.CONFLICT
+    http_status = 409
