@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from apps.accounts.models import User
+from apps.core.actions import action_service
 
 INVITATION_SALT = "countersign.accounts.invitation"
 INVITATION_MAX_AGE = timedelta(days=7)
@@ -67,7 +68,7 @@ def _invitation_email(*, user: User, link: str, invited_by: str) -> EmailMessage
     )
 
 
-@transaction.atomic
+@action_service
 def invitation_create(
     *,
     actor: User | None,
@@ -120,7 +121,7 @@ def invitation_read(token: str) -> User:
     return user
 
 
-@transaction.atomic
+@action_service
 def invitation_accept(*, token: str, full_name: str, password: str) -> User:
     user = invitation_read(token)
     user = User.objects.select_for_update().get(pk=user.pk)

@@ -13,13 +13,14 @@ from typing import Any
 
 import segno
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.audit.models import AuditCategory
 from apps.audit.services import audit_append
+from apps.core.actions import action
 
 PENDING_KEY = "mfa_pending"
 # Per session: "ok", "enrol" (must enrol before anything else) or "verify" (has a device but
@@ -90,7 +91,7 @@ def mfa_enrolment_confirm(*, actor: Any, device: TOTPDevice, code: str) -> list[
         return None
     if not device.verify_token(_digits(code)):
         return None
-    with transaction.atomic():
+    with action(actor=actor):
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         TOTPDevice.objects.filter(user=actor).exclude(pk=device.pk).delete()
@@ -107,7 +108,7 @@ def mfa_enrolment_confirm(*, actor: Any, device: TOTPDevice, code: str) -> list[
 
 
 def mfa_recovery_codes_regenerate(*, actor: Any) -> list[str]:
-    with transaction.atomic():
+    with action(actor=actor):
         codes = _recovery_codes_replace(user=actor)
         audit_append(
             category=AuditCategory.SECURITY,
@@ -121,7 +122,7 @@ def mfa_recovery_codes_regenerate(*, actor: Any) -> list[str]:
 
 
 def mfa_remove(*, actor: Any, user: Any) -> None:
-    with transaction.atomic():
+    with action(actor=actor):
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
         audit_append(
@@ -143,7 +144,7 @@ def mfa_code_check(*, user: Any, code: str) -> TOTPDevice | StaticDevice | None:
     if not recovery:
         return None
     for device in StaticDevice.objects.filter(user=user, confirmed=True):
-        with transaction.atomic():
+        with action(actor=None):
             if device.verify_token(recovery):  # deletes the token
                 audit_append(
                     category=AuditCategory.SECURITY,

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.db import connection, transaction
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -19,6 +19,7 @@ from apps.accounts import mfa
 from apps.accounts.models import SecurityPolicy
 from apps.audit.models import AuditCategory
 from apps.audit.services import audit_append
+from apps.core.actions import action
 
 IDLE_KEY = "idle_minutes"
 LAST_SEEN_KEY = "last_seen"
@@ -38,7 +39,7 @@ def security_policy_update(
 ) -> SecurityPolicy:
     if not IDLE_MINUTES_MIN <= session_idle_minutes <= IDLE_MINUTES_MAX:
         raise ValueError("session_idle_minutes out of bounds")
-    with transaction.atomic():
+    with action(actor=actor):
         policy = SecurityPolicy.objects.select_for_update().order_by("pk").first()
         policy = policy or SecurityPolicy()
         policy.require_mfa_for_everyone = require_mfa_for_everyone

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +17,7 @@ from django.views import View
 
 from apps.accounts.invitations import invitation_create
 from apps.accounts.models import User
+from apps.core.actions import action_service
 from apps.core.views import TenantAdminMixin
 
 SUPPORT_EMAIL_DOMAIN = "countersign.invalid"
@@ -48,7 +48,7 @@ class DeactivationResult:
     open_tasks: list[object]  # still with the deactivated person: an admin must route them
 
 
-@transaction.atomic
+@action_service
 def user_deactivate(*, actor: User, user: User) -> DeactivationResult:
     if not actor.is_tenant_admin:
         raise PermissionDenied("Only tenant administrators can deactivate users.")
@@ -66,7 +66,7 @@ def user_deactivate(*, actor: User, user: User) -> DeactivationResult:
     )
 
 
-@transaction.atomic
+@action_service
 def user_reactivate(*, actor: User, user: User) -> User:
     if not actor.is_tenant_admin:
         raise PermissionDenied("Only tenant administrators can reactivate users.")

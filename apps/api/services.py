@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ from apps.api.choices import ALL_SCOPES
 from apps.api.exceptions import IdempotencyInProgress, IdempotencyKeyReused
 from apps.api.models import ApiKey, IdempotencyRecord
 from apps.approvals.exceptions import Conflict, InvalidInput, NotAllowed
+from apps.core.actions import action
 
 KEY_PREFIX = "cs_live_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -67,7 +68,7 @@ def api_key_create(
 def api_key_revoke(*, actor: User | None, key: ApiKey) -> ApiKey:
     if actor is not None and not actor.is_tenant_admin:
         raise NotAllowed("Only tenant administrators can revoke API keys.")
-    with transaction.atomic():
+    with action(actor=actor):
         key = ApiKey.objects.select_for_update().get(pk=key.pk)
         if key.revoked_at is not None:
             raise Conflict("This key is already revoked.", current={"revoked_at": key.revoked_at})
@@ -98,7 +99,7 @@ def idempotency_begin(*, owner: User, key: str, fingerprint: str) -> tuple[Idemp
         owner=owner, key=key, created_at__lt=now - IDEMPOTENCY_TTL
     ).delete()
     try:
-        with transaction.atomic():
+        with action(actor=None):
             record = IdempotencyRecord.objects.create(owner=owner, key=key, fingerprint=fingerprint)
         return record, True
     except IntegrityError:

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
 from django.db.models import CharField, Exists, OuterRef, Q
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
@@ -26,6 +25,7 @@ from apps.approvals.exceptions import InvalidInput, NotAllowed
 from apps.approvals.models import ApprovalRequest, BreakGlassGrant
 from apps.audit.models import AuditCategory
 from apps.audit.services import audit_append
+from apps.core.actions import action_service
 from apps.people.models import Department, Role
 
 SHARE_PERMISSION = "view_approvalrequest"
@@ -99,7 +99,7 @@ def _share_permission() -> Permission:
     return permission
 
 
-@transaction.atomic
+@action_service
 def request_share(*, actor: User, request: ApprovalRequest, user: User) -> None:
     """Let `user` see `request`. Only its requester and tenant admins may share it."""
     if not (actor.is_tenant_admin or request.requester_id == actor.pk):
@@ -118,7 +118,7 @@ def request_share(*, actor: User, request: ApprovalRequest, user: User) -> None:
     )
 
 
-@transaction.atomic
+@action_service
 def break_glass_open(*, actor: User, request: ApprovalRequest, reason: str) -> BreakGlassGrant:
     """Emergency access for a member of the break-glass role: time-boxed, audited, and the
     tenant's privacy officers are told and get a review to do."""
@@ -158,7 +158,7 @@ def break_glass_open(*, actor: User, request: ApprovalRequest, reason: str) -> B
     return grant
 
 
-@transaction.atomic
+@action_service
 def break_glass_review(*, actor: User, grant: BreakGlassGrant) -> BreakGlassGrant:
     """A privacy officer marks an emergency access as reviewed."""
     if not has_role(actor, PRIVACY_OFFICER_ROLE):

@@ -8,7 +8,7 @@ import re
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +16,7 @@ from django.views import View
 
 from apps.accounts.models import User
 from apps.approvals.models import ReasonCode
+from apps.core.actions import action, action_service
 from apps.core.views import TenantAdminMixin
 from apps.people.forms import add_service_errors
 
@@ -41,7 +42,7 @@ def _clean_label(label: str) -> str:
     return label
 
 
-@transaction.atomic
+@action_service
 def reason_code_create(*, actor: User, code: str, label: str) -> ReasonCode:
     _require_admin(actor)
     errors: dict[str, list[str]] = {}
@@ -54,13 +55,13 @@ def reason_code_create(*, actor: User, code: str, label: str) -> ReasonCode:
     if errors:
         raise ValidationError(errors)
     try:
-        with transaction.atomic():
+        with action(actor=actor):
             return ReasonCode.objects.create(code=code, label=label.strip())
     except IntegrityError as exc:  # created concurrently after the check above
         raise ValidationError({"code": ["This code already exists."]}) from exc
 
 
-@transaction.atomic
+@action_service
 def reason_code_rename(*, actor: User, reason_code: ReasonCode, label: str) -> ReasonCode:
     """Changes the label only: the code is what decisions and integrations refer to."""
     _require_admin(actor)
@@ -69,7 +70,7 @@ def reason_code_rename(*, actor: User, reason_code: ReasonCode, label: str) -> R
     return reason_code
 
 
-@transaction.atomic
+@action_service
 def reason_code_set_active(*, actor: User, reason_code: ReasonCode, is_active: bool) -> ReasonCode:
     """Deactivated codes stay on past decisions but can no longer be chosen."""
     _require_admin(actor)

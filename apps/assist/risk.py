@@ -7,13 +7,13 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from apps.approvals.choices import RequestStatus
 from apps.approvals.models import ApprovalRequest
 from apps.assist.models import RiskModel
 from apps.assist.naive_bayes import NaiveBayes
+from apps.core.actions import action
 
 MIN_HISTORY = 50
 DENIED, APPROVED = "denied", "approved"
@@ -84,7 +84,7 @@ def risk_model_train() -> RiskModel | None:
         for r in history.iterator()
     ]
     fitted = NaiveBayes.fit(samples)
-    with transaction.atomic():
+    with action(actor=None):
         return RiskModel.objects.create(
             version=f"nb-risk-{timezone.now():%Y%m%d%H%M%S}-{len(samples)}",
             trained_on=len(samples),

@@ -8,8 +8,6 @@ import hashlib
 import json
 from typing import Any
 
-from django.db import transaction
-
 from apps.accounts.models import User
 from apps.approvals.models import ApprovalRequest, Attachment
 from apps.assist import classifier, risk
@@ -18,6 +16,7 @@ from apps.assist.models import AssistSettings, Recommendation, RecommendationKin
 from apps.assist.providers import guard_phi, provider_for
 from apps.assist.selectors import assist_settings
 from apps.assist.summary import case_summary
+from apps.core.actions import action
 
 COMPLETENESS_VERSION = "rules-1"
 SUMMARY_VERSION = "summary-1"
@@ -99,7 +98,7 @@ def attachment_classify(*, attachment: Attachment, settings: AssistSettings) -> 
 def assist_run(*, actor: User, request: ApprovalRequest) -> list[Recommendation]:
     """Every advisory output for one request (stored, reused while the inputs are the same)."""
     settings = assist_settings()
-    with transaction.atomic():
+    with action(actor=actor):
         classified = [
             attachment_classify(attachment=a, settings=settings) for a in request.attachments.all()
         ]
@@ -154,7 +153,7 @@ def recommendation_feedback(
     *, actor: User, recommendation: Recommendation, agreed: bool
 ) -> Recommendation:
     """A reviewer says whether they agreed: feeds the dashboard's agreement rate only."""
-    with transaction.atomic():
+    with action(actor=actor):
         recommendation.reviewer_agreed = agreed
         recommendation.reviewed_by = actor
         recommendation.save(update_fields=["reviewer_agreed", "reviewed_by"])

@@ -16,11 +16,12 @@ from datetime import date, datetime, time
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from apps.audit.models import AuditCategory, AuditEntry
 from apps.audit.services import audit_append
+from apps.core.actions import action
 
 MINIMUM_RETENTION_YEARS = 6
 CHECKPOINT_ACTION = "audit.purge"
@@ -63,7 +64,7 @@ def audit_purge(*, before: date, actor_email: str = "") -> PurgeResult:
             f"{earliest_allowed_cutoff().isoformat()} or earlier."
         )
     cutoff = timezone.make_aware(datetime.combine(before, time.min))
-    with transaction.atomic():
+    with action(actor=None):
         # The chain head is locked first so no entry is appended while we cut.
         audit_append(
             category=AuditCategory.SECURITY,

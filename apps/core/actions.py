@@ -216,6 +216,19 @@ def action(*, actor: Any, channel: Channel | str | None = None) -> Iterator[Acti
         yield context
 
 
+def action_service(service: Callable[P, R]) -> Callable[P, R]:
+    """Run a whole service under `action()`, with the `actor` (and `channel`, if any) it was
+    called with: for services whose body is one action from top to bottom."""
+
+    @wraps(service)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        channel = kwargs.get("channel")
+        with action(actor=kwargs.get("actor"), channel=channel if channel else None):  # type: ignore[arg-type]
+            return service(*args, **kwargs)
+
+    return wrapper
+
+
 def after_commit(effect: Callable[[], object]) -> None:
     """Run `effect` once the current action's transaction has committed (never if it rolls
     back). Network work (email, webhooks, ERP) goes here, never inside the transaction."""

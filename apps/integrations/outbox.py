@@ -24,6 +24,7 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from apps.approvals.effects import StateChange
+from apps.core.actions import action
 from apps.integrations.models import (
     DeliveryState,
     OutboxEvent,
@@ -138,7 +139,7 @@ def dispatch_events(event_ids: Iterable[UUID | str], *, now: datetime | None = N
     ids = list(event_ids)
     if not ids:
         return 0
-    with transaction.atomic():
+    with action(actor=None):
         events = list(
             OutboxEvent.objects.select_for_update(skip_locked=True)
             .filter(pk__in=ids, dispatched_at__isnull=True)

@@ -23,6 +23,7 @@ from apps.accounts.models import User
 from apps.approvals.exceptions import NotAllowed
 from apps.approvals.models import ApprovalRequest, Decision, Task
 from apps.approvals.services import DecisionInput, task_decide
+from apps.core.actions import action
 from apps.notifications import emails, selectors, tokens
 from apps.notifications.choices import (
     DIGEST_KIND,
@@ -184,7 +185,7 @@ def email_deliver(*, email_log_id: int, final_attempt: bool = True) -> EmailLog 
     transient SMTP error the error is logged and re-raised (the task retries) unless this is the
     final attempt, which marks the message failed for the admins' page."""
     error: BaseException | None = None
-    with transaction.atomic():
+    with action(actor=None):
         log = (
             EmailLog.objects.select_for_update(of=("self",))
             .select_related(
@@ -198,7 +199,7 @@ def email_deliver(*, email_log_id: int, final_attempt: bool = True) -> EmailLog 
         log.attempts += 1
         now = timezone.now()
         try:
-            with transaction.atomic():  # the link's token exists only if the email left
+            with action(actor=None):  # the link's token exists only if the email left
                 digest = None
                 if log.kind == DIGEST_KIND:
                     digest = list(
@@ -228,7 +229,7 @@ def email_retry(*, actor: User, email_log: EmailLog) -> EmailLog:
     """An administrator sends a failed email again."""
     if not actor.is_tenant_admin:
         raise NotAllowed("Only tenant administrators can resend emails.")
-    with transaction.atomic():
+    with action(actor=actor):
         log = EmailLog.objects.select_for_update().get(pk=email_log.pk)
         if log.status == EmailStatus.FAILED:
             log.status = EmailStatus.QUEUED
@@ -258,7 +259,7 @@ def digest_send(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     tenant = emails.current_tenant()
     brand = emails.brand_of(tenant)
-    with transaction.atomic():
+    with action(actor=None):
         waiting = list(
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(delivery=Delivery.DIGEST, digested_at__isnull=True)
@@ -313,7 +314,7 @@ def preferences_set(*, actor: User, choices: Mapping[str, str]) -> dict[str, lis
             errors[key] = ["This notification cannot be turned off."]
     if errors:
         return errors
-    with transaction.atomic():
+    with action(actor=actor):
         for key, delivery in choices.items():
             NotificationPreference.objects.update_or_create(
                 user=actor, key=key, defaults={"delivery": delivery}
@@ -330,7 +331,7 @@ def notification_settings_update(
 ) -> NotificationSettings:
     if not actor.is_tenant_admin:
         raise NotAllowed("Only tenant administrators can change notification settings.")
-    with transaction.atomic():
+    with action(actor=actor):
         current = selectors.notification_settings()
         current.link_expiry_hours = link_expiry_hours
         current.signin_above_amount = signin_above_amount

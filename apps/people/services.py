@@ -5,10 +5,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.actions import action, action_service
 from apps.people.models import AuthorityLimit, Delegation, Department, Role
 from apps.workflows.engine.spec_parse import SLUG_RE
 
@@ -23,7 +24,7 @@ def _require_admin(actor: User) -> None:
         raise PermissionDenied("Only tenant administrators can change roles and departments.")
 
 
-@transaction.atomic
+@action_service
 def role_ensure(*, actor: User | None, key: str, name: str, description: str = "") -> Role:
     if actor is not None:
         _require_admin(actor)
@@ -33,14 +34,14 @@ def role_ensure(*, actor: User | None, key: str, name: str, description: str = "
     return role
 
 
-@transaction.atomic
+@action_service
 def role_set_members(*, actor: User, role: Role, members: list[User]) -> Role:
     _require_admin(actor)
     role.members.set(members)
     return role
 
 
-@transaction.atomic
+@action_service
 def authority_limit_set(*, actor: User | None, role: Role, category: str, limit: Decimal) -> None:
     if actor is not None:
         _require_admin(actor)
@@ -53,7 +54,7 @@ def authority_limit_set(*, actor: User | None, role: Role, category: str, limit:
     AuthorityLimit.objects.update_or_create(role=role, category=category, defaults={"limit": limit})
 
 
-@transaction.atomic
+@action_service
 def department_ensure(
     *, actor: User | None, key: str, name: str, head: User | None = None
 ) -> Department:
@@ -68,7 +69,7 @@ def department_ensure(
     return department
 
 
-@transaction.atomic
+@action_service
 def delegation_create(
     *,
     actor: User,
@@ -115,7 +116,7 @@ def delegation_create(
     )
 
 
-@transaction.atomic
+@action_service
 def delegation_revoke(*, actor: User, delegation: Delegation) -> None:
     if actor.pk != delegation.delegator_id and not actor.is_tenant_admin:
         raise PermissionDenied("You can only end your own delegations.")
@@ -128,7 +129,7 @@ def _require_name(errors: dict[str, list[str]], name: str) -> None:
         errors["name"] = ["Enter a name."]
 
 
-@transaction.atomic
+@action_service
 def role_create(*, actor: User, key: str, name: str, description: str = "") -> Role:
     """A new role; its key is what workflow specs route by (``role:<key>``), so it is fixed."""
     _require_admin(actor)
@@ -141,13 +142,13 @@ def role_create(*, actor: User, key: str, name: str, description: str = "") -> R
     if errors:
         raise ValidationError(errors)
     try:
-        with transaction.atomic():
+        with action(actor=actor):
             return Role.objects.create(key=key, name=name.strip(), description=description)
     except IntegrityError as exc:  # created concurrently after the check above
         raise ValidationError({"key": ["A role with this key already exists."]}) from exc
 
 
-@transaction.atomic
+@action_service
 def role_update(*, actor: User, role: Role, name: str, description: str) -> Role:
     _require_admin(actor)
     errors: dict[str, list[str]] = {}
@@ -160,7 +161,7 @@ def role_update(*, actor: User, role: Role, name: str, description: str) -> Role
     return role
 
 
-@transaction.atomic
+@action_service
 def authority_limit_remove(*, actor: User, role: Role, category: str) -> bool:
     """Removes the role's limit in a category; False when there was none."""
     _require_admin(actor)
@@ -173,7 +174,7 @@ def _check_head(errors: dict[str, list[str]], head: User | None) -> None:
         errors["head"] = ["This person's account is deactivated."]
 
 
-@transaction.atomic
+@action_service
 def department_create(
     *,
     actor: User,
@@ -193,7 +194,7 @@ def department_create(
     if errors:
         raise ValidationError(errors)
     try:
-        with transaction.atomic():
+        with action(actor=actor):
             department = Department.objects.create(key=key, name=name.strip(), head=head)
     except IntegrityError as exc:
         raise ValidationError({"key": ["A department with this key already exists."]}) from exc
@@ -201,7 +202,7 @@ def department_create(
     return department
 
 
-@transaction.atomic
+@action_service
 def department_update(
     *,
     actor: User,

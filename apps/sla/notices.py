@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from apps.core.actions import action
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -40,7 +40,7 @@ def send(
         )
         return
     try:
-        with transaction.atomic():
+        with action(actor=None):
             notify(
                 kind=kind,
                 recipients=people,

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -25,6 +24,7 @@ from apps.approvals import effects as approval_effects
 from apps.approvals.choices import TaskStatus
 from apps.approvals.exceptions import ApprovalError, Conflict, InvalidInput, NotAllowed
 from apps.approvals.models import ApprovalRequest, Task, TimelineEntry
+from apps.core.actions import SLA, action
 from apps.people.models import Department, Role
 from apps.sla import notices
 from apps.sla.calendars import (
@@ -384,7 +384,7 @@ def request_extend(
     if errors:
         raise InvalidInput("The extension is incomplete.", fields=errors)
     now = timezone.now()
-    with transaction.atomic():
+    with action(actor=actor):
         request = request_lock(request)
         if not can_extend(actor, request):
             raise NotAllowed("Only tenant administrators and current approvers can extend.")
@@ -554,8 +554,8 @@ def _escalate(clock: Clock, level: int, now: datetime) -> None:
                 )
             )
             try:
-                with transaction.atomic():
-                    request_apply_system_event(request=clock.request, event=event, now=now)
+                # Its own action (a savepoint here): a refusal leaves nothing behind.
+                request_apply_system_event(actor=SLA, request=clock.request, event=event, now=now)
             except ApprovalError as error:
                 note = f"{target.full_name} could not take it: {error.message}"
                 continue

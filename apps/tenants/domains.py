@@ -15,10 +15,10 @@ from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from apps.core.actions import action
 from apps.tenants.choices import TenantStatus
 from apps.tenants.models import CustomDomain, Domain, Tenant
 
@@ -119,7 +119,7 @@ def custom_domain_verify(
         )
         custom.save(update_fields=["last_checked_at", "last_problem"])
         return False
-    with transaction.atomic():
+    with action(actor=actor):
         custom.verified_at = custom.last_checked_at = now
         custom.last_problem = ""
         custom.save(update_fields=["verified_at", "last_checked_at", "last_problem"])
@@ -130,7 +130,7 @@ def custom_domain_verify(
 
 
 def custom_domain_remove(*, actor: object, custom: CustomDomain) -> None:
-    with transaction.atomic():
+    with action(actor=actor):
         Domain.objects.filter(domain=custom.domain, tenant=custom.tenant, is_primary=False).delete()
         custom.delete()
 

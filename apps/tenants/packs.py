@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django_tenants.utils import tenant_context
 
+from apps.core.actions import action, action_service
 from apps.tenants.models import (
     Partner,
     TemplateInstallation,
@@ -53,7 +53,7 @@ def template_pack_sync() -> TemplatePackVersion:
     return release
 
 
-@transaction.atomic
+@action_service
 def template_pack_release(
     *, actor: object | None, pack: TemplatePack, version: str, templates: dict[str, Any]
 ) -> TemplatePackVersion:
@@ -225,7 +225,7 @@ def template_update_apply(
             {"confirm": ["This workflow was changed here since it was installed: "
                          + "; ".join(update.local_changes)]}
         )  # fmt: skip
-    with transaction.atomic():
+    with action(actor=actor):
         version = workflow_publish(
             actor=actor,
             spec=update.latest.templates[template_key],

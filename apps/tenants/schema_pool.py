@@ -16,10 +16,11 @@ import logging
 import secrets
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection
 from django_tenants.utils import schema_exists
 from psycopg import sql
 
+from apps.core.actions import action
 from apps.tenants.models import PooledSchema, Tenant
 
 logger = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ def schema_pool_fill(*, size: int | None = None) -> int:
     created = 0
     while True:
         try:
-            with transaction.atomic():
+            with action(actor=None):
                 lock_take()
                 version = template_version()
                 if version is None:
@@ -150,7 +151,7 @@ def schema_pool_prune(*, size: int | None = None) -> int:
     dropped = 0
     while True:
         # One schema per transaction: dropping one takes a lock per relation (about 400).
-        with transaction.atomic():
+        with action(actor=None):
             lock_take()
             doomed = _prune_next(size=size)
             if doomed is None:

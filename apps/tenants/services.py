@@ -14,6 +14,7 @@ from django_tenants.models import TenantMixin
 from django_tenants.signals import post_schema_sync
 from django_tenants.utils import schema_exists, tenant_context
 
+from apps.core.actions import action, action_service
 from apps.tenants.branding import (
     FAVICON_MAX_BYTES,
     LOGO_MAX_BYTES,
@@ -132,7 +133,7 @@ def tenant_create(
     brand = Branding(**branding_fields)
     brand.full_clean(exclude=["tenant"])
 
-    with transaction.atomic():
+    with action(actor=None):
         tenant = Tenant(schema_name=schema_name_for(slug), slug=slug, name=name, partner=partner)
         pooled = schema_pool_claim(schema_name=tenant.schema_name)
         tenant.auto_create_schema = not pooled
@@ -192,7 +193,7 @@ def _status_set(tenant: Tenant, status: str, reason: str) -> Tenant:
     return tenant
 
 
-@transaction.atomic
+@action_service
 def tenant_suspend(*, actor: Any, tenant: Tenant, reason: str = "") -> Tenant:
     """Stop the tenant's site and API (nothing is deleted)."""
     require_partner_member(actor, tenant, admin=True)
@@ -201,7 +202,7 @@ def tenant_suspend(*, actor: Any, tenant: Tenant, reason: str = "") -> Tenant:
     return _status_set(tenant, TenantStatus.SUSPENDED, reason)
 
 
-@transaction.atomic
+@action_service
 def tenant_reactivate(*, actor: Any, tenant: Tenant) -> Tenant:
     require_partner_member(actor, tenant, admin=True)
     if tenant.status == TenantStatus.ARCHIVED:
@@ -209,7 +210,7 @@ def tenant_reactivate(*, actor: Any, tenant: Tenant) -> Tenant:
     return _status_set(tenant, TenantStatus.ACTIVE, "")
 
 
-@transaction.atomic
+@action_service
 def tenant_archive(*, actor: Any, tenant: Tenant, reason: str = "") -> Tenant:
     """Mark archived: the site stays closed; the schema and its data are kept."""
     require_partner_member(actor, tenant, admin=True)
@@ -287,7 +288,7 @@ BRANDING_TEXT_FIELDS = (
 )
 
 
-@transaction.atomic
+@action_service
 def tenant_branding_update(
     *,
     actor: Any,
@@ -331,7 +332,7 @@ PARTNER_DEFAULT_FIELDS = (
 )
 
 
-@transaction.atomic
+@action_service
 def partner_defaults_update(*, actor: Any, partner: Partner, values: dict[str, Any]) -> Partner:
     membership = getattr(actor, "partner_membership", None)
     if (
@@ -351,7 +352,7 @@ def partner_defaults_update(*, actor: Any, partner: Partner, values: dict[str, A
 # --- the create-tenant wizard ---------------------------------------------------------------------
 
 
-@transaction.atomic
+@action_service
 def tenant_provision(
     *,
     actor: Any,

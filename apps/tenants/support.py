@@ -10,10 +10,10 @@ from typing import Any
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from apps.core.actions import action_service
 from apps.tenants.models import SupportGrant, SupportSession, Tenant
 from apps.tenants.services import require_partner_member
 
@@ -32,7 +32,7 @@ def support_email_for(grant: SupportGrant) -> str:
     return f"support+{grant.partner.slug}@{SUPPORT_EMAIL_DOMAIN}"
 
 
-@transaction.atomic
+@action_service
 def support_grant_request(
     *, actor: Any, tenant: Tenant, reason: str, duration_minutes: int = DEFAULT_MINUTES
 ) -> SupportGrant:
@@ -60,7 +60,7 @@ def support_grant_request(
     )
 
 
-@transaction.atomic
+@action_service
 def support_grant_approve(*, actor: Any, grant: SupportGrant) -> SupportGrant:
     """A tenant admin (on the tenant host) lets a pending grant start now."""
     if not _is_tenant_admin(actor):
@@ -83,7 +83,7 @@ def _is_tenant_admin(actor: Any) -> bool:
     )
 
 
-@transaction.atomic
+@action_service
 def support_grant_revoke(*, actor: Any, grant: SupportGrant, side: str) -> SupportGrant:
     """Either side may end a grant: ``side="partner"`` for the partner user who holds it (on the
     console), ``side="tenant"`` for a tenant admin (on the tenant host). User ids repeat across
@@ -114,7 +114,7 @@ def support_entry_token(*, actor: Any, grant: SupportGrant) -> str:
     return signing.TimestampSigner(salt=ENTRY_SALT).sign_object({"g": grant.pk, "n": nonce})
 
 
-@transaction.atomic
+@action_service
 def support_session_start(*, token: str, tenant: Tenant) -> tuple[Any, SupportSession]:
     """Check the one-time link on the tenant host; returns the support user and session.
     Must run in the tenant's schema (the support user lives there)."""

@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.core.actions import action
 from apps.timers.handlers import handler_for
 from apps.timers.models import Timer
 
@@ -76,7 +77,7 @@ def timers_claim_due(
 ) -> list[Timer]:
     """Claim up to `limit` due, unfired timers whose lease is free or expired."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with action(actor=None):
         rows = list(
             Timer.objects.select_for_update(skip_locked=True)
             .filter(fired_at__isnull=True, fire_at__lte=now)
@@ -127,7 +128,7 @@ def timer_fire(*, timer_id: int, now: datetime | None = None) -> bool:
     The timer row is locked and its fired state checked first, so a second delivery (a retry
     after an expired lease, or a duplicate message) changes nothing."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with action(actor=None):
         timer = Timer.objects.select_for_update().filter(pk=timer_id).first()
         if timer is None or timer.fired_at is not None:
             return False

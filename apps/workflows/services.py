@@ -4,10 +4,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 
 from apps.accounts.models import User
 from apps.approvals.models import ReasonCode
+from apps.core.actions import action_service
 from apps.people.selectors import known_names
 from apps.people.services import authority_limit_set, role_ensure
 from apps.workflows.engine import SpecError, WorkflowSpec, parse_spec
@@ -37,7 +37,7 @@ def _require_admin(actor: User | None) -> None:
         raise PermissionDenied("Only tenant administrators can publish workflows.")
 
 
-@transaction.atomic
+@action_service
 def workflow_publish(
     *, actor: User | None, spec: dict[str, Any], note: str = "", source_template: str = ""
 ) -> WorkflowVersion:
@@ -69,7 +69,7 @@ def workflow_publish(
     return version
 
 
-@transaction.atomic
+@action_service
 def template_pack_install(
     *, actor: User | None, template_keys: list[str] | None = None
 ) -> list[WorkflowDefinition]:
@@ -108,7 +108,7 @@ def template_pack_install(
     return installed
 
 
-@transaction.atomic
+@action_service
 def workflow_create(
     *, actor: User, key: str, name: str, category: str, reference_prefix: str
 ) -> WorkflowDefinition:
@@ -128,7 +128,7 @@ def workflow_create(
     )
 
 
-@transaction.atomic
+@action_service
 def workflow_draft_save(
     *, actor: User, definition: WorkflowDefinition, spec: dict[str, Any]
 ) -> WorkflowDefinition:

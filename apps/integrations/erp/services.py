@@ -22,6 +22,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.approvals.exceptions import NotAllowed
 from apps.approvals.models import ApprovalRequest, TimelineEntry
+from apps.core.actions import action
 from apps.integrations.erp import signing
 from apps.integrations.erp.base import (
     BudgetResult,
@@ -92,7 +93,7 @@ def erp_connection_save(
             "The field mapping is not usable: "
             + " ".join([*problems, *(f"unknown kind {k!r}." for k in sorted(unknown))])
         )
-    with transaction.atomic():
+    with action(actor=actor):
         connection_ = ErpConnection.objects.filter(is_active=True).first() or ErpConnection()
         connection_.name = name
         connection_.base_url = base_url
@@ -178,7 +179,7 @@ class Delivery:
 def posting_deliver(*, posting_id: int, now: datetime | None = None) -> Delivery:
     """Send one posting to the ERP, once. Safe to run twice, concurrently or after a crash."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with action(actor=None):
         posting = (
             ErpPosting.objects.select_for_update(of=("self",))
             .select_related("connection", "request__workflow_version")
@@ -284,7 +285,7 @@ def posting_retry(*, actor: User, posting: ErpPosting) -> ErpPosting:
     """An administrator sends a failed posting again (same idempotency key)."""
     if not actor.is_tenant_admin:
         raise NotAllowed("Only tenant administrators can retry ERP postings.")
-    with transaction.atomic():
+    with action(actor=actor):
         posting = ErpPosting.objects.select_for_update().get(pk=posting.pk)
         if posting.status == PostingStatus.SUCCEEDED:
             return posting
@@ -304,7 +305,7 @@ def posting_reconcile(
     if not actor.is_tenant_admin:
         raise NotAllowed("Only tenant administrators can reconcile ERP postings.")
     now = now or timezone.now()
-    with transaction.atomic():
+    with action(actor=actor):
         posting = (
             ErpPosting.objects.select_for_update(of=("self",))
             .select_related("connection", "request")
@@ -435,7 +436,7 @@ def callback_receive(
     if request is None:
         raise UnknownReference("No request with that reference here.")
     try:
-        with transaction.atomic():
+        with action(actor=None):
             callback = InboundCallback.objects.create(
                 source=source,
                 event_id=event_id,

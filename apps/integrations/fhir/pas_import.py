@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pydantic
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from fhir.resources.R4B.bundle import Bundle
 
 from apps.accounts.models import User
@@ -21,6 +21,7 @@ from apps.approvals.exceptions import ApprovalError
 from apps.approvals.models import ApprovalRequest
 from apps.approvals.selectors import can_view_request
 from apps.approvals.services import request_create
+from apps.core.actions import action
 from apps.integrations.erp.models import ImportedClaim
 from apps.integrations.fhir import codes
 from apps.integrations.fhir.outcome import FhirProblem, Issue, fhir_path
@@ -301,7 +302,7 @@ def claim_import(*, actor: User, raw: bytes) -> Imported:
             [Issue("not-supported", "Prior authorization is not set up here.", "Claim")], 422
         )
     try:
-        with transaction.atomic():
+        with action(actor=actor):
             request = request_create(actor=actor, workflow=workflow, data=data, urgency=urgency)
             ImportedClaim.objects.create(
                 request=request,

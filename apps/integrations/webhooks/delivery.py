@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.actions import action_service
 from apps.integrations.models import DeliveryState, OutboxEvent, WebhookDelivery
 from apps.integrations.webhooks import signing
 from apps.integrations.webhooks.transport import (
@@ -171,7 +172,7 @@ def deliver(
                    policy=policy)  # fmt: skip
 
 
-@transaction.atomic
+@action_service
 def _record(
     delivery: WebhookDelivery,
     *,

@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.actions import action_service
 from apps.integrations.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from apps.integrations.webhooks import delivery as webhook_delivery
 from apps.integrations.webhooks.filters import is_valid_pattern
@@ -90,7 +90,7 @@ def new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
-@transaction.atomic
+@action_service
 def webhook_endpoint_create(
     *, actor: User, url: str, events: Iterable[str] | str, description: str = ""
 ) -> tuple[WebhookEndpoint, str]:
@@ -116,7 +116,7 @@ def webhook_endpoint_create(
     return endpoint, secret
 
 
-@transaction.atomic
+@action_service
 def webhook_endpoint_update(
     *,
     actor: User,
@@ -153,14 +153,14 @@ def webhook_endpoint_update(
     return endpoint
 
 
-@transaction.atomic
+@action_service
 def webhook_endpoint_delete(*, actor: User, endpoint: WebhookEndpoint) -> None:
     """Delete the endpoint and its delivery log (deactivate it to keep the log)."""
     _require_admin(actor)
     endpoint.delete()
 
 
-@transaction.atomic
+@action_service
 def webhook_endpoint_rotate_secret(*, actor: User, endpoint: WebhookEndpoint) -> str:
     """A new signing secret, returned once; the old one stops working at once."""
     _require_admin(actor)
@@ -170,7 +170,7 @@ def webhook_endpoint_rotate_secret(*, actor: User, endpoint: WebhookEndpoint) ->
     return secret
 
 
-@transaction.atomic
+@action_service
 def webhook_delivery_replay(*, actor: User, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send the delivery's event again to its endpoint as a fresh delivery (new id, attempts
     from zero). The body is the same, so receivers can de-duplicate on the event id."""

@@ -28,10 +28,11 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
-from django.db import connection, transaction
+from django.db import connection
 from django_tenants.utils import schema_exists
 from psycopg import sql
 
+from apps.core.actions import action
 from apps.core.management.base import CountersignCommand
 from apps.core.management.commands.tenant_backup import (
     libpq_args,
@@ -108,7 +109,7 @@ class Command(CountersignCommand):
         else:
             self._restore_here(dump, source, target)
 
-        with transaction.atomic():
+        with action(actor=None):
             tenant = Tenant(schema_name=target, slug=slug, name=name[:200], partner=partner)
             tenant.auto_create_schema = False  # the schema came from the dump
             tenant.save(verbosity=0)

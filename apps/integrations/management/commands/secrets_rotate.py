@@ -10,9 +10,9 @@ from typing import Any
 
 from django.apps import apps
 from django.core.management.base import CommandError
-from django.db import transaction
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
 
+from apps.core.actions import action
 from apps.core.management.base import CountersignCommand
 from apps.integrations import crypto
 
@@ -43,7 +43,7 @@ def rotate_current_schema() -> int:
     count = 0
     for label, field in crypto.encrypted_fields():
         model = apps.get_model(label)
-        with transaction.atomic():
+        with action(actor=None):
             for pk, token in model.objects.select_for_update().values_list("pk", field):
                 if not token:
                     continue
