@@ -15,7 +15,11 @@ from django_tenants.utils import schema_context, tenant_context
 
 from apps.accounts.models import User
 from apps.approvals.models import ApprovalRequest, Decision, Task
+from apps.approvals.services import DecisionInput, task_decide
 from apps.audit.models import AuditEntry
+from apps.integrations.erp.choices import PostingStatus
+from apps.integrations.erp.models import ErpConnection, ErpPosting
+from apps.integrations.erp.services import erp_connection_save
 from apps.sla.models import Clock
 from apps.sla.services import override_save
 from apps.tenants.models import Tenant
@@ -25,7 +29,7 @@ from tests.api.conftest import ApiClient, key_for
 from tests.approvals.helpers import pending, submit_capital
 from tests.conftest import sign_in
 from tests.fixtures.celery_worker import wait_for
-from tests.notifications.fixtures import eager_celery, smtp_server  # noqa: F401 (fixtures)
+from tests.integrations.erp.conftest import TOKEN as ERP_TOKEN
 from tests.notifications.helpers import action_token_in
 from tests.partners.helpers import paula_console
 
@@ -207,7 +211,10 @@ def test_partner_api_change_names_the_key_owner(db):
 
 def test_management_command_names_itself(tenant_a, capsys):
     before = _last_sequence(tenant_a.schema_name)
-    call_command("api_key_create", "--tenant", "alpha", "--owner", "bob@alpha.test")
+    call_command(
+        "api_key_create", "--tenant", "alpha", "--owner", "bob@alpha.test",
+        "--scopes", "requests:read",
+    )  # fmt: skip
     entries = _written_since(tenant_a.schema_name, before)
     _assert_attributed(entries, actor="system:command:api_key_create", channel="command")
     assert len({entry.request_id for entry in entries}) == 1  # one run, one request id
@@ -226,16 +233,46 @@ def test_code_outside_any_entry_point_is_named_too(tenant_a, carol):
 
 
 @pytest.mark.slow
-def test_celery_task_names_the_task(django_db_setup, open_db, celery_worker):
-    from apps.tenants.tasks import health_refresh
+def test_celery_task_names_the_task(django_db_setup, open_db, celery_worker, fake_erp):
+    """The worker posts the approved request's requisition to the ERP: the posting's changes
+    are the task's, under its own request id (the Celery task id)."""
+    tenant = Tenant.objects.get(slug="alpha")
+    approval = None
+    try:
+        with tenant_context(tenant):
+            erp_connection_save(
+                actor=None, name="Fake ERP", base_url=fake_erp.url, auth_token=ERP_TOKEN,
+                timeout_seconds=10,
+            )  # fmt: skip
+            carol = User.objects.get(email="carol@alpha.test")
+            bob = User.objects.get(email="bob@alpha.test")
+            before = _last_sequence(tenant.schema_name)
+            approval = submit_capital(carol, "9000")
+            (task,) = pending(approval)
+            task_decide(actor=bob, task=task, decision=DecisionInput("approve"))
+            posting = ErpPosting.objects.get(request=approval)
 
-    before = _last_sequence("public")
-    result = health_refresh.delay()
-    result.get(timeout=60)
-    entries = _written_since("public", before)
-    _assert_attributed(
-        entries, actor="system:tenants.health_refresh", channel="worker", request_id=result.id
-    )
+            def posted() -> bool:
+                posting.refresh_from_db()
+                return posting.status == PostingStatus.SUCCEEDED
+
+            wait_for(posted, timeout=60)
+        entries = _written_since(tenant.schema_name, before)
+        by_worker = [entry for entry in entries if entry.channel == "worker"]
+        assert any(entry.object_type == "erp.erpposting" for entry in by_worker)
+        _assert_attributed(by_worker, actor="system:erp.deliver_posting", channel="worker")
+        assert len({entry.request_id for entry in by_worker}) == 1
+        in_process = [entry for entry in entries if entry.channel != "worker"]
+        assert {entry.channel for entry in in_process} == {"command"}
+        assert {entry.actor_email for entry in in_process} == {carol.email, bob.email}
+    finally:
+        with tenant_context(tenant):
+            if approval is not None:
+                ErpPosting.objects.filter(request_id=approval.pk).delete()
+                Decision.objects.filter(request_id=approval.pk).delete()
+                ApprovalRequest.objects.filter(pk=approval.pk).delete()
+            ErpConnection.objects.filter(name="Fake ERP").delete()
+        connection.set_schema_to_public()
 
 
 @pytest.mark.slow
@@ -267,7 +304,13 @@ def test_beat_driven_timer_names_the_sla_system_actor(django_db_setup, open_db, 
                 ).exists()
             )
         entries = _written_since(tenant.schema_name, before)
-        _assert_attributed(entries, actor="system:sla", channel="worker")
+        # The escalation is the SLA's; the emails it queued mint their links in the email task.
+        escalation = [entry for entry in entries if not entry.action.startswith("notifications.")]
+        _assert_attributed(escalation, actor="system:sla", channel="worker")
+        assert any(entry.action == "approvals.task.create" for entry in escalation)
+        emails = [entry for entry in entries if entry.action.startswith("notifications.")]
+        if emails:
+            _assert_attributed(emails, actor="system:notifications.send_email", channel="worker")
     finally:
         with tenant_context(tenant):
             if approval is not None:
