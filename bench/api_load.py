@@ -597,7 +597,7 @@ PROFILE_PARTS = (
     ("directory snapshot", "apps/people/selectors.py", "directory_snapshot"),
     ("_persist (state, tasks, timeline, effects)", "apps/approvals/services.py", "_persist"),
     ("effect handlers (all)", "apps/approvals/effects.py", "dispatch"),
-    ("SLA clocks and timers", "apps/sla/services.py", "on_state_change"),
+    ("SLA clocks and timers", "apps/sla/effects.py", "on_state_change"),
     ("notifications", "apps/notifications/handlers.py", "handle_state_change"),
     ("outbox events", "apps/integrations/outbox.py", "record_events"),
     ("django-auditlog receivers incl. hash chain", "auditlog/receivers.py", "wrapper"),

@@ -61,7 +61,7 @@ v1 = [
     path("api-keys/<int:key_id>", keys.ApiKeyDetailApi.as_view(), name="api-key"),
 ]
 
-if _has("apps.sla.services", "request_extend"):
+if _has("apps.sla.extensions", "request_extend"):
     v1.append(
         path("requests/<int:request_id>/extend", requests.RequestExtendApi.as_view(), name="extend")
     )

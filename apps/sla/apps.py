@@ -8,8 +8,9 @@ class SlaConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.approvals import effects
-        from apps.sla import services
+        from apps.sla import clocks, escalation
+        from apps.sla import effects as sla_effects
         from apps.timers import handlers
 
-        effects.register("sla", services.on_state_change)
-        handlers.register(services.TIMER_OBJECT, services.clock_timer_fire)
+        effects.register("sla", sla_effects.on_state_change)
+        handlers.register(clocks.TIMER_OBJECT, escalation.clock_timer_fire)

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.approvals.models import ApprovalRequest
+from apps.sla.extensions import can_extend
 from apps.sla.models import Clock, ClockStatus, SlaOverride
 from apps.sla.policies import URGENCIES, EffectivePolicy, effective_policy
-from apps.sla.services import can_extend
 from apps.workflows.selectors import published_workflows, spec_of
 
 OPEN = (ClockStatus.RUNNING, ClockStatus.PAUSED)

@@ -16,11 +16,11 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.models import User
 from apps.approvals import selectors as approval_selectors
-from apps.approvals.exceptions import ApprovalError, NotFound
+from apps.approvals.exceptions import ApprovalError, InvalidInput, NotFound
 from apps.core.views import TenantAdminMixin
-from apps.sla import selectors, services
+from apps.sla import admin_settings, extensions, selectors
+from apps.sla.clocks import business_calendar_for, working_calendar
 from apps.sla.models import BreachAction, BusinessCalendar, CalendarKind, Closure
-from apps.sla.services import business_calendar_for, working_calendar
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -62,10 +62,10 @@ class PoliciesView(TenantAdminMixin, View):
             return self._render(request, {"target": ["Unknown workflow step."]})
         try:
             if post.get("action") == "reset":
-                services.override_delete(actor=user, **target)
+                admin_settings.override_delete(actor=user, **target)
                 messages.success(request, "The policy is back to the workflow's default.")
             else:
-                services.override_save(
+                admin_settings.override_save(
                     actor=user,
                     **target,
                     hours=float(post.get("hours") or 0),
@@ -114,7 +114,7 @@ class CalendarView(TenantAdminMixin, View):
         try:
             if post.get("action") == "closure":
                 day = datetime.strptime(post.get("date", ""), "%Y-%m-%d").date()  # noqa: DTZ007
-                services.closure_add(actor=user, date=day, reason=post.get("reason", ""))
+                admin_settings.closure_add(actor=user, date=day, reason=post.get("reason", ""))
                 messages.success(request, f"Closed on {day:%Y-%m-%d}.")
             else:
                 week = [
@@ -123,7 +123,7 @@ class CalendarView(TenantAdminMixin, View):
                     else None
                     for i in range(7)
                 ]
-                services.calendar_save(
+                admin_settings.calendar_save(
                     actor=user,
                     timezone_name=post.get("timezone", "").strip(),
                     week=week,
@@ -162,10 +162,10 @@ def request_extend(request: HttpRequest, reference: str) -> HttpResponse:
     new_due = _parse_due(request.POST.get("new_due_at", ""), str(cal.tz))
     try:
         if new_due is None:
-            raise services.InvalidInput(
+            raise InvalidInput(
                 "Give the new due time.", fields={"new_due_at": ["Use the date and time picker."]}
             )
-        services.request_extend(
+        extensions.request_extend(
             actor=user, request=approval, new_due_at=new_due, reason=request.POST.get("reason", "")
         )
     except ApprovalError as error:

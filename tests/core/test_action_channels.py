@@ -20,8 +20,8 @@ from apps.audit.models import AuditEntry
 from apps.integrations.erp.choices import PostingStatus
 from apps.integrations.erp.models import ErpConnection, ErpPosting
 from apps.integrations.erp.services import erp_connection_save
+from apps.sla.admin_settings import override_save
 from apps.sla.models import Clock
-from apps.sla.services import override_save
 from apps.tenants.models import Tenant
 from apps.timers.models import Timer
 from apps.timers.services import timers_sweep

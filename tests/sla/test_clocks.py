@@ -10,9 +10,10 @@ from apps.approvals.exceptions import Conflict, InvalidInput, NotAllowed
 from apps.approvals.models import TimelineEntry
 from apps.approvals.services import DecisionInput, request_resubmit, task_decide
 from apps.sla import notices
+from apps.sla.admin_settings import override_save
+from apps.sla.extensions import request_extend
 from apps.sla.models import Clock, SlaEvent
 from apps.sla.policies import effective_policy
-from apps.sla.services import override_save, request_extend
 from apps.timers.services import timer_fire
 from tests.approvals.helpers import pending, submit_capital
 from tests.sla.helpers import fire_due, submit_prior_auth, timers_of

@@ -13,8 +13,8 @@ from django_tenants.utils import tenant_context
 from apps.accounts.models import User
 from apps.approvals.models import ApprovalRequest, Task
 from apps.core.tasks import record_schema
+from apps.sla.admin_settings import override_save
 from apps.sla.models import Clock, SlaEvent, SlaOverride
-from apps.sla.services import override_save
 from apps.tenants.models import Tenant
 from apps.timers.models import Timer
 from apps.timers.services import timers_claim_due, timers_sweep

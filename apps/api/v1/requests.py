@@ -249,7 +249,7 @@ class RequestAmendApi(ApiView):
 
 
 class RequestExtendApi(ApiView):
-    """Only routed when apps.sla.services.request_extend exists."""
+    """Only routed when apps.sla.extensions.request_extend exists."""
 
     class Input(serializers.Serializer):
         new_due_at = serializers.DateTimeField()
@@ -260,7 +260,7 @@ class RequestExtendApi(ApiView):
     )
     @idempotent
     def post(self, request: Request, request_id: int) -> Response:
-        from apps.sla.services import request_extend
+        from apps.sla.extensions import request_extend
 
         data = validated(self.Input, request.data)
         approval = selectors.request_plain(self.actor, request_id)
