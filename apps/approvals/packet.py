@@ -7,8 +7,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.approvals.access import visible_data
 from apps.approvals.forms import display_rows
+from apps.approvals.masking import visible_data
 from apps.approvals.models import ApprovalRequest
 from apps.audit.models import AuditChainHead
 from apps.audit.services import audit_phi_access

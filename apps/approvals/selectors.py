@@ -3,7 +3,7 @@
 Who may see a request: its requester, anyone who holds or held one of its tasks (or on whose
 behalf one was held), members of a role whose queue holds one of its tasks, users it was shared
 with (guardian object permission), members of its department's viewer role, break-glass users
-while their access lasts (see `apps.approvals.access`), and tenant admins.
+while their access lasts (see `apps.approvals.grants`), and tenant admins.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from apps.accounts.models import User
-from apps.approvals.access import break_glass_open_for, department_granted_to, shared_with
 from apps.approvals.choices import TaskStatus
 from apps.approvals.exceptions import NotFound
+from apps.approvals.grants import break_glass_open_for, department_granted_to, shared_with
 from apps.approvals.models import (
     ApprovalRequest,
     Attachment,

@@ -13,7 +13,7 @@ from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
 from apps.accounts.models import User
-from apps.approvals import access, selectors, services
+from apps.approvals import grants, masking, selectors, services, sharing
 from apps.approvals.choices import RequestStatus, TaskStatus, Urgency
 from apps.approvals.exceptions import ApprovalError, InvalidInput, NotFound
 from apps.approvals.forms import display_rows, submission_from_post, widgets_for
@@ -149,7 +149,7 @@ def _detail_context(request: HttpRequest, approval: ApprovalRequest) -> dict[str
         "approval": approval,
         "workflow": version.definition,
         "rows": display_rows(
-            spec_fields(version), access.visible_data(user=user, request=approval)
+            spec_fields(version), masking.visible_data(user=user, request=approval)
         ),
         "stages": stages,
         "tasks": tasks,
@@ -166,7 +166,7 @@ def _detail_context(request: HttpRequest, approval: ApprovalRequest) -> dict[str
 def _break_glass_candidate(user: User, reference: str) -> ApprovalRequest | None:
     """The request a break-glass role member may open in an emergency (None for everyone else,
     who keep getting a 404 that does not reveal whether the request exists)."""
-    if not access.has_role(user, access.BREAK_GLASS_ROLE):
+    if not grants.has_role(user, grants.BREAK_GLASS_ROLE):
         return None
     return ApprovalRequest.objects.filter(reference=reference).first()
 
@@ -180,9 +180,9 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
         candidate = _break_glass_candidate(user, reference)
         if candidate is None:
             raise _not_found(error) from None
-        context = {"reference": reference, "minutes": access.BREAK_GLASS_MINUTES, "errors": {}}
+        context = {"reference": reference, "minutes": grants.BREAK_GLASS_MINUTES, "errors": {}}
         return render(request, "approvals/break_glass.html", context, status=403)
-    grant = access.active_break_glass(user, approval) if not _entitled(user, approval) else None
+    grant = grants.active_break_glass(user, approval) if not _entitled(user, approval) else None
     detail = {"break_glass": grant.pk} if grant else {}
     audit_phi_access(
         actor=user, action="request.view", obj=approval, request_reference=reference, **detail
@@ -214,20 +214,20 @@ def break_glass(request: HttpRequest, reference: str) -> HttpResponse:
     if candidate is None:
         raise Http404("No request with that reference that you can see.")
     try:
-        access.break_glass_open(
+        sharing.break_glass_open(
             actor=user, request=candidate, reason=request.POST.get("reason", "")
         )
     except ApprovalError as error:
         messages.error(request, error.message)
         context = {
             "reference": reference,
-            "minutes": access.BREAK_GLASS_MINUTES,
+            "minutes": grants.BREAK_GLASS_MINUTES,
             "errors": error.fields,
         }
         return render(request, "approvals/break_glass.html", context, status=400)
     messages.warning(
         request,
-        f"Emergency access to {reference} for {access.BREAK_GLASS_MINUTES} minutes. "
+        f"Emergency access to {reference} for {grants.BREAK_GLASS_MINUTES} minutes. "
         "It is recorded and the privacy officer is told.",
     )
     return redirect("approvals:detail", reference=reference)
@@ -237,17 +237,17 @@ def break_glass(request: HttpRequest, reference: str) -> HttpResponse:
 def break_glass_review(request: HttpRequest) -> HttpResponse:
     """Privacy officers: unreviewed emergency accesses, each with a "reviewed" action."""
     user: User = request.user  # type: ignore[assignment]
-    if not access.has_role(user, access.PRIVACY_OFFICER_ROLE):
+    if not grants.has_role(user, grants.PRIVACY_OFFICER_ROLE):
         return render(request, "403.html", status=403)
     if request.method == "POST":
         grant = BreakGlassGrant.objects.filter(pk=request.POST.get("grant") or 0).first()
         if grant is None:
             messages.error(request, "No such break-glass access.")
         else:
-            access.break_glass_review(actor=user, grant=grant)
+            sharing.break_glass_review(actor=user, grant=grant)
             messages.success(request, f"Break-glass access to {grant.request} marked reviewed.")
         return redirect("approvals:break-glass-review")
-    context = {"grants": access.break_glass_unreviewed()}
+    context = {"grants": sharing.break_glass_unreviewed()}
     return render(request, "approvals/break_glass_review.html", context)
 
 
@@ -259,7 +259,7 @@ def request_share(request: HttpRequest, reference: str) -> HttpResponse:
         to = User.objects.filter(email=email, is_active=True).first()
         if to is None:
             raise InvalidInput("No active colleague with that email.")
-        access.request_share(actor=user, request=approval, user=to)
+        sharing.request_share(actor=user, request=approval, user=to)
         return f"{reference} is shared with {to.full_name}."
 
     return _simple_action(request, reference, share)

@@ -9,7 +9,7 @@ import pytest
 from django_tenants.utils import tenant_context
 from pypdf import PdfReader
 
-from apps.approvals.access import HIDDEN, hidden_fields, visible_data
+from apps.approvals.masking import HIDDEN, hidden_fields, visible_data
 from apps.approvals.services import DecisionInput, task_decide
 from apps.integrations.models import OutboxEvent
 from apps.notifications.models import EmailLog, Notification

@@ -5,9 +5,9 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.approvals import selectors
-from apps.approvals.access import request_share
 from apps.approvals.exceptions import NotAllowed, NotFound
 from apps.approvals.services import request_create
+from apps.approvals.sharing import request_share
 from apps.people.models import Department
 from apps.workflows.models import WorkflowDefinition
 from tests.approvals.helpers import capital_data, pending, submit_capital

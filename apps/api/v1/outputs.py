@@ -9,7 +9,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.approvals.access import visible_data
+from apps.approvals.masking import visible_data
 from apps.approvals.models import ApprovalRequest, Decision, Task
 
 
