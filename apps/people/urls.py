@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.approvals import reason_codes
+from apps.approvals.reason_codes import views as reason_codes
 from apps.people import views
 
 app_name = "people"

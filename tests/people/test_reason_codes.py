@@ -3,8 +3,9 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from apps.approvals import reason_codes
 from apps.approvals.models import ReasonCode
+from apps.approvals.reason_codes import selectors as reason_code_selectors
+from apps.approvals.reason_codes import services as reason_code_services
 
 
 def test_add_a_reason_code(world, as_alice, in_a):
@@ -48,14 +49,14 @@ def test_deactivate_hides_from_the_active_list_but_keeps_the_row(world, as_alice
     as_alice.post(f"/admin/people/reason-codes/{world.reason_code.pk}/deactivate/")
     with in_a():
         assert ReasonCode.objects.filter(pk=world.reason_code.pk, is_active=False).exists()
-        assert world.reason_code not in reason_codes.reason_codes_active()
+        assert world.reason_code not in reason_code_selectors.reason_codes_active()
     page = as_alice.get("/admin/people/reason-codes/")
     assert world.reason_code not in page.context["active_codes"]
     assert world.reason_code in page.context["inactive_codes"]
 
     as_alice.post(f"/admin/people/reason-codes/{world.reason_code.pk}/reactivate/")
     with in_a():
-        assert world.reason_code in reason_codes.reason_codes_active()
+        assert world.reason_code in reason_code_selectors.reason_codes_active()
 
 
 def test_there_is_no_way_to_delete(world, as_alice):
@@ -66,8 +67,8 @@ def test_there_is_no_way_to_delete(world, as_alice):
 
 def test_services_refuse_non_admins(world, in_tenant_a):
     with pytest.raises(PermissionDenied):
-        reason_codes.reason_code_create(actor=world.bob, code="X", label="X")
+        reason_code_services.reason_code_create(actor=world.bob, code="X", label="X")
     with pytest.raises(PermissionDenied):
-        reason_codes.reason_code_set_active(
+        reason_code_services.reason_code_set_active(
             actor=world.bob, reason_code=world.reason_code, is_active=False
         )
