@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.approvals import effects
+from apps.approvals import timeline_sentences as sentences
 from apps.approvals.choices import RequestStatus, TaskStatus
 from apps.approvals.exceptions import (
     ApprovalError,
@@ -504,10 +505,15 @@ def _persist(
         words = DECISION_WORDS.get(event.decision, event.decision)
         on_behalf = ""
         if decided is not None and decided.on_behalf_of and decided.on_behalf_of in users:
-            on_behalf = f" on behalf of {users[decided.on_behalf_of].full_name}"
+            on_behalf = users[decided.on_behalf_of].full_name
         name = step_names.get(decided.step_key, "") if decided else ""
-        _timeline(request, actor, "decision", f"{actor.full_name if actor else 'System'}"
-                  f"{on_behalf} {words} ({name}).")  # fmt: skip
+        sentence = sentences.decision_sentence(
+            actor_name=actor.full_name if actor else None,
+            on_behalf_name=on_behalf,
+            words=words,
+            step_name=name,
+        )
+        _timeline(request, actor, "decision", sentence)
 
     for effect in outcome.effects:
         if isinstance(effect, engine.CreateTask):
@@ -521,24 +527,23 @@ def _persist(
                 queue_role=roles.get(effect.queue_role) if effect.queue_role else None,
                 on_behalf_of=users.get(effect.on_behalf_of) if effect.on_behalf_of else None,
             )
-            who = (
-                users[effect.assignee].full_name
+            sentence = sentences.task_sent_sentence(
+                step_name=step_names.get(effect.step_key),
+                assignee_name=users[effect.assignee].full_name
                 if effect.assignee in users
-                else f"the {roles[effect.queue_role].name} queue"
-                if effect.queue_role in roles
-                else "an approver"
+                else None,
+                queue_name=roles[effect.queue_role].name if effect.queue_role in roles else None,
             )
-            _timeline(request, None, "task", f"{step_names.get(effect.step_key)}: sent to {who}.")
+            _timeline(request, None, "task", sentence)
         elif isinstance(effect, engine.CloseTask):
             Task.objects.filter(request=request, key=effect.task_key).update(
                 status=effect.status, closed_at=now
             )
         elif isinstance(effect, engine.StatusChanged):
             words = STATUS_WORDS.get(effect.new, effect.new)
-            suffix = f" {note}" if note else ""
-            _timeline(request, actor, "status", f"Status: {words}.{suffix}")
+            _timeline(request, actor, "status", sentences.status_sentence(words=words, note=note))
         elif isinstance(effect, engine.RaiseException):
-            _timeline(request, None, "exception", f"Needs an administrator: {effect.reason}")
+            _timeline(request, None, "exception", sentences.exception_sentence(effect.reason))
 
     # Claims and delegations change who holds a pending task without closing it.
     assigned = {t.key: t for t in state.tasks}
@@ -550,8 +555,11 @@ def _persist(
                 status=task_state.status,
             )
             if isinstance(event, engine.Claim):
-                _timeline(request, actor, "claim", f"{actor.full_name if actor else ''} claimed "
-                          f"{step_names.get(task_state.step_key)}.")  # fmt: skip
+                sentence = sentences.claim_sentence(
+                    actor_name=actor.full_name if actor else None,
+                    step_name=step_names.get(task_state.step_key),
+                )
+                _timeline(request, actor, "claim", sentence)
 
     request.engine_state = engine.state_to_dict(state)
     request.status = state.status
