@@ -56,7 +56,7 @@ def user_deactivate(*, actor: User, user: User) -> DeactivationResult:
         raise ValidationError("You cannot deactivate yourself.")
     user.is_active = False
     user.save(update_fields=["is_active"])
-    from apps.approvals.services import tasks_reassign_from
+    from apps.approvals.reassignment import tasks_reassign_from
 
     # The rule: open tasks go to the person's manager; what the manager may not take is
     # reported to the administrator (never approved, never dropped).

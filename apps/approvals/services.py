@@ -19,7 +19,6 @@ from apps.approvals import effects
 from apps.approvals import timeline_sentences as sentences
 from apps.approvals.choices import RequestStatus, TaskStatus
 from apps.approvals.exceptions import (
-    ApprovalError,
     Conflict,
     InvalidInput,
     NotAllowed,
@@ -391,45 +390,6 @@ def request_apply_system_event(
     audit names `actor` (an administrator whose action caused it) or the system part at work."""
     with action(actor=actor):
         return _advance(_locked(request), event, actor=None, now=now)
-
-
-@dataclass(frozen=True)
-class Reassignment:
-    """What happened to the open tasks of someone who left: moved, or left for an admin."""
-
-    moved: list[tuple[Task, User]]
-    stranded: list[tuple[Task, str]]
-
-
-def tasks_reassign_from(*, actor: User, person: User) -> Reassignment:
-    """Hand every pending task of `person` (being deactivated) to their manager. A task the
-    manager may not take (the requester, authority, one slot per person) stays where it is and
-    is reported, so an administrator can route it by hand; nothing is approved on its own."""
-    if not actor.is_tenant_admin:
-        raise NotAllowed("Only tenant administrators can reassign someone's tasks.")
-    manager = person.manager if person.manager_id and person.manager.is_active else None
-    moved: list[tuple[Task, User]] = []
-    stranded: list[tuple[Task, str]] = []
-    pending = Task.objects.filter(assignee=person, status=TaskStatus.PENDING).select_related(
-        "request"
-    )
-    for task in pending:
-        if manager is None:
-            stranded.append((task, f"{person.full_name} has no active manager."))
-            continue
-        try:
-            request_apply_system_event(
-                actor=actor,
-                request=task.request,
-                event=engine.Reassign(
-                    task_key=task.key, to=manager.email, reason="assignee deactivated"
-                ),
-            )
-        except ApprovalError as error:
-            stranded.append((task, error.message))
-        else:
-            moved.append((task, manager))
-    return Reassignment(moved=moved, stranded=stranded)
 
 
 # --- persistence of the engine's outcome --------------------------------------------------------
