@@ -92,10 +92,9 @@ def request_build() -> tuple[str, int]:
     from django_tenants.utils import tenant_context
 
     from apps.accounts.models import User
+    from apps.approvals.discussion import attachment_add, comment_add
     from apps.approvals.services import (
         DecisionInput,
-        attachment_add,
-        comment_add,
         request_create,
         request_resubmit,
         task_claim,

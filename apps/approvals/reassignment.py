@@ -13,18 +13,8 @@ from apps.approvals.exceptions import (
 from apps.approvals.models import (
     Task,
 )
-from apps.workflows import engine
-
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-ALLOWED_ATTACHMENT_TYPES = {
-    "application/pdf": ".pdf",
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/tiff": ".tiff",
-    "text/plain": ".txt",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-}
 from apps.approvals.services import request_apply_system_event
+from apps.workflows import engine
 
 
 @dataclass(frozen=True)

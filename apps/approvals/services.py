@@ -3,7 +3,6 @@ happens, and persists the new state, tasks, decision and timeline in one transac
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from apps.accounts.models import User
 from apps.approvals import effects
 from apps.approvals import timeline_sentences as sentences
 from apps.approvals.choices import RequestStatus, TaskStatus
+from apps.approvals.discussion import attachment_add
 from apps.approvals.exceptions import (
     Conflict,
     InvalidInput,
@@ -26,15 +26,12 @@ from apps.approvals.exceptions import (
 )
 from apps.approvals.models import (
     ApprovalRequest,
-    Attachment,
-    Comment,
     Decision,
     ReasonCode,
     ReferenceCounter,
     Task,
     TimelineEntry,
 )
-from apps.approvals.selectors import can_view_request
 from apps.core.actions import (
     Channel,
     SystemActor,
@@ -47,24 +44,6 @@ from apps.people.selectors import directory_snapshot, known_names
 from apps.workflows import engine
 from apps.workflows.models import WorkflowDefinition
 from apps.workflows.selectors import spec_of
-
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-ALLOWED_ATTACHMENT_TYPES = {
-    "application/pdf": ".pdf",
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/tiff": ".tiff",
-    "text/plain": ".txt",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-}
-
-STATUS_WORDS = dict(RequestStatus.choices)
-DECISION_WORDS = {
-    "approve": "approved",
-    "reject": "denied",
-    "request_info": "asked for information",
-}
-
 
 # --- creating and submitting -----------------------------------------------------------------
 
@@ -322,53 +301,6 @@ def task_delegate(*, actor: User, task: Task, to: User) -> Task:
     return Task.objects.get(pk=task.pk)
 
 
-# --- comments and attachments -----------------------------------------------------------------
-
-
-def comment_add(*, actor: User, request: ApprovalRequest, body: str) -> Comment:
-    if not can_view_request(actor, request):
-        raise NotAllowed("You cannot comment on this request.")
-    if not body.strip():
-        raise InvalidInput("Write a comment first.", fields={"body": ["Required."]})
-    with action(actor=actor):
-        comment = Comment.objects.create(request=request, author=actor, body=body.strip())
-        _timeline(request, actor, "comment", f"{actor.full_name} commented.")
-    return comment
-
-
-def attachment_add(*, actor: User, request: ApprovalRequest, upload: UploadedFile) -> Attachment:
-    if not can_view_request(actor, request):
-        raise NotAllowed("You cannot add files to this request.")
-    content_type = (upload.content_type or "").split(";")[0].strip()
-    if content_type not in ALLOWED_ATTACHMENT_TYPES:
-        raise InvalidInput(
-            "This kind of file is not accepted.",
-            fields={"file": ["Upload a PDF, PNG, JPEG, TIFF, plain text or Word (.docx) file."]},
-        )
-    if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:
-        raise InvalidInput(
-            "The file is too large.", fields={"file": ["Files can be at most 20 MB."]}
-        )
-    if upload.size == 0:
-        raise InvalidInput("The file is empty.", fields={"file": ["The file is empty."]})
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    with action(actor=actor):
-        attachment = Attachment.objects.create(
-            request=request,
-            uploaded_by=actor,
-            file=upload,
-            original_name=(upload.name or "file")[:255],
-            content_type=content_type,
-            size=upload.size,
-            sha256=digest.hexdigest(),
-        )
-        _timeline(request, actor, "attachment", f"{actor.full_name} attached a file.")
-    return attachment
-
-
 # --- for other apps: system events and row locks ----------------------------------------------
 
 
@@ -500,7 +432,7 @@ def _persist(
                 status=effect.status, closed_at=now
             )
         elif isinstance(effect, engine.StatusChanged):
-            words = STATUS_WORDS.get(effect.new, effect.new)
+            words = sentences.STATUS_WORDS.get(effect.new, effect.new)
             _timeline(request, actor, "status", sentences.status_sentence(words=words, note=note))
         elif isinstance(effect, engine.RaiseException):
             _timeline(request, None, "exception", sentences.exception_sentence(effect.reason))

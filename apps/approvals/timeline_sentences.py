@@ -4,6 +4,15 @@ rows."""
 
 from __future__ import annotations
 
+from apps.approvals.choices import RequestStatus
+
+STATUS_WORDS = dict(RequestStatus.choices)
+DECISION_WORDS = {
+    "approve": "approved",
+    "reject": "denied",
+    "request_info": "asked for information",
+}
+
 
 def decision_sentence(
     *, actor_name: str | None, on_behalf_name: str, words: str, step_name: str

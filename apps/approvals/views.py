@@ -13,7 +13,15 @@ from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
 from apps.accounts.models import User
-from apps.approvals import grants, masking, selectors, services, sharing
+from apps.approvals import (
+    discussion,
+    grants,
+    masking,
+    selectors,
+    services,
+    sharing,
+    timeline_sentences,
+)
 from apps.approvals.choices import RequestStatus, TaskStatus, Urgency
 from apps.approvals.exceptions import ApprovalError, InvalidInput, NotFound
 from apps.approvals.forms import display_rows, submission_from_post, widgets_for
@@ -292,7 +300,8 @@ def task_decide(request: HttpRequest, reference: str, task_id: int) -> HttpRespo
         context["decision_errors"] = error.fields
         context["posted"] = request.POST
         return render(request, "approvals/detail.html", context, status=error.http_status)
-    messages.success(request, f"You {services.DECISION_WORDS[decision.outcome]} {reference}.")
+    words = timeline_sentences.DECISION_WORDS[decision.outcome]
+    messages.success(request, f"You {words} {reference}.")
     return redirect("approvals:detail", reference=reference)
 
 
@@ -354,7 +363,7 @@ def request_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def comment_add(request: HttpRequest, reference: str) -> HttpResponse:
     def comment(user: User, approval: ApprovalRequest) -> str:
-        services.comment_add(actor=user, request=approval, body=request.POST.get("body", ""))
+        discussion.comment_add(actor=user, request=approval, body=request.POST.get("body", ""))
         return "Comment added."
 
     return _simple_action(request, reference, comment)
@@ -367,7 +376,7 @@ def attachment_add(request: HttpRequest, reference: str) -> HttpResponse:
         upload = request.FILES.get("file")
         if upload is None:
             raise InvalidInput("Choose a file to upload.")
-        services.attachment_add(actor=user, request=approval, upload=upload)
+        discussion.attachment_add(actor=user, request=approval, upload=upload)
         return f"{upload.name} attached."
 
     return _simple_action(request, reference, attach)

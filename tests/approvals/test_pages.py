@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from apps.approvals.discussion import attachment_add
 from apps.approvals.models import Decision
-from apps.approvals.services import attachment_add
 from tests.approvals.helpers import capital_data, pending, submit_capital
 from tests.conftest import host_of, sign_in
 

@@ -5,7 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
-from apps.approvals.services import DecisionInput, attachment_add, comment_add, task_decide
+from apps.approvals.discussion import attachment_add, comment_add
+from apps.approvals.services import DecisionInput, task_decide
 from tests.approvals.helpers import pending, submit_capital
 from tests.conftest import sign_in
 

@@ -3,7 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from apps.approvals import services
+from apps.approvals import discussion, services
 from apps.approvals.exceptions import Conflict, InvalidInput, NotAllowed
 from apps.approvals.models import Decision
 from apps.approvals.selectors import inbox_for, requests_visible_to
@@ -118,10 +118,10 @@ def test_same_tenant_outsider_sees_nothing(in_tenant_a, carol, bob, olivia, alic
     assert requests_visible_to(bob).filter(pk=request.pk).exists()  # the director
     assert requests_visible_to(alice).filter(pk=request.pk).exists()  # tenant admin
     with pytest.raises(NotAllowed):
-        services.comment_add(actor=olivia, request=request, body="hello")
+        discussion.comment_add(actor=olivia, request=request, body="hello")
     upload = SimpleUploadedFile("quote.pdf", b"%PDF-1.4 quote", content_type="application/pdf")
     with pytest.raises(NotAllowed):
-        services.attachment_add(actor=olivia, request=request, upload=upload)
+        discussion.attachment_add(actor=olivia, request=request, upload=upload)
 
 
 def test_changed_amount_after_approval_reroutes_to_earlier_approvers(
@@ -221,7 +221,7 @@ def test_attachments_are_checked(in_tenant_a, carol, name, content_type, size, m
     request = submit_capital(carol)
     upload = SimpleUploadedFile(name, b"x" * size, content_type=content_type)
     with pytest.raises(InvalidInput) as error:
-        services.attachment_add(actor=carol, request=request, upload=upload)
+        discussion.attachment_add(actor=carol, request=request, upload=upload)
     assert message in error.value.fields["file"][0]
     assert not request.attachments.exists()
 
@@ -232,7 +232,7 @@ def test_attachment_is_stored_with_its_digest(in_tenant_a, carol):
     request = submit_capital(carol)
     body = b"%PDF-1.4 quote body"
     upload = SimpleUploadedFile("quote.pdf", body, content_type="application/pdf")
-    attachment = services.attachment_add(actor=carol, request=request, upload=upload)
+    attachment = discussion.attachment_add(actor=carol, request=request, upload=upload)
     assert attachment.sha256 == hashlib.sha256(body).hexdigest()
     assert "/alpha/" in attachment.file.path  # stored in the tenant's own folder
     assert attachment.file.read() == body

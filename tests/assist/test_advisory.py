@@ -12,8 +12,8 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from apps.approvals.discussion import attachment_add
 from apps.approvals.models import ApprovalRequest, Decision, Task
-from apps.approvals.services import attachment_add
 from apps.assist import risk, services
 from apps.assist.models import AssistSettings, Recommendation, RiskModel
 from apps.assist.selectors import agreement_rate

@@ -7,7 +7,8 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django_tenants.utils import tenant_context
 
-from apps.approvals.services import DecisionInput, attachment_add, task_decide
+from apps.approvals.discussion import attachment_add
+from apps.approvals.services import DecisionInput, task_decide
 from apps.audit.models import AuditEntry
 from apps.audit.verify import chain_verify
 from tests.approvals.helpers import pending, submit_capital

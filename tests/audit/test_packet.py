@@ -8,7 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import tenant_context
 from pypdf import PdfReader
 
-from apps.approvals.services import DecisionInput, attachment_add, comment_add, task_decide
+from apps.approvals.discussion import attachment_add, comment_add
+from apps.approvals.services import DecisionInput, task_decide
 from apps.audit.models import AuditEntry
 from tests.approvals.helpers import pending, submit_capital
 from tests.conftest import sign_in

@@ -6,9 +6,9 @@ import uuid
 import pytest
 from django_tenants.utils import tenant_context
 
+from apps.approvals.discussion import comment_add
 from apps.approvals.services import (
     DecisionInput,
-    comment_add,
     request_create,
     task_claim,
     task_decide,

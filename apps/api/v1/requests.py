@@ -18,7 +18,7 @@ from apps.api.idempotency import idempotent
 from apps.api.pagination import OldestFirstPagination
 from apps.api.v1.base import ApiView, validated
 from apps.api.v1.outputs import AttachmentOut, CommentOut, RequestDetailOut, RequestSummaryOut
-from apps.approvals import services
+from apps.approvals import discussion, services
 from apps.approvals.choices import RequestStatus, Urgency
 from apps.approvals.exceptions import InvalidInput
 from apps.approvals.models import ApprovalRequest
@@ -291,7 +291,7 @@ class CommentListApi(ApiView):
     def post(self, request: Request, request_id: int) -> Response:
         data = validated(self.Input, request.data)
         approval = selectors.request_plain(self.actor, request_id)
-        comment = services.comment_add(actor=self.actor, request=approval, body=data["body"])
+        comment = discussion.comment_add(actor=self.actor, request=approval, body=data["body"])
         return Response(CommentOut(comment).data, status=status.HTTP_201_CREATED)
 
 
@@ -322,7 +322,7 @@ class AttachmentListApi(ApiView):
     def post(self, request: Request, request_id: int) -> Response:
         data = validated(self.Input, request.data)
         approval = selectors.request_plain(self.actor, request_id)
-        attachment = services.attachment_add(
+        attachment = discussion.attachment_add(
             actor=self.actor, request=approval, upload=data["file"]
         )
         return Response(AttachmentOut(attachment).data, status=status.HTTP_201_CREATED)
