@@ -32,6 +32,7 @@ from apps.approvals.models import (
     Task,
     TimelineEntry,
 )
+from apps.approvals.timeline_sentences import DECISION_WORDS
 from apps.core.actions import (
     Channel,
     SystemActor,
