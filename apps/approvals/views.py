@@ -126,8 +126,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 def _add_links_and_times(rows: list[dict[str, Any]], *, time_field: str) -> None:
     """Each row's request link, and its `time_field` as `<time_field>_text` (local time, as the
-    `|date:"Y-m-d H:i"` it replaces). Made here: a `{% url %}` and a `|date` in every row cost
-    about 6 ms of CPU per 50-row page, this about 0.6 ms (one `reverse` for the page)."""
+    `|date:"Y-m-d H:i"` it replaces). Made here with one `reverse` for the page, because a
+    `{% url %}` and a `|date` in every row were most of the page's CPU (docs/benchmarks.md)."""
     detail_path = path_for_each("approvals:detail")
     for row in rows:
         row["detail_url"] = detail_path(row["reference"])

@@ -1,7 +1,7 @@
 """A pool of ready tenant schemas, so creating a tenant does not wait for a clone of the template.
 
 django-tenants' `clone_schema` reads every schema's catalogue and slows down as tenants are added
-(about 1.7 s at 100 schemas, over 3 s at 500; docs/benchmarks.md). A background task clones the
+(see docs/benchmarks.md). A background task clones the
 template ahead of time into schemas named ``pool_<hex>``, exactly as `tenant_create` would (clone,
 then the migrations recorded as applied); `tenant_create` then claims one and renames it, which is
 a catalogue update of a few milliseconds. Pool schemas are not tenants (no `Tenant` row), so
