@@ -18,7 +18,7 @@ from apps.accounts.models import User
 from apps.core.views import TenantAdminMixin
 from apps.people.models import Department, Role
 from apps.people.selectors import directory_snapshot
-from apps.workflows import designer
+from apps.workflows import designer, route_preview
 from apps.workflows.engine.conditions import BUILTIN_FIELDS
 from apps.workflows.forms import (
     CONDITION_ROWS,
@@ -413,7 +413,7 @@ class PreviewView(TenantAdminMixin, View):
             return render(request, "workflows/preview.html", context)
         if data is not None and form.is_valid():
             now = timezone.now()
-            route = designer.simulate_route(
+            route = route_preview.simulate_route(
                 parsed,
                 requester=form.cleaned_data["requester"],
                 data=form.sample_data(),
