@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.core.actions import action, action_service
 from apps.people.models import AuthorityLimit, Delegation, Department, Role
-from apps.workflows.engine.spec_parse import SLUG_RE
+from apps.workflows.engine.spec_reader import SLUG_RE
 
 MAX_DELEGATION = timedelta(days=90)
 SLUG_MESSAGE = (
