@@ -269,7 +269,7 @@ def task_decide(
         raise InvalidInput("The decision is incomplete.", fields=errors)
     with action(actor=actor, channel=channel):
         request = _locked(task.request)
-        task = Task.objects.select_related("on_behalf_of").get(pk=task.pk)
+        task = _locked_tasks(request)[task.pk]
         if task.status != TaskStatus.PENDING:
             raise Conflict(
                 f"This task was already {task.get_status_display().lower()}.",
@@ -374,8 +374,13 @@ def attachment_add(*, actor: User, request: ApprovalRequest, upload: UploadedFil
 
 def request_lock(request: ApprovalRequest) -> ApprovalRequest:
     """Lock the request row for the rest of the caller's transaction and return it fresh.
-    Lock order everywhere: (timer,) request, then the rows that hang off it."""
+    Lock order everywhere: (timer,) request, then its task rows, then their action tokens."""
     return _locked(request)
+
+
+def tasks_lock(request: ApprovalRequest) -> dict[int, Task]:
+    """Lock the task rows of a request already locked with `request_lock`, by id."""
+    return _locked_tasks(request)
 
 
 def request_apply_system_event(
@@ -440,6 +445,18 @@ def _locked(request: ApprovalRequest) -> ApprovalRequest:
         .select_related("workflow_version__definition", "department", "requester")
         .get(pk=request.pk)
     )
+
+
+def _locked_tasks(request: ApprovalRequest) -> dict[int, Task]:
+    """The request's task rows, locked in id order after the request row (FOR NO KEY UPDATE:
+    an action token being minted for a task only needs its key, so minting never waits)."""
+    rows = (
+        Task.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("on_behalf_of")
+        .filter(request=request)
+        .order_by("pk")
+    )
+    return {row.pk: row for row in rows}
 
 
 def _current(request: ApprovalRequest, task: Task | None = None) -> dict[str, Any]:
