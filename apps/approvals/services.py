@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -242,13 +242,27 @@ class DecisionInput:
     partial: bool = False
 
 
-@retry_lock_conflict
 def task_decide(
     *, actor: User, task: Task, decision: DecisionInput, channel: Channel | None = None
 ) -> Decision:
     """Approve, deny (reason code and text required) or ask for information. Race-free: the
-    request row is locked and a task takes one decision; a second gets a 409 with the state.
+    request row, then its task rows are locked and a task takes one decision; a second gets a
+    409 with the state, and so does a lock conflict that outlived its one retry.
     `channel` defaults to the entry point's (web, api, email_link, ...)."""
+    try:
+        return _task_decide(actor=actor, task=task, decision=decision, channel=channel)
+    except Conflict as error:
+        if error.current or connection.in_atomic_block:  # the caller's transaction answers
+            raise
+        approval = ApprovalRequest.objects.get(pk=task.request_id)
+        current = _current(approval, Task.objects.get(pk=task.pk))
+        raise Conflict(error.message, code=error.code, current=current) from error
+
+
+@retry_lock_conflict
+def _task_decide(
+    *, actor: User, task: Task, decision: DecisionInput, channel: Channel | None
+) -> Decision:
     channel = channel or current_origin().channel
     errors: dict[str, list[str]] = {}
     if decision.decision not in DECISION_WORDS:
