@@ -3,6 +3,8 @@ settings, and the emailed action-link pages (which work without a session)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,10 +15,12 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from apps.accounts.models import User
 from apps.notifications import selectors, services
 from apps.notifications.choices import Delivery
 from apps.notifications.forms import NotificationSettingsForm
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 
 def _admin_only(request: HttpRequest) -> User:

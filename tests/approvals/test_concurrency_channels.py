@@ -141,7 +141,12 @@ def _won(channel: str, status: int, content: bytes) -> bool:
 def _refused(channel: str, status: int, content: bytes) -> bool:
     if channel == "api":
         body = json.loads(content)
-        return status == 409 and body["error"]["code"] in ("task_already_decided", "busy")
+        error = body["error"]
+        return (
+            status == 409
+            and error["code"] in ("task_already_decided", "busy")
+            and "current" in error
+        )
     if channel == "email_link":
         return status in (409, 410) and (
             b"This task no longer needs you" in content

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
@@ -18,13 +18,15 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 
-from apps.accounts.models import User
 from apps.api.authentication import ApiKeyAuthentication
 from apps.approvals import selectors
 from apps.approvals.exceptions import NotFound
 from apps.integrations.fhir.outcome import FhirProblem, Issue, operation_outcome
 from apps.integrations.fhir.pas_export import claim_response_bundle
 from apps.integrations.fhir.pas_import import WORKFLOW_KEY, claim_import
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 logger = logging.getLogger(__name__)
 FHIR_JSON = "application/fhir+json"
