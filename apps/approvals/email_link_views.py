@@ -81,12 +81,12 @@ def _decision_page(
 def action_link(request: HttpRequest, token: str) -> HttpResponse:
     user = request.user if request.user.is_authenticated else None
     if request.method == "POST":
-        return _action_link_post(request, token, user)  # type: ignore[arg-type]
+        return _action_link_post(request, token, user)
     if request.method != "GET":
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
     try:
         action = action_link_lookup(token)
-        if sign_in_needed(action, user):  # type: ignore[arg-type]
+        if sign_in_needed(action, user):
             raise SignInRequired()
     except LinkProblem as problem:
         return _problem(request, problem, token)
