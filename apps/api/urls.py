@@ -1,8 +1,5 @@
 """URLs of the api app on tenant hosts: the REST API under /api/v1/, its schema and docs, and
-the API keys admin page. Endpoints backed by other apps' optional modules (events, webhooks,
-SLA extensions) are routed only when those modules exist; they are imported lazily."""
-
-import importlib.util
+the API keys admin page."""
 
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularSwaggerSplitView
@@ -11,18 +8,6 @@ from apps.api import views
 from apps.api.docs import HAS_SIDECAR, OfflineDocsView, SchemaView
 from apps.api.errors import api_not_found
 from apps.api.v1 import events, keys, requests, tasks, webhooks, workflows
-
-
-def _has(module: str, name: str | None = None) -> bool:
-    try:
-        if importlib.util.find_spec(module) is None:
-            return False
-    except ModuleNotFoundError:
-        return False
-    if name is None:
-        return True
-    return hasattr(importlib.import_module(module), name)
-
 
 app_name = "api"
 
@@ -59,29 +44,22 @@ v1 = [
     path("tasks/<int:task_id>/delegate", tasks.TaskDelegateApi.as_view(), name="task-delegate"),
     path("api-keys", keys.ApiKeyListApi.as_view(), name="api-keys"),
     path("api-keys/<int:key_id>", keys.ApiKeyDetailApi.as_view(), name="api-key"),
+    path("requests/<int:request_id>/extend", requests.RequestExtendApi.as_view(), name="extend"),
+    path("events", events.EventFeedApi.as_view(), name="events"),
+    path("webhooks", webhooks.WebhookListApi.as_view(), name="webhooks"),
+    path("webhooks/<int:endpoint_id>", webhooks.WebhookDetailApi.as_view(), name="webhook"),
+    path(
+        "webhooks/<int:endpoint_id>/deliveries",
+        webhooks.WebhookDeliveryListApi.as_view(),
+        name="webhook-deliveries",
+    ),
+    path(
+        "webhooks/<int:endpoint_id>/deliveries/<uuid:delivery_id>/replay",
+        webhooks.WebhookDeliveryReplayApi.as_view(),
+        name="webhook-delivery-replay",
+    ),
 ]
 
-if _has("apps.sla.extensions", "request_extend"):
-    v1.append(
-        path("requests/<int:request_id>/extend", requests.RequestExtendApi.as_view(), name="extend")
-    )
-if _has("apps.integrations.outbox", "events_after"):
-    v1.append(path("events", events.EventFeedApi.as_view(), name="events"))
-if _has("apps.integrations.webhooks.services", "webhook_delivery_replay"):
-    v1 += [
-        path("webhooks", webhooks.WebhookListApi.as_view(), name="webhooks"),
-        path("webhooks/<int:endpoint_id>", webhooks.WebhookDetailApi.as_view(), name="webhook"),
-        path(
-            "webhooks/<int:endpoint_id>/deliveries",
-            webhooks.WebhookDeliveryListApi.as_view(),
-            name="webhook-deliveries",
-        ),
-        path(
-            "webhooks/<int:endpoint_id>/deliveries/<uuid:delivery_id>/replay",
-            webhooks.WebhookDeliveryReplayApi.as_view(),
-            name="webhook-delivery-replay",
-        ),
-    ]
 
 urlpatterns = [
     path("api/v1/", include(v1)),

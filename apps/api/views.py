@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
-from apps.accounts.models import User
 from apps.api.forms import ApiKeyForm
 from apps.api.selectors import api_keys_for
 from apps.api.services import api_key_create, api_key_revoke
 from apps.approvals.exceptions import ApprovalError
 from apps.core.views import TenantAdminMixin
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 
 class ApiKeyAdminView(TenantAdminMixin, View):

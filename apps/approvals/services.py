@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -222,13 +222,27 @@ class DecisionInput:
     partial: bool = False
 
 
-@retry_lock_conflict
 def task_decide(
     *, actor: User, task: Task, decision: DecisionInput, channel: Channel | None = None
 ) -> Decision:
     """Approve, deny (reason code and text required) or ask for information. Race-free: the
-    request row is locked and a task takes one decision; a second gets a 409 with the state.
+    request row, then its task rows are locked and a task takes one decision; a second gets a
+    409 with the state, and so does a lock conflict that outlived its one retry.
     `channel` defaults to the entry point's (web, api, email_link, ...)."""
+    try:
+        return _task_decide(actor=actor, task=task, decision=decision, channel=channel)
+    except Conflict as error:
+        if error.current or connection.in_atomic_block:  # the caller's transaction answers
+            raise
+        approval = ApprovalRequest.objects.get(pk=task.request_id)
+        current = _current(approval, Task.objects.get(pk=task.pk))
+        raise Conflict(error.message, code=error.code, current=current) from error
+
+
+@retry_lock_conflict
+def _task_decide(
+    *, actor: User, task: Task, decision: DecisionInput, channel: Channel | None
+) -> Decision:
     channel = channel or current_origin().channel
     errors: dict[str, list[str]] = {}
     if decision.decision not in DECISION_WORDS:
@@ -249,7 +263,7 @@ def task_decide(
         raise InvalidInput("The decision is incomplete.", fields=errors)
     with action(actor=actor, channel=channel):
         request = _locked(task.request)
-        task = Task.objects.select_related("on_behalf_of").get(pk=task.pk)
+        task = _locked_tasks(request)[task.pk]
         if task.status != TaskStatus.PENDING:
             raise Conflict(
                 f"This task was already {task.get_status_display().lower()}.",
@@ -307,8 +321,13 @@ def task_delegate(*, actor: User, task: Task, to: User) -> Task:
 
 def request_lock(request: ApprovalRequest) -> ApprovalRequest:
     """Lock the request row for the rest of the caller's transaction and return it fresh.
-    Lock order everywhere: (timer,) request, then the rows that hang off it."""
+    Lock order everywhere: (timer,) request, then its task rows, then their action tokens."""
     return _locked(request)
+
+
+def tasks_lock(request: ApprovalRequest) -> dict[int, Task]:
+    """Lock the task rows of a request already locked with `request_lock`, by id."""
+    return _locked_tasks(request)
 
 
 def request_apply_system_event(
@@ -334,6 +353,18 @@ def _locked(request: ApprovalRequest) -> ApprovalRequest:
         .select_related("workflow_version__definition", "department", "requester")
         .get(pk=request.pk)
     )
+
+
+def _locked_tasks(request: ApprovalRequest) -> dict[int, Task]:
+    """The request's task rows, locked in id order after the request row (FOR NO KEY UPDATE:
+    an action token being minted for a task only needs its key, so minting never waits)."""
+    rows = (
+        Task.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("on_behalf_of")
+        .filter(request=request)
+        .order_by("pk")
+    )
+    return {row.pk: row for row in rows}
 
 
 def _current(request: ApprovalRequest, task: Task | None = None) -> dict[str, Any]:

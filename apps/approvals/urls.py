@@ -2,10 +2,12 @@
 
 from django.urls import path
 
-from apps.approvals import views
+from apps.approvals import email_link_views, views
 
 app_name = "approvals"
 urlpatterns = [
+    # The emailed action links keep their short public URL (links already sent still work).
+    path("a/<str:token>", email_link_views.action_link, name="email-link"),
     path("inbox/", views.inbox, name="inbox"),
     path("requests/", views.my_requests, name="my-requests"),
     path("requests/new/", views.new_request_choose, name="new"),

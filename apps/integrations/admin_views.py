@@ -3,7 +3,7 @@ deactivate, delete, the delivery log per endpoint and replay. URLs: webhooks/url
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from django import forms
@@ -13,9 +13,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
-from apps.accounts.models import User
 from apps.core.views import TenantAdminMixin
 from apps.integrations.webhooks import selectors, services
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 DELIVERIES_SHOWN = 100
 
@@ -35,7 +37,7 @@ class EndpointForm(forms.Form):
 
 
 def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)
+    return cast("User", request.user)
 
 
 def _add_errors(form: forms.Form, error: ValidationError) -> None:

@@ -14,16 +14,15 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.approvals.exceptions import NotAllowed
-from apps.approvals.models import ApprovalRequest, Decision, Task
-from apps.approvals.services import DecisionInput, task_decide
 from apps.core.actions import action
+from apps.core.errors import NotAllowed
 from apps.notifications import emails, selectors, tokens
 from apps.notifications.choices import (
     DIGEST_KIND,
@@ -33,7 +32,6 @@ from apps.notifications.choices import (
     is_mandatory,
     preference_of,
 )
-from apps.notifications.exceptions import LinkWrongTask, SignInRequired
 from apps.notifications.models import (
     ActionToken,
     EmailLog,
@@ -41,6 +39,9 @@ from apps.notifications.models import (
     NotificationPreference,
     NotificationSettings,
 )
+
+if TYPE_CHECKING:
+    from apps.approvals.models import ApprovalRequest, Task
 
 logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (smtplib.SMTPException, OSError)
@@ -177,7 +178,7 @@ def _mint_action_link(log: EmailLog, now: datetime) -> str:
         email_log=log,
         expires_at=now + timedelta(hours=hours),
     )
-    return emails.site_url(emails.current_tenant(), reverse("notifications:action", args=[raw]))
+    return emails.site_url(emails.current_tenant(), reverse("approvals:email-link", args=[raw]))
 
 
 def email_deliver(*, email_log_id: int, final_attempt: bool = True) -> EmailLog | None:
@@ -347,21 +348,3 @@ def action_tokens_revoke(*, task: Task, reason: str, now: datetime | None = None
     return ActionToken.objects.filter(
         task=task, used_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=now or timezone.now(), revoked_reason=reason[:100])
-
-
-def action_link_decide(
-    *, token: str, task_id: int, decision: DecisionInput, user: User | None
-) -> Decision:
-    """Decide the link's task as its approver (channel "email"). The link is marked used in the
-    same transaction as the decision; an incomplete decision rolls both back."""
-    with transaction.atomic():
-        action = selectors.action_link_lookup(token, for_update=True)
-        if action.task_id != task_id:
-            raise LinkWrongTask()
-        if selectors.sign_in_needed(action, user):
-            raise SignInRequired()
-        action.used_at = timezone.now()
-        action.save(update_fields=["used_at"])
-        return task_decide(
-            actor=action.approver, task=action.task, decision=decision, channel="email"
-        )

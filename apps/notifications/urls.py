@@ -17,5 +17,4 @@ urlpatterns = [
         name="retry",
     ),
     path("admin/notifications/settings/", views.notification_settings, name="settings"),
-    path("a/<str:token>", views.action_link, name="action"),
 ]

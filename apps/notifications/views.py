@@ -3,7 +3,7 @@ settings, and the emailed action-link pages (which work without a session)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,15 +15,12 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from apps.accounts.models import User
-from apps.approvals.exceptions import ApprovalError
-from apps.approvals.models import ReasonCode
-from apps.approvals.services import DecisionInput
 from apps.notifications import selectors, services
 from apps.notifications.choices import Delivery
-from apps.notifications.exceptions import LinkProblem, LinkRevoked, SignInRequired
 from apps.notifications.forms import NotificationSettingsForm
-from apps.notifications.models import ActionToken
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 
 def _admin_only(request: HttpRequest) -> User:
@@ -130,125 +127,3 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         {"form": form},
         status=400 if form.is_bound and form.errors else 200,
     )
-
-
-# --- emailed action links (no session needed) -----------
-
-
-def _private(response: HttpResponse) -> HttpResponse:
-    """The URL holds a secret: keep it out of caches, referrers and search engines."""
-    response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = (
-        "same-origin"  # "no-referrer" makes browsers send Origin: null, failing CSRF
-    )
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
-def _problem(request: HttpRequest, problem: LinkProblem, token: str) -> HttpResponse:
-    context = {
-        "problem": problem,
-        "login_url": f"{reverse('login')}?next={reverse('notifications:action', args=[token])}",
-        "signed_in_as_other": isinstance(problem, SignInRequired) and request.user.is_authenticated,
-    }
-    return _private(
-        render(request, "notifications/link_problem.html", context, status=problem.http_status)
-    )
-
-
-def _summary(action: ActionToken) -> dict[str, Any]:
-    """The minimum necessary to decide from a phone: no form field but the amount."""
-    task = action.task
-    approval = task.request
-    return {
-        "reference": approval.reference,
-        "workflow": approval.workflow_version.definition.name,
-        "step": task.step_name,
-        "amount": approval.amount,
-        "due": task.due_at or approval.due_at,
-        "urgency": approval.get_urgency_display(),
-    }
-
-
-def _decision_page(
-    request: HttpRequest,
-    action: ActionToken,
-    token: str,
-    *,
-    errors: dict[str, list[str]] | None = None,
-    error_message: str = "",
-    posted: dict[str, str] | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    context = {
-        "action": action,
-        "summary": _summary(action),
-        "token": token,
-        "reason_codes": ReasonCode.objects.filter(is_active=True),
-        "errors": errors or {},
-        "error_message": error_message,
-        "posted": posted or {},
-    }
-    return _private(render(request, "notifications/link_decide.html", context, status=status))
-
-
-def action_link(request: HttpRequest, token: str) -> HttpResponse:
-    user = request.user if request.user.is_authenticated else None
-    if request.method == "POST":
-        return _action_link_post(request, token, user)  # type: ignore[arg-type]
-    if request.method != "GET":
-        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
-    try:
-        action = selectors.action_link_lookup(token)
-        if selectors.sign_in_needed(action, user):  # type: ignore[arg-type]
-            raise SignInRequired()
-    except LinkProblem as problem:
-        return _problem(request, problem, token)
-    return _decision_page(request, action, token)
-
-
-def _action_link_post(request: HttpRequest, token: str, user: User | None) -> HttpResponse:
-    posted = {
-        "decision": request.POST.get("decision", ""),
-        "reason_code": request.POST.get("reason_code", ""),
-        "comment": request.POST.get("comment", ""),
-    }
-    try:
-        task_id = int(request.POST.get("task", ""))
-    except ValueError:
-        task_id = -1
-    decision = DecisionInput(
-        decision=posted["decision"],
-        reason_code=posted["reason_code"] or None,
-        comment=posted["comment"],
-    )
-    try:
-        recorded = services.action_link_decide(
-            token=token, task_id=task_id, decision=decision, user=user
-        )
-    except LinkProblem as problem:
-        return _problem(request, problem, token)
-    except ApprovalError as error:
-        if error.http_status == 409:
-            return _problem(request, LinkRevoked(), token)
-        try:
-            action = selectors.action_link_lookup(token)
-        except LinkProblem as problem:
-            return _problem(request, problem, token)
-        return _decision_page(
-            request,
-            action,
-            token,
-            errors=error.fields,
-            error_message=error.message,
-            posted=posted,
-            status=error.http_status,
-        )
-    approval = recorded.request
-    context = {
-        "decision": recorded,
-        "reference": approval.reference,
-        "workflow": approval.workflow_version.definition.name,
-        "status": approval.get_status_display(),
-    }
-    return _private(render(request, "notifications/link_done.html", context))

@@ -1,8 +1,10 @@
 """People administration pages: roles and authority limits, departments, delegation, and the
 out-of-office page every signed-in person may use for themselves."""
 
+from __future__ import annotations
+
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -13,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views import View
 
-from apps.accounts.models import User
 from apps.core.views import TenantAdminMixin
 from apps.people import services
 from apps.people.forms import (
@@ -29,12 +30,15 @@ from apps.people.forms import (
 )
 from apps.people.models import AuthorityLimit, Delegation, Department, Role
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
 # Reads of these pages. They belong in selectors.py; they live here until that module is open
 # for this change. Every one is scoped to what the acting user may see.
 
 
 def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)
+    return cast("User", request.user)
 
 
 def roles_for_admin() -> QuerySet[Role]:

@@ -1,5 +1,4 @@
-"""The SLA app's one door to notifications. `apps.notifications.services.notify` is imported
-lazily (that module is built separately); messages carry ids and kinds only, never PHI."""
+"""The SLA app's one door to notifications; messages carry ids and kinds only, never PHI."""
 
 from __future__ import annotations
 
@@ -8,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from apps.core.actions import action
+from apps.notifications.services import notify
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -31,13 +31,6 @@ def send(
     action that caused it (it runs in a savepoint and is logged without patient data)."""
     people = list({u.pk: u for u in recipients}.values())
     if not people:
-        return
-    try:
-        from apps.notifications.services import notify
-    except ImportError:
-        logger.info(
-            "notifications unavailable; %s notice for request %s not sent", kind, request.pk
-        )
         return
     try:
         with action(actor=None):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -14,13 +14,15 @@ from django.utils import timezone
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from apps.accounts.models import User
 from apps.approvals import selectors as approval_selectors
 from apps.approvals.exceptions import ApprovalError, InvalidInput, NotFound
 from apps.core.views import TenantAdminMixin
 from apps.sla import admin_settings, extensions, selectors
 from apps.sla.clocks import business_calendar_for, working_calendar
 from apps.sla.models import BreachAction, BusinessCalendar, CalendarKind, Closure
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 

@@ -80,7 +80,11 @@ def test_get_twice_changes_nothing_then_post_decides_once(tenant_a, linked, clie
     assert "You approved" in done.content.decode()
     with tenant_context(tenant_a):
         decision = Decision.objects.get(task=task)
-        assert (decision.actor, decision.outcome, decision.channel) == (bob, "approve", "email")
+        assert (decision.actor, decision.outcome, decision.channel) == (
+            bob,
+            "approve",
+            "email_link",
+        )
         assert ActionToken.objects.get(task=task).used_at is not None
         request.refresh_from_db()
         assert [t.step_name for t in pending(request)] == ["VP review"]

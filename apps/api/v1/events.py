@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from apps.api.v1.base import ApiView, validated
 from apps.approvals.exceptions import InvalidInput
 from apps.approvals.selectors import requests_visible_to
+from apps.integrations.outbox import InvalidCursor, events_after
 
 
 class EventOut(serializers.Serializer):
@@ -63,8 +64,6 @@ class EventFeedApi(ApiView):
         tags=["events"],
     )
     def get(self, request: Request) -> Response:
-        from apps.integrations.outbox import InvalidCursor, events_after
-
         filters = validated(self.FilterInput, request.query_params)
         cursor = filters.get("cursor")
         try:

@@ -15,20 +15,9 @@ from apps.api.choices import Scope
 from apps.api.idempotency import idempotent
 from apps.api.v1.base import ApiView, validated
 from apps.approvals.exceptions import NotFound
+from apps.integrations.webhooks import selectors, services
 
 TAGS = ["webhooks"]
-
-
-def _selectors() -> Any:
-    from apps.integrations.webhooks import selectors
-
-    return selectors
-
-
-def _services() -> Any:
-    from apps.integrations.webhooks import services
-
-    return services
 
 
 class WebhookEndpointOut(serializers.Serializer):
@@ -65,7 +54,7 @@ class _WebhookApi(ApiView):
     read_scope = write_scope = Scope.ADMIN
 
     def endpoint(self, endpoint_id: int) -> Any:
-        endpoint = _selectors().webhook_endpoints_for(self.actor).filter(pk=endpoint_id).first()
+        endpoint = selectors.webhook_endpoints_for(self.actor).filter(pk=endpoint_id).first()
         if endpoint is None:
             raise NotFound("No such webhook endpoint.")
         return endpoint
@@ -85,7 +74,7 @@ class WebhookListApi(_WebhookApi):
 
     @extend_schema(operation_id="webhooks_list", responses=WebhookEndpointOut(many=True), tags=TAGS)
     def get(self, request: Request) -> Response:
-        endpoints = _selectors().webhook_endpoints_for(self.actor).order_by("-created_at", "-id")
+        endpoints = selectors.webhook_endpoints_for(self.actor).order_by("-created_at", "-id")
         return self.paginated(request, endpoints, WebhookEndpointOut)
 
     @extend_schema(
@@ -104,7 +93,7 @@ class WebhookListApi(_WebhookApi):
     @idempotent
     def post(self, request: Request) -> Response:
         data = validated(self.Input, request.data)
-        endpoint, secret = _services().webhook_endpoint_create(
+        endpoint, secret = services.webhook_endpoint_create(
             actor=self.actor,
             url=data["url"],
             events=data["events"],
@@ -132,14 +121,14 @@ class WebhookDetailApi(_WebhookApi):
     )
     def patch(self, request: Request, endpoint_id: int) -> Response:
         data = validated(self.Input, request.data)
-        endpoint = _services().webhook_endpoint_update(
+        endpoint = services.webhook_endpoint_update(
             actor=self.actor, endpoint=self.endpoint(endpoint_id), **data
         )
         return Response(WebhookEndpointOut(endpoint).data)
 
     @extend_schema(operation_id="webhooks_delete", responses={204: None}, tags=TAGS)
     def delete(self, request: Request, endpoint_id: int) -> Response:
-        _services().webhook_endpoint_delete(actor=self.actor, endpoint=self.endpoint(endpoint_id))
+        services.webhook_endpoint_delete(actor=self.actor, endpoint=self.endpoint(endpoint_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -150,7 +139,7 @@ class WebhookDeliveryListApi(_WebhookApi):
         tags=TAGS,
     )
     def get(self, request: Request, endpoint_id: int) -> Response:
-        deliveries = _selectors().webhook_deliveries_for(
+        deliveries = selectors.webhook_deliveries_for(
             self.actor, endpoint=self.endpoint(endpoint_id)
         )
         return self.paginated(
@@ -169,12 +158,11 @@ class WebhookDeliveryReplayApi(_WebhookApi):
     def post(self, request: Request, endpoint_id: int, delivery_id: Any) -> Response:
         endpoint = self.endpoint(endpoint_id)
         delivery = (
-            _selectors()
-            .webhook_deliveries_for(self.actor, endpoint=endpoint)
+            selectors.webhook_deliveries_for(self.actor, endpoint=endpoint)
             .filter(pk=delivery_id)
             .first()
         )
         if delivery is None:
             raise NotFound("No such delivery for this endpoint.")
-        replay = _services().webhook_delivery_replay(actor=self.actor, delivery=delivery)
+        replay = services.webhook_delivery_replay(actor=self.actor, delivery=delivery)
         return Response(WebhookDeliveryOut(replay).data, status=status.HTTP_201_CREATED)

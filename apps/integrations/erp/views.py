@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,12 +12,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from apps.accounts.models import User
 from apps.approvals.exceptions import ApprovalError
 from apps.integrations.erp import selectors, services, signing
 from apps.integrations.erp.choices import PostingStatus
 from apps.integrations.erp.exceptions import IntegrationError
 from apps.integrations.erp.models import CallbackSource
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 logger = logging.getLogger(__name__)
 MAX_CALLBACK_BYTES = 64 * 1024

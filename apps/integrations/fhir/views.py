@@ -1,34 +1,35 @@
 """FHIR endpoints on tenant hosts: `POST fhir/Claim/$submit` and `GET fhir/ClaimResponse/<ref>`.
 
-Authenticated by the browser session (CSRF-checked for POST) or, when the API app provides it,
-by an API key (`ApiKeyAuthentication` from `apps.api.auth` or `apps.api.authentication`,
-imported lazily; a key needs the requests:write / requests:read scope). Anonymous callers get a
-401 OperationOutcome. Requests are read through the approvals permission filter, so anyone who
-cannot see a request gets a 404 without learning it exists.
+Authenticated by the browser session (CSRF-checked for POST) or by an API key (the API app's
+`ApiKeyAuthentication`; a key needs the requests:write / requests:read scope). Anonymous
+callers get a 401 OperationOutcome. Requests are read through the approvals permission filter,
+so anyone who cannot see a request gets a 404 without learning it exists.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
 
-from apps.accounts.models import User
+from apps.api.authentication import ApiKeyAuthentication
 from apps.approvals import selectors
 from apps.approvals.exceptions import NotFound
 from apps.integrations.fhir.outcome import FhirProblem, Issue, operation_outcome
 from apps.integrations.fhir.pas_export import claim_response_bundle
 from apps.integrations.fhir.pas_import import WORKFLOW_KEY, claim_import
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
 logger = logging.getLogger(__name__)
 FHIR_JSON = "application/fhir+json"
-# The API app's key authentication, wherever it lives (imported lazily: it may be absent).
-API_KEY_MODULES = ("apps.api.auth", "apps.api.authentication")
 
 
 def _json(body: dict[str, Any], status: int = 200, **headers: str) -> HttpResponse:
@@ -43,25 +44,11 @@ def _problem(problem: FhirProblem) -> HttpResponse:
 
 
 def _api_key_user(request: HttpRequest, scope: str) -> User | None:
-    """The user of a valid API key, if the API app's key authentication exists."""
+    """The user of a valid API key (None without a Bearer key or with a bad one)."""
     if not request.headers.get("Authorization", "").startswith("Bearer "):
         return None
-    authentication = None
-    for name in API_KEY_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        authentication = getattr(module, "ApiKeyAuthentication", None)
-        if authentication is not None:
-            break
-    if authentication is None:
-        return None
-    from rest_framework.exceptions import APIException
-    from rest_framework.request import Request
-
     try:
-        result = authentication().authenticate(Request(request))
+        result = ApiKeyAuthentication().authenticate(Request(request))
     except APIException:
         return None
     if not result:

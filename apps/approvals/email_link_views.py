@@ -1,0 +1,138 @@
+"""The emailed action-link pages of the email-link channel (they work without a session):
+GET shows the decision page and changes nothing; only the POST from that page decides."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from apps.approvals.email_links import email_link_decide
+from apps.approvals.exceptions import ApprovalError
+from apps.approvals.models import ReasonCode
+from apps.approvals.services import DecisionInput
+from apps.notifications.exceptions import LinkProblem, LinkRevoked, SignInRequired
+from apps.notifications.selectors import action_link_lookup, sign_in_needed
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.notifications.models import ActionToken
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """The URL holds a secret: keep it out of caches, referrers and search engines."""
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = (
+        "same-origin"  # "no-referrer" makes browsers send Origin: null, failing CSRF
+    )
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _problem(request: HttpRequest, problem: LinkProblem, token: str) -> HttpResponse:
+    context = {
+        "problem": problem,
+        "login_url": f"{reverse('login')}?next={reverse('approvals:email-link', args=[token])}",
+        "signed_in_as_other": isinstance(problem, SignInRequired) and request.user.is_authenticated,
+    }
+    return _private(
+        render(request, "approvals/email_link/problem.html", context, status=problem.http_status)
+    )
+
+
+def _summary(action: ActionToken) -> dict[str, Any]:
+    """The minimum necessary to decide from a phone: no form field but the amount."""
+    task = action.task
+    approval = task.request
+    return {
+        "reference": approval.reference,
+        "workflow": approval.workflow_version.definition.name,
+        "step": task.step_name,
+        "amount": approval.amount,
+        "due": task.due_at or approval.due_at,
+        "urgency": approval.get_urgency_display(),
+    }
+
+
+def _decision_page(
+    request: HttpRequest,
+    action: ActionToken,
+    token: str,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    error_message: str = "",
+    posted: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "action": action,
+        "summary": _summary(action),
+        "token": token,
+        "reason_codes": ReasonCode.objects.filter(is_active=True),
+        "errors": errors or {},
+        "error_message": error_message,
+        "posted": posted or {},
+    }
+    return _private(render(request, "approvals/email_link/decide.html", context, status=status))
+
+
+def action_link(request: HttpRequest, token: str) -> HttpResponse:
+    user = request.user if request.user.is_authenticated else None
+    if request.method == "POST":
+        return _action_link_post(request, token, user)
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    try:
+        action = action_link_lookup(token)
+        if sign_in_needed(action, user):
+            raise SignInRequired()
+    except LinkProblem as problem:
+        return _problem(request, problem, token)
+    return _decision_page(request, action, token)
+
+
+def _action_link_post(request: HttpRequest, token: str, user: User | None) -> HttpResponse:
+    posted = {
+        "decision": request.POST.get("decision", ""),
+        "reason_code": request.POST.get("reason_code", ""),
+        "comment": request.POST.get("comment", ""),
+    }
+    try:
+        task_id = int(request.POST.get("task", ""))
+    except ValueError:
+        task_id = -1
+    decision = DecisionInput(
+        decision=posted["decision"],
+        reason_code=posted["reason_code"] or None,
+        comment=posted["comment"],
+    )
+    try:
+        recorded = email_link_decide(token=token, task_id=task_id, decision=decision, user=user)
+    except LinkProblem as problem:
+        return _problem(request, problem, token)
+    except ApprovalError as error:
+        if error.http_status == 409:
+            return _problem(request, LinkRevoked(), token)
+        try:
+            action = action_link_lookup(token)
+        except LinkProblem as problem:
+            return _problem(request, problem, token)
+        return _decision_page(
+            request,
+            action,
+            token,
+            errors=error.fields,
+            error_message=error.message,
+            posted=posted,
+            status=error.http_status,
+        )
+    approval = recorded.request
+    context = {
+        "decision": recorded,
+        "reference": approval.reference,
+        "workflow": approval.workflow_version.definition.name,
+        "status": approval.get_status_display(),
+    }
+    return _private(render(request, "approvals/email_link/done.html", context))
