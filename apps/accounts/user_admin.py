@@ -15,9 +15,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
+from apps.accounts.exceptions import InvalidInput
 from apps.accounts.invitations import invitation_create
 from apps.accounts.models import User
 from apps.core.actions import action_service
+from apps.core.errors import form_errors_show
 from apps.core.views import TenantAdminMixin
 
 SUPPORT_EMAIL_DOMAIN = "countersign.invalid"
@@ -126,10 +128,8 @@ class UserInviteView(TenantAdminMixin, View):
                 is_tenant_admin=form.cleaned_data["is_tenant_admin"],
                 base_url=_base_url(request),
             )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+        except InvalidInput as exc:
+            form_errors_show(form, exc)
             return UserListView().get(request, form=form)
         messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
         return redirect("accounts:users")

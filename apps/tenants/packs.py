@@ -100,16 +100,28 @@ def _release_for_source(source: str) -> tuple[TemplatePackVersion | None, str]:
     return release, template_key
 
 
+def template_keys_check(template_keys: list[str]) -> TemplatePackVersion:
+    """The latest platform release, once every key names one of its templates."""
+    from apps.tenants.exceptions import InvalidInput, TenantErrorCode
+
+    release = template_pack_sync()
+    unknown = sorted(set(template_keys) - set(release.templates))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown templates: {', '.join(unknown)}.",
+            code=TenantErrorCode.PACK_UNKNOWN,
+            field="template_packs",
+        )
+    return release
+
+
 def template_packs_install(
     *, actor: object | None, tenant: Tenant, template_keys: list[str]
 ) -> list[str]:
     """Install templates of the latest platform pack into ``tenant`` and pin the release."""
     from apps.workflows.services import template_pack_install
 
-    release = template_pack_sync()
-    unknown = sorted(set(template_keys) - set(release.templates))
-    if unknown:
-        raise ValidationError({"template_packs": [f"Unknown templates: {', '.join(unknown)}."]})
+    release = template_keys_check(template_keys)
     if not template_keys:
         return []
     with tenant_context(tenant):
