@@ -106,6 +106,14 @@ def request_create(
         raise InvalidInput(f'The workflow "{workflow.name}" is not published.')
     if urgency not in ("standard", "expedited"):
         raise InvalidInput("Choose standard or expedited.", fields={"urgency": ["Choose one."]})
+    # Every file is checked before anything is written, and the answers name exactly the
+    # files that are stored: a refused file leaves no request, and no answer names a file
+    # that is not attached.
+    files = {
+        name: (upload, _upload_check(upload, field=name))
+        for name, upload in (uploads or {}).items()
+    }
+    data = {**data, **{name: f"upload:{upload.name}" for name, upload in (uploads or {}).items()}}
     spec = spec_of(version)
     cleaned = _validated(spec, data)
     if department is None:
@@ -135,14 +143,59 @@ def request_create(
                 actor=actor,
                 now=now,
             )
-        for field_name, upload in (uploads or {}).items():
-            try:
-                attachment_add(actor=actor, request=request, upload=upload)
-            except InvalidInput as error:
-                raise InvalidInput(
-                    error.message, fields={field_name: error.fields.get("file", [error.message])}
-                ) from None
+        for upload, checked in files.values():
+            _attachment_store(actor=actor, request=request, upload=upload, checked=checked)
     return request
+
+
+@dataclass(frozen=True)
+class _CheckedUpload:
+    content_type: str
+    size: int
+    sha256: str
+
+
+def _upload_check(upload: UploadedFile, *, field: str = "file") -> _CheckedUpload:
+    """Refuse a file that is not accepted (kind, size, empty) before anything is written; the
+    message is on `field`."""
+    content_type = (upload.content_type or "").split(";")[0].strip()
+    if content_type not in ALLOWED_ATTACHMENT_TYPES:
+        raise InvalidInput(
+            "This kind of file is not accepted.",
+            fields={field: ["Upload a PDF, PNG, JPEG, TIFF, plain text or Word (.docx) file."]},
+        )
+    if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:
+        raise InvalidInput(
+            "The file is too large.",
+            fields={field: [f"Files can be at most {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB."]},
+        )
+    if upload.size == 0:
+        raise InvalidInput(
+            "The file is empty.",
+            fields={field: ["The file is empty."]},
+        )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return _CheckedUpload(content_type=content_type, size=upload.size, sha256=digest.hexdigest())
+
+
+def _attachment_store(
+    *, actor: User, request: ApprovalRequest, upload: UploadedFile, checked: _CheckedUpload
+) -> Attachment:
+    with action(actor=actor):
+        attachment = Attachment.objects.create(
+            request=request,
+            uploaded_by=actor,
+            file=upload,
+            original_name=(upload.name or "file")[:255],
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+        )
+        _timeline(request, actor, "attachment", f"{actor.full_name} attached a file.")
+    return attachment
 
 
 def request_submit(*, actor: User, request: ApprovalRequest) -> ApprovalRequest:
@@ -339,34 +392,8 @@ def comment_add(*, actor: User, request: ApprovalRequest, body: str) -> Comment:
 def attachment_add(*, actor: User, request: ApprovalRequest, upload: UploadedFile) -> Attachment:
     if not can_view_request(actor, request):
         raise NotAllowed("You cannot add files to this request.")
-    content_type = (upload.content_type or "").split(";")[0].strip()
-    if content_type not in ALLOWED_ATTACHMENT_TYPES:
-        raise InvalidInput(
-            "This kind of file is not accepted.",
-            fields={"file": ["Upload a PDF, PNG, JPEG, TIFF, plain text or Word (.docx) file."]},
-        )
-    if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:
-        raise InvalidInput(
-            "The file is too large.", fields={"file": ["Files can be at most 20 MB."]}
-        )
-    if upload.size == 0:
-        raise InvalidInput("The file is empty.", fields={"file": ["The file is empty."]})
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    with action(actor=actor):
-        attachment = Attachment.objects.create(
-            request=request,
-            uploaded_by=actor,
-            file=upload,
-            original_name=(upload.name or "file")[:255],
-            content_type=content_type,
-            size=upload.size,
-            sha256=digest.hexdigest(),
-        )
-        _timeline(request, actor, "attachment", f"{actor.full_name} attached a file.")
-    return attachment
+    checked = _upload_check(upload)
+    return _attachment_store(actor=actor, request=request, upload=upload, checked=checked)
 
 
 # --- for other apps: system events and row locks ----------------------------------------------
