@@ -13,3 +13,6 @@ class AccountErrorCode(StrEnum):
     NAME_MISSING = "name_missing"
     PASSWORD_WEAK = "password_weak"  # noqa: S105 (an error code)
     ADMIN_ONLY = "admin_only"
+    INVALID = "invalid_input"
+    SELF_DEACTIVATION = "self_deactivation"
+    NOT_ACCEPTED = "invitation_not_accepted"

@@ -60,6 +60,11 @@ class CountersignError(Exception):
         """The first field this error concerns (None for an error about the whole action)."""
         return next(iter(self.fields), None)
 
+    @property
+    def messages(self) -> list[str]:
+        """Every message of every field (or the message), as Django's errors list them."""
+        return [m for found in self.fields.values() for m in found] or [self.message]
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code!r}, {self.message!r})"
 
@@ -107,3 +112,9 @@ def form_errors_show(form: Any, error: Any) -> None:
     for name, messages in fields.items():
         for message in messages:
             form.add_error(name if name in form.fields else None, message)
+
+
+def invalid_fields(fields: Mapping[str, Sequence[str]], *, code: str) -> InvalidInput:
+    """An InvalidInput for several fields at once; its message is the first field's first."""
+    first = next((messages[0] for messages in fields.values() if messages), "Check the fields.")
+    return InvalidInput(first, code=code, fields=fields)

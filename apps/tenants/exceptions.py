@@ -3,14 +3,23 @@ domain's codes, each with a message a partner admin can act on."""
 
 from enum import StrEnum
 
-from apps.core.errors import CountersignError, InvalidInput, NotAllowed, NotFound
+from apps.core.errors import (
+    Conflict,
+    CountersignError,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    invalid_fields,
+)
 
 __all__ = [
+    "Conflict",
     "InvalidInput",
     "NotAllowed",
     "NotFound",
     "ProvisioningError",
     "TenantErrorCode",
+    "invalid_fields",
 ]
 
 
@@ -30,6 +39,13 @@ class TenantErrorCode(StrEnum):
     PARTNER_ADMIN_ONLY = "partner_admin_only"
     FORBIDDEN = "forbidden"
     PROVISIONING_UNAVAILABLE = "provisioning_unavailable"
+    ADMIN_ONLY = "admin_only"
+    SUPPORT_GRANT_STATE = "support_grant_state"
+    NOT_YOURS = "not_yours"
+    VERSION_EXISTS = "version_exists"
+    NO_UPDATE = "no_update"
+    LOCAL_CHANGES = "local_changes"
+    INVALID_INPUT = "invalid_input"
 
 
 class ProvisioningError(CountersignError):

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django_tenants.utils import tenant_context
 
 from apps.core.actions import action, action_service
+from apps.tenants.exceptions import Conflict, InvalidInput, NotAllowed, TenantErrorCode
 from apps.tenants.models import (
     Partner,
     TemplateInstallation,
@@ -59,7 +59,11 @@ def template_pack_release(
 ) -> TemplatePackVersion:
     """Publish a new release of a pack (platform packs: actor None; partner packs: its admin)."""
     if pack.versions.filter(version=version).exists():
-        raise ValidationError({"version": [f"{pack.key} {version} already exists."]})
+        raise InvalidInput(
+            f"{pack.key} {version} already exists.",
+            code=TenantErrorCode.INVALID_INPUT,
+            field="version",
+        )
     latest = latest_release(pack)
     manifest = dict(latest.manifest) if latest else {"key": pack.key, "name": pack.name}
     manifest["version"] = version
@@ -184,8 +188,10 @@ class TemplateUpdate:
         return bool(self.local_changes)
 
 
-class LocalChangesError(ValidationError):
+class LocalChangesError(Conflict):
     """Applying would replace the tenant's own edits; the admin must confirm."""
+
+    code = TenantErrorCode.LOCAL_CHANGES
 
 
 def template_updates_for(tenant: Tenant, *, partner: Partner | None = None) -> list[TemplateUpdate]:
@@ -228,15 +234,23 @@ def template_update_apply(
     from apps.workflows.services import workflow_publish
 
     if not getattr(actor, "is_tenant_admin", False):
-        raise PermissionDenied("Only tenant administrators can apply template updates.")
+        raise NotAllowed(
+            "Only tenant administrators can apply template updates.",
+            code=TenantErrorCode.ADMIN_ONLY,
+        )
     update = next((u for u in template_updates_for(tenant) if u.key == template_key), None)
     if update is None:
-        raise ValidationError({"template": ["There is no newer version of this template."]})
+        raise InvalidInput(
+            "There is no newer version of this template.",
+            code=TenantErrorCode.INVALID_INPUT,
+            field="template",
+        )
     if update.changed_locally and not confirm_local_changes:
         raise LocalChangesError(
-            {"confirm": ["This workflow was changed here since it was installed: "
-                         + "; ".join(update.local_changes)]}
-        )  # fmt: skip
+            "This workflow was changed here since it was installed: "
+            + "; ".join(update.local_changes),
+            field="confirm",
+        )
     with action(actor=actor):
         version = workflow_publish(
             actor=actor,
