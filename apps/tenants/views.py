@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -63,13 +63,11 @@ def tenant_url(request: HttpRequest, tenant: Tenant, path: str = "/") -> str:
     return f"{request.scheme}://{tenant_primary_host(tenant)}{_port_suffix(request)}{path}"
 
 
-def _form_errors(form: Any, exc: ValidationError | CountersignError) -> None:
+def _form_errors(form: Any, exc: CountersignError) -> None:
     form_errors_show(form, exc)
 
 
-def _message_of(exc: ValidationError | CountersignError) -> str:
-    if isinstance(exc, CountersignError):
-        return exc.message
+def _message_of(exc: CountersignError) -> str:
     return " ".join(exc.messages)
 
 
@@ -171,7 +169,7 @@ class TenantWizardView(PartnerMixin, View):
         except ProvisioningError as exc:
             form.add_error(None, exc.message)
             return self.show(request, form, status=503)
-        except (ValidationError, InvalidInput, Conflict) as exc:
+        except (InvalidInput, Conflict) as exc:
             _form_errors(form, exc)
             return self.show(request, form, status=400)
         messages.success(
@@ -279,7 +277,7 @@ class TenantBrandingView(PartnerMixin, View):
                 logo=form.cleaned_data.get("logo"),
                 favicon=form.cleaned_data.get("favicon"),
             )
-        except (ValidationError, InvalidInput, Conflict) as exc:
+        except (InvalidInput, Conflict) as exc:
             _form_errors(form, exc)
             return TenantDetailView.get(self, request, slug, branding_form=form)  # type: ignore[arg-type]
         messages.success(request, "Branding saved.")
@@ -308,7 +306,7 @@ class TenantStatusView(PartnerMixin, View):
             kwargs["reason"] = request.POST.get("reason", "")
         try:
             service(**kwargs)
-        except (ValidationError, InvalidInput, Conflict) as exc:
+        except (InvalidInput, Conflict) as exc:
             messages.error(request, _message_of(exc))
         else:
             messages.success(request, f"{tenant.name}: {tenant.get_status_display().lower()}.")
@@ -338,7 +336,7 @@ class TenantDomainAddView(PartnerMixin, View):
                 custom_domain_add(
                     actor=request.user, tenant=tenant, domain=form.cleaned_data["domain"]
                 )
-            except (ValidationError, InvalidInput, Conflict) as exc:
+            except (InvalidInput, Conflict) as exc:
                 _form_errors(form, exc)
         if form.errors:
             return TenantDetailView.get(self, request, slug, domain_form=form)  # type: ignore[arg-type]
@@ -377,7 +375,7 @@ class SupportGrantView(PartnerMixin, View):
                     reason=form.cleaned_data["reason"],
                     duration_minutes=form.cleaned_data["duration_minutes"],
                 )
-            except (ValidationError, InvalidInput, Conflict) as exc:
+            except (InvalidInput, Conflict) as exc:
                 _form_errors(form, exc)
         if form.errors:
             return TenantDetailView.get(self, request, slug, support_form=form)  # type: ignore[arg-type]
@@ -399,7 +397,7 @@ class SupportGrantActionView(PartnerMixin, View):
         if action == "enter":
             try:
                 token = support_entry_token(actor=request.user, grant=grant)
-            except (ValidationError, InvalidInput, Conflict) as exc:
+            except (InvalidInput, Conflict) as exc:
                 messages.error(request, _message_of(exc))
                 return redirect("tenant-detail", slug=slug)
             return HttpResponseRedirect(tenant_url(request, tenant, f"/support/enter/{token}/"))
@@ -439,7 +437,7 @@ class PartnerSettingsView(PartnerMixin, View):
                 partner_defaults_update(
                     actor=request.user, partner=self.partner, values=form.cleaned_data
                 )  # type: ignore[arg-type]
-            except (ValidationError, InvalidInput, Conflict) as exc:
+            except (InvalidInput, Conflict) as exc:
                 _form_errors(form, exc)
         if form.errors:
             return self.get(request, form)
