@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import login, password_validation
 from django.core import signing
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import connection, transaction
@@ -18,8 +18,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
+from apps.accounts.exceptions import AccountErrorCode, InvalidInput, NotAllowed
 from apps.accounts.models import User
 from apps.core.actions import action_service
+from apps.core.errors import form_errors_show
 
 INVITATION_SALT = "countersign.accounts.invitation"
 INVITATION_MAX_AGE = timedelta(days=7)
@@ -68,6 +70,18 @@ def _invitation_email(*, user: User, link: str, invited_by: str) -> EmailMessage
     )
 
 
+def invitation_email_check(email: str) -> str:
+    """The address, normalised, once it is a valid email address."""
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput(
+            "Enter a valid email address.", code=AccountErrorCode.EMAIL_INVALID, field="email"
+        ) from None
+    return email
+
+
 @action_service
 def invitation_create(
     *,
@@ -83,15 +97,17 @@ def invitation_create(
     ``actor`` None means the platform (the partner wizard); otherwise a tenant admin.
     """
     if actor is not None and not actor.is_tenant_admin:
-        raise PermissionDenied("Only tenant administrators can invite people.")
-    email = email.strip().lower()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise ValidationError({"email": ["Enter a valid email address."]}) from None
+        raise NotAllowed(
+            "Only tenant administrators can invite people.", code=AccountErrorCode.ADMIN_ONLY
+        )
+    email = invitation_email_check(email)
     user = User.objects.filter(email=email).first()
     if user is not None and user.has_usable_password():
-        raise ValidationError({"email": [f"{email} already has an account here."]})
+        raise InvalidInput(
+            f"{email} already has an account here.",
+            code=AccountErrorCode.EMAIL_TAKEN,
+            field="email",
+        )
     if user is None:
         user = User.objects.create_user(email, None, full_name=full_name.strip(), is_active=False)
     user.is_tenant_admin = user.is_tenant_admin or is_tenant_admin
@@ -129,12 +145,18 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
         raise InvitationError("used")
     full_name = full_name.strip()
     if not full_name:
-        raise ValidationError({"full_name": ["Tell us your name."]})
+        raise InvalidInput(
+            "Tell us your name.", code=AccountErrorCode.NAME_MISSING, field="full_name"
+        )
     user.full_name = full_name
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from None
+        raise InvalidInput(
+            " ".join(exc.messages),
+            code=AccountErrorCode.PASSWORD_WEAK,
+            fields={"password": exc.messages},
+        ) from None
     user.set_password(password)
     user.is_active = True
     user.save()
@@ -172,10 +194,8 @@ class InvitationAcceptView(View):
                     full_name=form.cleaned_data["full_name"],
                     password=form.cleaned_data["password"],
                 )
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+            except InvalidInput as exc:
+                form_errors_show(form, exc)
             except InvitationError as exc:
                 return render(
                     request, "accounts/invitation_problem.html", {"error": exc}, status=410

@@ -9,15 +9,16 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
+from apps.accounts.exceptions import AccountErrorCode, InvalidInput, NotAllowed
 from apps.accounts.invitations import invitation_create
 from apps.accounts.models import User
 from apps.core.actions import action_service
+from apps.core.errors import CountersignError, form_errors_show
 from apps.core.views import TenantAdminMixin
 
 SUPPORT_EMAIL_DOMAIN = "countersign.invalid"
@@ -29,7 +30,9 @@ def is_support_user(user: User) -> bool:
 
 def tenant_users(actor: User) -> QuerySet[User]:
     if not actor.is_tenant_admin:
-        raise PermissionDenied("Only tenant administrators can list users.")
+        raise NotAllowed(
+            "Only tenant administrators can list users.", code=AccountErrorCode.ADMIN_ONLY
+        )
     return User.objects.exclude(email__endswith=f"@{SUPPORT_EMAIL_DOMAIN}").order_by(
         "full_name", "email"
     )
@@ -51,9 +54,11 @@ class DeactivationResult:
 @action_service
 def user_deactivate(*, actor: User, user: User) -> DeactivationResult:
     if not actor.is_tenant_admin:
-        raise PermissionDenied("Only tenant administrators can deactivate users.")
+        raise NotAllowed(
+            "Only tenant administrators can deactivate users.", code=AccountErrorCode.ADMIN_ONLY
+        )
     if user.pk == actor.pk:
-        raise ValidationError("You cannot deactivate yourself.")
+        raise InvalidInput("You cannot deactivate yourself.", code=AccountErrorCode.INVALID)
     user.is_active = False
     user.save(update_fields=["is_active"])
     from apps.approvals.reassignment import tasks_reassign_from
@@ -69,9 +74,13 @@ def user_deactivate(*, actor: User, user: User) -> DeactivationResult:
 @action_service
 def user_reactivate(*, actor: User, user: User) -> User:
     if not actor.is_tenant_admin:
-        raise PermissionDenied("Only tenant administrators can reactivate users.")
+        raise NotAllowed(
+            "Only tenant administrators can reactivate users.", code=AccountErrorCode.ADMIN_ONLY
+        )
     if not user.has_usable_password():
-        raise ValidationError("This person has not accepted their invitation yet.")
+        raise InvalidInput(
+            "This person has not accepted their invitation yet.", code=AccountErrorCode.INVALID
+        )
     user.is_active = True
     user.save(update_fields=["is_active"])
     return user
@@ -126,10 +135,8 @@ class UserInviteView(TenantAdminMixin, View):
                 is_tenant_admin=form.cleaned_data["is_tenant_admin"],
                 base_url=_base_url(request),
             )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+        except InvalidInput as exc:
+            form_errors_show(form, exc)
             return UserListView().get(request, form=form)
         messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
         return redirect("accounts:users")
@@ -140,7 +147,7 @@ class UserDeactivateView(TenantAdminMixin, View):
         user = get_object_or_404(tenant_users(request.user), pk=pk)  # type: ignore[arg-type]
         try:
             result = user_deactivate(actor=request.user, user=user)  # type: ignore[arg-type]
-        except ValidationError as exc:
+        except CountersignError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("accounts:users")
         if result.moved:
@@ -166,7 +173,7 @@ class UserReactivateView(TenantAdminMixin, View):
         user = get_object_or_404(tenant_users(request.user), pk=pk)  # type: ignore[arg-type]
         try:
             user_reactivate(actor=request.user, user=user)  # type: ignore[arg-type]
-        except ValidationError as exc:
+        except CountersignError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, f"{user} can sign in again.")

@@ -1,5 +1,7 @@
-"""One error shape for the whole API: {"error": {"code", "message", "fields"}} (and "current"
-for conflicts). Approval errors keep their own code, message, fields and status."""
+"""One error shape for the whole API (tenant API and partner API alike):
+{"error": {"code", "message", "fields"}} (and "current" for conflicts). Every service error is a
+CountersignError and keeps its own code, message, fields and status; DRF's own refusals get the
+codes below."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -15,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from apps.approvals.exceptions import ApprovalError
+from apps.core.errors import CountersignError
 
 logger = logging.getLogger(__name__)
 
@@ -70,17 +71,10 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
-    if isinstance(exc, ApprovalError):
+    if isinstance(exc, CountersignError):
         set_rollback()
         return Response(
             error_body(exc.code, exc.message, exc.fields, exc.current), status=exc.http_status
-        )
-    if isinstance(exc, DjangoValidationError):  # from services of other apps
-        set_rollback()
-        fields = exc.message_dict if hasattr(exc, "error_dict") else {"_": exc.messages}
-        return Response(
-            error_body("invalid_input", "Some fields need attention.", fields),
-            status=status.HTTP_400_BAD_REQUEST,
         )
     response = drf_exception_handler(exc, context)
     if response is None:  # an unexpected error: log it, answer in the same shape

@@ -4,6 +4,7 @@ each one leaves a line on the timeline."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from django.core.files.uploadedfile import UploadedFile
 
@@ -39,34 +40,58 @@ def comment_add(*, actor: User, request: ApprovalRequest, body: str) -> Comment:
     return comment
 
 
-def attachment_add(*, actor: User, request: ApprovalRequest, upload: UploadedFile) -> Attachment:
-    if not can_view_request(actor, request):
-        raise NotAllowed("You cannot add files to this request.")
+@dataclass(frozen=True)
+class CheckedUpload:
+    content_type: str
+    size: int
+    sha256: str
+
+
+def upload_check(upload: UploadedFile, *, field: str = "file") -> CheckedUpload:
+    """Refuse a file that is not accepted (kind, size, empty) before anything is written; the
+    message is on `field`."""
     content_type = (upload.content_type or "").split(";")[0].strip()
     if content_type not in ALLOWED_ATTACHMENT_TYPES:
         raise InvalidInput(
             "This kind of file is not accepted.",
-            fields={"file": ["Upload a PDF, PNG, JPEG, TIFF, plain text or Word (.docx) file."]},
+            fields={field: ["Upload a PDF, PNG, JPEG, TIFF, plain text or Word (.docx) file."]},
         )
     if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:
         raise InvalidInput(
-            "The file is too large.", fields={"file": ["Files can be at most 20 MB."]}
+            "The file is too large.",
+            fields={field: [f"Files can be at most {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB."]},
         )
     if upload.size == 0:
-        raise InvalidInput("The file is empty.", fields={"file": ["The file is empty."]})
+        raise InvalidInput(
+            "The file is empty.",
+            fields={field: ["The file is empty."]},
+        )
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
+    return CheckedUpload(content_type=content_type, size=upload.size, sha256=digest.hexdigest())
+
+
+def attachment_store(
+    *, actor: User, request: ApprovalRequest, upload: UploadedFile, checked: CheckedUpload
+) -> Attachment:
     with action(actor=actor):
         attachment = Attachment.objects.create(
             request=request,
             uploaded_by=actor,
             file=upload,
             original_name=(upload.name or "file")[:255],
-            content_type=content_type,
-            size=upload.size,
-            sha256=digest.hexdigest(),
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
         )
         _timeline(request, actor, "attachment", f"{actor.full_name} attached a file.")
     return attachment
+
+
+def attachment_add(*, actor: User, request: ApprovalRequest, upload: UploadedFile) -> Attachment:
+    if not can_view_request(actor, request):
+        raise NotAllowed("You cannot add files to this request.")
+    checked = upload_check(upload)
+    return attachment_store(actor=actor, request=request, upload=upload, checked=checked)

@@ -17,7 +17,7 @@ from apps.accounts.models import User
 from apps.approvals import effects
 from apps.approvals import timeline_sentences as sentences
 from apps.approvals.choices import RequestStatus, TaskStatus
-from apps.approvals.discussion import attachment_add
+from apps.approvals.discussion import attachment_store, upload_check
 from apps.approvals.exceptions import (
     Conflict,
     InvalidInput,
@@ -86,6 +86,13 @@ def request_create(
         raise InvalidInput(f'The workflow "{workflow.name}" is not published.')
     if urgency not in ("standard", "expedited"):
         raise InvalidInput("Choose standard or expedited.", fields={"urgency": ["Choose one."]})
+    # Every file is checked before anything is written, and the answers name exactly the
+    # files that are stored: a refused file leaves no request, and no answer names a file
+    # that is not attached.
+    files = {
+        name: (upload, upload_check(upload, field=name)) for name, upload in (uploads or {}).items()
+    }
+    data = {**data, **{name: f"upload:{upload.name}" for name, upload in (uploads or {}).items()}}
     spec = spec_of(version)
     cleaned = _validated(spec, data)
     if department is None:
@@ -115,13 +122,8 @@ def request_create(
                 actor=actor,
                 now=now,
             )
-        for field_name, upload in (uploads or {}).items():
-            try:
-                attachment_add(actor=actor, request=request, upload=upload)
-            except InvalidInput as error:
-                raise InvalidInput(
-                    error.message, fields={field_name: error.fields.get("file", [error.message])}
-                ) from None
+        for upload, checked in files.values():
+            attachment_store(actor=actor, request=request, upload=upload, checked=checked)
     return request
 
 

@@ -77,6 +77,9 @@ def new_request(request: HttpRequest, key: str) -> HttpResponse:
         except ApprovalError as error:
             errors = error.fields
             messages.error(request, error.message)
+            # Nothing was stored: no answer may show (and resubmit) a file that is not attached.
+            file_fields = {spec["name"] for spec in fields if spec["type"] == "file"}
+            values = {name: value for name, value in values.items() if name not in file_fields}
         else:
             messages.success(request, f"{created.reference} was {created.get_status_display()}.")
             return redirect("approvals:detail", reference=created.reference)

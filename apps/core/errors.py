@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from typing import Any
 
 
 class CommonCode(StrEnum):
@@ -59,6 +60,11 @@ class CountersignError(Exception):
         """The first field this error concerns (None for an error about the whole action)."""
         return next(iter(self.fields), None)
 
+    @property
+    def messages(self) -> list[str]:
+        """Every message of every field (or the message), as Django's errors list them."""
+        return [m for found in self.fields.values() for m in found] or [self.message]
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code!r}, {self.message!r})"
 
@@ -81,3 +87,34 @@ class NotFound(CountersignError):
 class Conflict(CountersignError):
     code = CommonCode.CONFLICT
     http_status = 409
+
+
+def invalid_from_django(error: object, *, code: str, message: str = "") -> InvalidInput:
+    """A model's `full_clean` refusal (Django's ValidationError) as our InvalidInput, keeping
+    its per-field messages; services call this so no Django ValidationError leaves them."""
+    message_dict: dict[str, list[str]] = dict(getattr(error, "message_dict", None) or {})
+    if not message_dict:
+        message_dict = {"_": list(getattr(error, "messages", None) or [str(error)])}
+    fields = {("_" if key == "__all__" else key): value for key, value in message_dict.items()}
+    first = next(iter(fields.values()))[0] if fields else str(error)
+    return InvalidInput(message or first, code=code, fields=fields)
+
+
+def form_errors_show(form: Any, error: Any) -> None:
+    """Put a service's refusal on the form fields it names (the rest as non-field errors).
+    Takes a CountersignError, or a Django ValidationError from a model's own validation."""
+    if isinstance(error, CountersignError):
+        fields = error.fields or {"_": [error.message]}
+    elif hasattr(error, "error_dict"):
+        fields = error.message_dict
+    else:
+        fields = {"_": list(getattr(error, "messages", [str(error)]))}
+    for name, messages in fields.items():
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)
+
+
+def invalid_fields(fields: Mapping[str, Sequence[str]], *, code: str) -> InvalidInput:
+    """An InvalidInput for several fields at once; its message is the first field's first."""
+    first = next((messages[0] for messages in fields.values() if messages), "Check the fields.")
+    return InvalidInput(first, code=code, fields=fields)

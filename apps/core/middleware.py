@@ -48,3 +48,29 @@ class SessionTenantGuardMiddleware:
             elif recorded != connection.schema_name:
                 logout(request)
         return self.get_response(request)
+
+
+class CountersignErrorMiddleware:
+    """An error a page did not show on a form field answers like Django's own refusals: a
+    NotAllowed is the 403 page, a NotFound the 404 page, anything else a 400 with its message.
+    (The API maps the same errors in `apps.api.errors`; DRF handles them before this runs.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404, HttpResponseBadRequest
+
+        from apps.core.errors import CountersignError
+
+        if not isinstance(exception, CountersignError):
+            return None
+        if exception.http_status == 403:
+            raise PermissionDenied(exception.message) from exception
+        if exception.http_status == 404:
+            raise Http404(exception.message) from exception
+        return HttpResponseBadRequest(exception.message, status=exception.http_status)

@@ -8,11 +8,11 @@ from uuid import UUID
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
+from apps.core.errors import CountersignError, form_errors_show
 from apps.core.views import TenantAdminMixin
 from apps.integrations.webhooks import selectors, services
 
@@ -40,9 +40,8 @@ def _actor(request: HttpRequest) -> User:
     return cast("User", request.user)
 
 
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    for field, problems in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, problems)
+def _add_errors(form: forms.Form, error: CountersignError) -> None:
+    form_errors_show(form, error)
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -63,7 +62,7 @@ class EndpointListView(TenantAdminMixin, View):
                 endpoint, secret = services.webhook_endpoint_create(
                     actor=_actor(request), **form.cleaned_data
                 )
-            except ValidationError as error:
+            except CountersignError as error:
                 _add_errors(form, error)
             else:
                 response = render(
@@ -137,10 +136,9 @@ class DeliveryReplayView(TenantAdminMixin, View):
         delivery = get_object_or_404(selectors.webhook_deliveries_for(actor), pk=pk)
         try:
             services.webhook_delivery_replay(actor=actor, delivery=delivery)
-        except ValidationError as error:
-            for problems in error.message_dict.values():
-                for problem in problems:
-                    messages.error(request, problem)
+        except CountersignError as error:
+            for problem in error.messages:
+                messages.error(request, problem)
         else:
             messages.success(request, f"{delivery.event.type} queued again for delivery.")
         return redirect("webhooks:detail", pk=delivery.endpoint_id)

@@ -7,11 +7,11 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.errors import CountersignError, form_errors_show
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -148,10 +148,6 @@ class DelegationForm(OutOfOfficeForm):
         self.fields["delegate"].help_text = "Who decides their new tasks while they are away."
 
 
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Puts a service's ValidationError next to the fields it names (the rest on top)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for field, messages in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages)
+def add_service_errors(form: forms.Form, error: CountersignError) -> None:
+    """Puts a service's refusal next to the fields it names (the rest on top)."""
+    form_errors_show(form, error)

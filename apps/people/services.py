@@ -4,12 +4,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.actions import action, action_service
+from apps.people.exceptions import InvalidInput, NotAllowed, PeopleErrorCode, invalid_fields
 from apps.people.models import AuthorityLimit, Delegation, Department, Role
 from apps.workflows.engine.spec_reader import SLUG_RE
 
@@ -21,7 +21,10 @@ SLUG_MESSAGE = (
 
 def _require_admin(actor: User) -> None:
     if not actor.is_tenant_admin:
-        raise PermissionDenied("Only tenant administrators can change roles and departments.")
+        raise NotAllowed(
+            "Only tenant administrators can change roles and departments.",
+            code=PeopleErrorCode.ADMIN_ONLY,
+        )
 
 
 @action_service
@@ -46,11 +49,15 @@ def authority_limit_set(*, actor: User | None, role: Role, category: str, limit:
     if actor is not None:
         _require_admin(actor)
     if not SLUG_RE.match(category):
-        raise ValidationError({"category": [SLUG_MESSAGE]})
+        raise InvalidInput(SLUG_MESSAGE, code=PeopleErrorCode.INVALID, field="category")
     if limit < 0:
-        raise ValidationError({"limit": ["An authority limit cannot be negative."]})
+        raise InvalidInput(
+            "An authority limit cannot be negative.", code=PeopleErrorCode.INVALID, field="limit"
+        )
     if limit != limit.quantize(Decimal("0.01")):
-        raise ValidationError({"limit": ["Use at most two decimal places."]})
+        raise InvalidInput(
+            "Use at most two decimal places.", code=PeopleErrorCode.INVALID, field="limit"
+        )
     AuthorityLimit.objects.update_or_create(role=role, category=category, defaults={"limit": limit})
 
 
@@ -85,7 +92,7 @@ def delegation_create(
     delegator's limit on every task decided on their behalf.
     """
     if actor.pk != delegator.pk and not actor.is_tenant_admin:
-        raise PermissionDenied("You can only delegate your own tasks.")
+        raise NotAllowed("You can only delegate your own tasks.", code=PeopleErrorCode.ADMIN_ONLY)
     errors: dict[str, list[str]] = {}
     if delegate.pk == delegator.pk:
         errors["delegate"] = ["Choose someone other than the person who is away."]
@@ -98,13 +105,15 @@ def delegation_create(
     elif ends_at <= timezone.now():
         errors["ends_at"] = ["The end is in the past."]
     if errors:
-        raise ValidationError(errors)
+        raise invalid_fields(errors, code=PeopleErrorCode.INVALID)
     overlapping = Delegation.objects.filter(
         delegator=delegator, revoked_at__isnull=True, starts_at__lt=ends_at, ends_at__gt=starts_at
     )
     if overlapping.exists():
-        raise ValidationError(
-            {"starts_at": ["This person already has a delegation in that period; end it first."]}
+        raise InvalidInput(
+            "This person already has a delegation in that period; end it first.",
+            code=PeopleErrorCode.INVALID,
+            field="starts_at",
         )
     return Delegation.objects.create(
         delegator=delegator,
@@ -119,7 +128,7 @@ def delegation_create(
 @action_service
 def delegation_revoke(*, actor: User, delegation: Delegation) -> None:
     if actor.pk != delegation.delegator_id and not actor.is_tenant_admin:
-        raise PermissionDenied("You can only end your own delegations.")
+        raise NotAllowed("You can only end your own delegations.", code=PeopleErrorCode.ADMIN_ONLY)
     delegation.revoked_at = timezone.now()
     delegation.save(update_fields=["revoked_at"])
 
@@ -140,12 +149,14 @@ def role_create(*, actor: User, key: str, name: str, description: str = "") -> R
         errors["key"] = ["A role with this key already exists."]
     _require_name(errors, name)
     if errors:
-        raise ValidationError(errors)
+        raise invalid_fields(errors, code=PeopleErrorCode.INVALID)
     try:
         with action(actor=actor):
             return Role.objects.create(key=key, name=name.strip(), description=description)
     except IntegrityError as exc:  # created concurrently after the check above
-        raise ValidationError({"key": ["A role with this key already exists."]}) from exc
+        raise InvalidInput(
+            "A role with this key already exists.", code=PeopleErrorCode.INVALID, field="key"
+        ) from exc
 
 
 @action_service
@@ -154,7 +165,7 @@ def role_update(*, actor: User, role: Role, name: str, description: str) -> Role
     errors: dict[str, list[str]] = {}
     _require_name(errors, name)
     if errors:
-        raise ValidationError(errors)
+        raise invalid_fields(errors, code=PeopleErrorCode.INVALID)
     role.name = name.strip()
     role.description = description
     role.save(update_fields=["name", "description"])
@@ -192,12 +203,14 @@ def department_create(
     _require_name(errors, name)
     _check_head(errors, head)
     if errors:
-        raise ValidationError(errors)
+        raise invalid_fields(errors, code=PeopleErrorCode.INVALID)
     try:
         with action(actor=actor):
             department = Department.objects.create(key=key, name=name.strip(), head=head)
     except IntegrityError as exc:
-        raise ValidationError({"key": ["A department with this key already exists."]}) from exc
+        raise InvalidInput(
+            "A department with this key already exists.", code=PeopleErrorCode.INVALID, field="key"
+        ) from exc
     department.members.set(list(members))
     return department
 
@@ -217,7 +230,7 @@ def department_update(
     if head is not None and head.pk != department.head_id:
         _check_head(errors, head)
     if errors:
-        raise ValidationError(errors)
+        raise invalid_fields(errors, code=PeopleErrorCode.INVALID)
     department.name = name.strip()
     department.head = head
     department.save(update_fields=["name", "head"])

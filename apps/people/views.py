@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views import View
 
+from apps.core.errors import CountersignError
 from apps.core.views import TenantAdminMixin
 from apps.people import services
 from apps.people.forms import (
@@ -91,7 +91,7 @@ class RoleCreateView(TenantAdminMixin, View):
         if form.is_valid():
             try:
                 role = services.role_create(actor=_actor(request), **form.cleaned_data)
-            except ValidationError as error:
+            except CountersignError as error:
                 add_service_errors(form, error)
             else:
                 messages.success(request, f"Role “{role.name}” created. Now add its members.")
@@ -130,7 +130,7 @@ class RoleDetailView(RolePageMixin, View):
         if form.is_valid():
             try:
                 services.role_update(actor=_actor(request), role=role, **form.cleaned_data)
-            except ValidationError as error:
+            except CountersignError as error:
                 add_service_errors(form, error)
             else:
                 messages.success(request, f"Role “{role.name}” saved.")
@@ -170,7 +170,7 @@ class AuthorityLimitSetView(RolePageMixin, View):
                     category=category,
                     limit=form.cleaned_data["limit"],
                 )
-            except ValidationError as error:
+            except CountersignError as error:
                 add_service_errors(form, error)
             else:
                 messages.success(request, f"Authority limit for {category} saved.")
@@ -211,7 +211,7 @@ class DepartmentCreateView(TenantAdminMixin, View):
         if form.is_valid():
             try:
                 department = services.department_create(actor=_actor(request), **form.cleaned_data)
-            except ValidationError as error:
+            except CountersignError as error:
                 add_service_errors(form, error)
             else:
                 messages.success(request, f"Department “{department.name}” created.")
@@ -249,7 +249,7 @@ class DepartmentEditView(TenantAdminMixin, View):
                 services.department_update(
                     actor=_actor(request), department=department, **form.cleaned_data
                 )
-            except ValidationError as error:
+            except CountersignError as error:
                 add_service_errors(form, error)
             else:
                 messages.success(request, f"Department “{department.name}” saved.")
@@ -281,7 +281,7 @@ class DelegationListView(TenantAdminMixin, View):
         if form.is_valid():
             try:
                 delegation = services.delegation_create(actor=_actor(request), **form.cleaned_data)
-            except ValidationError as error:
+            except CountersignError as error:
                 add_service_errors(form, error)
             else:
                 messages.success(
@@ -334,7 +334,7 @@ class OutOfOfficeView(LoginRequiredMixin, View):
         if form.is_valid():
             try:
                 delegation = services.delegation_create(actor=me, delegator=me, **form.cleaned_data)
-            except ValidationError as error:
+            except CountersignError as error:
                 add_service_errors(form, error)
             else:
                 messages.success(

@@ -1,12 +1,11 @@
 """Partner API on the root host, ``/api/partner/v1/``: tenants, template packs, health.
-Errors are ``{"error": {"code", "message", "fields"}}``; other partners' tenants are 404."""
+Errors are the API's one shape (``apps.api.errors``); other partners' tenants are 404."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -17,41 +16,47 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.actions import Channel, switch_channel
+from apps.core.errors import CountersignError, InvalidInput, NotAllowed, NotFound
 from apps.tenants.api_keys import PartnerApiKeyAuthentication
-from apps.tenants.exceptions import ProvisioningError
 from apps.tenants.models import Tenant, TenantHealth
 from apps.tenants.packs import latest_release, packs_for_partner, template_pack_sync
 from apps.tenants.selectors import tenant_primary_host, tenants_visible_to
 from apps.tenants.services import (
     tenant_branding_update,
-    tenant_provision,
+    tenant_onboard,
     tenant_reactivate,
     tenant_suspend,
 )
 
 
-def _error(code: str, message: str, status_code: int, fields: dict | None = None) -> Response:
+def _error(
+    code: str, message: str, status_code: int, fields: dict[str, Any] | None = None
+) -> Response:
     return Response(
         {"error": {"code": code, "message": message, "fields": fields or {}}}, status=status_code
     )
 
 
 def partner_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, ValidationError):
-        fields = exc.message_dict if hasattr(exc, "error_dict") else {}
-        return _error("invalid", "The request has invalid fields.", 400, fields)
+    """The partner API's codes, kept stable for partners' integrations: every invalid field is
+    "invalid", every refusal "forbidden", every unknown tenant "not_found"; other errors of the
+    family keep their own code."""
+    if isinstance(exc, InvalidInput):
+        return _error("invalid", "The request has invalid fields.", 400, exc.fields)
     if isinstance(exc, exceptions.ValidationError):
         return _error("invalid", "The request has invalid fields.", 400, exc.detail)  # type: ignore[arg-type]
-    if isinstance(exc, (Http404, exceptions.NotFound)):
+    if isinstance(exc, (Http404, exceptions.NotFound, NotFound)):
         return _error("not_found", "No such resource for this partner.", 404)
     if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
         response = _error("not_authenticated", str(exc.detail), 401)
         response["WWW-Authenticate"] = 'Bearer realm="partner-api"'
         return response
-    if isinstance(exc, (PermissionDenied, exceptions.PermissionDenied)):
-        return _error("forbidden", str(exc) or "Not allowed.", 403)
-    if isinstance(exc, ProvisioningError):
-        return _error("provisioning_unavailable", str(exc), 503)
+    if isinstance(exc, NotAllowed):
+        return _error("forbidden", exc.message or "Not allowed.", 403)
+    if isinstance(exc, exceptions.PermissionDenied):
+        return _error("forbidden", str(exc.detail) or "Not allowed.", 403)
+    if isinstance(exc, CountersignError):
+        return _error(exc.code, exc.message, exc.http_status, exc.fields)
     if isinstance(exc, exceptions.APIException):
         return _error(exc.default_code, str(exc.detail), exc.status_code)
     return None
@@ -142,7 +147,7 @@ class TenantListApi(PartnerAPIView):
         data = TenantCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        tenant, _ = tenant_provision(
+        tenant, _ = tenant_onboard(
             actor=request.user,
             partner=self.partner,
             slug=values["slug"],

@@ -6,12 +6,12 @@ import hashlib
 import secrets
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from apps.tenants.choices import PartnerRole
+from apps.tenants.exceptions import InvalidInput, NotAllowed, TenantErrorCode
 from apps.tenants.models import Partner, PartnerApiKey
 
 KEY_PREFIX = "csp_"
@@ -24,16 +24,20 @@ def _hash(raw: str) -> str:
 def _require_admin(actor: Any, partner: Partner) -> None:
     membership = getattr(actor, "partner_membership", None)
     if membership is None or membership.partner_id != partner.id:
-        raise PermissionDenied("This key belongs to another partner.")
+        raise NotAllowed("This key belongs to another partner.", code=TenantErrorCode.ADMIN_ONLY)
     if membership.role != PartnerRole.ADMIN:
-        raise PermissionDenied("Only partner administrators manage API keys.")
+        raise NotAllowed(
+            "Only partner administrators manage API keys.", code=TenantErrorCode.ADMIN_ONLY
+        )
 
 
 def partner_api_key_create(*, actor: Any, partner: Partner, name: str) -> tuple[PartnerApiKey, str]:
     """Returns the stored key and the raw secret (the only time it is available)."""
     _require_admin(actor, partner)
     if not name.strip():
-        raise ValidationError({"name": ["Name the key after what uses it."]})
+        raise InvalidInput(
+            "Name the key after what uses it.", code=TenantErrorCode.INVALID_INPUT, field="name"
+        )
     prefix = secrets.token_hex(4)
     raw = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     key = PartnerApiKey.objects.create(

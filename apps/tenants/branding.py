@@ -3,9 +3,9 @@ the effective branding a tenant shows (its own values over its partner's default
 
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from apps.tenants.exceptions import InvalidInput, TenantErrorCode
 from apps.tenants.models import Branding, Partner
 
 WCAG_AA_NORMAL_TEXT = 4.5
@@ -84,8 +84,10 @@ def image_check(
     """Refuse files that are too large or whose content is not one of the allowed image types
     (the extension alone is not trusted). SVGs with scripts are refused too."""
     if upload.size is not None and upload.size > max_bytes:
-        raise ValidationError(
-            {field: [f"The file is {upload.size // 1024} KB; the limit is {max_bytes // 1024} KB."]}
+        raise InvalidInput(
+            f"The file is {upload.size // 1024} KB; the limit is {max_bytes // 1024} KB.",
+            code=TenantErrorCode.IMAGE_TOO_LARGE,
+            field=field,
         )
     upload.seek(0)
     content = upload.read()
@@ -93,11 +95,15 @@ def image_check(
     kind = _kind_of(content[:512], upload.name or "")
     if kind not in allowed:
         names = ", ".join(a.upper() for a in allowed)
-        raise ValidationError({field: [f"Upload a {names} image."]})
+        raise InvalidInput(f"Upload a {names} image.", code=TenantErrorCode.IMAGE_TYPE, field=field)
     if kind == "svg":
         lowered = content.lower()
         if b"<script" in lowered or b"javascript:" in lowered or b" on" in _attrs(lowered):
-            raise ValidationError({field: ["SVG images may not contain scripts or handlers."]})
+            raise InvalidInput(
+                "SVG images may not contain scripts or handlers.",
+                code=TenantErrorCode.IMAGE_UNSAFE,
+                field=field,
+            )
 
 
 def _attrs(svg: bytes) -> bytes:

@@ -14,12 +14,12 @@ import secrets
 from typing import Protocol
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from apps.core.actions import action
 from apps.tenants.choices import TenantStatus
+from apps.tenants.exceptions import InvalidInput, TenantErrorCode
 from apps.tenants.models import CustomDomain, Domain, Tenant
 
 CHALLENGE_LABEL = "_countersign-challenge"
@@ -88,15 +88,25 @@ def challenge_value(custom: CustomDomain) -> str:
 def custom_domain_add(*, actor: object, tenant: Tenant, domain: str) -> CustomDomain:
     domain = domain.strip().lower().rstrip(".")
     if not _HOSTNAME.match(domain):
-        raise ValidationError({"domain": ["Enter a hostname such as approvals.example.org."]})
+        raise InvalidInput(
+            "Enter a hostname such as approvals.example.org.",
+            code=TenantErrorCode.DOMAIN_INVALID,
+            field="domain",
+        )
     platform = settings.PLATFORM_DOMAIN
     if domain == platform or domain.endswith(f".{platform}"):
-        raise ValidationError({"domain": [f"Addresses under {platform} are assigned by us."]})
+        raise InvalidInput(
+            f"Addresses under {platform} are assigned by us.",
+            code=TenantErrorCode.DOMAIN_INVALID,
+            field="domain",
+        )
     if (
         CustomDomain.objects.filter(domain=domain).exists()
         or Domain.objects.filter(domain=domain).exists()
     ):
-        raise ValidationError({"domain": [f"{domain} is already in use."]})
+        raise InvalidInput(
+            f"{domain} is already in use.", code=TenantErrorCode.DOMAIN_INVALID, field="domain"
+        )
     return CustomDomain.objects.create(tenant=tenant, domain=domain, token=secrets.token_hex(16))
 
 

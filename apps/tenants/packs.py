@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django_tenants.utils import tenant_context
 
 from apps.core.actions import action, action_service
+from apps.tenants.exceptions import Conflict, InvalidInput, NotAllowed, TenantErrorCode
 from apps.tenants.models import (
     Partner,
     TemplateInstallation,
@@ -59,7 +59,11 @@ def template_pack_release(
 ) -> TemplatePackVersion:
     """Publish a new release of a pack (platform packs: actor None; partner packs: its admin)."""
     if pack.versions.filter(version=version).exists():
-        raise ValidationError({"version": [f"{pack.key} {version} already exists."]})
+        raise InvalidInput(
+            f"{pack.key} {version} already exists.",
+            code=TenantErrorCode.INVALID_INPUT,
+            field="version",
+        )
     latest = latest_release(pack)
     manifest = dict(latest.manifest) if latest else {"key": pack.key, "name": pack.name}
     manifest["version"] = version
@@ -100,16 +104,28 @@ def _release_for_source(source: str) -> tuple[TemplatePackVersion | None, str]:
     return release, template_key
 
 
+def template_keys_check(template_keys: list[str]) -> TemplatePackVersion:
+    """The latest platform release, once every key names one of its templates."""
+    from apps.tenants.exceptions import InvalidInput, TenantErrorCode
+
+    release = template_pack_sync()
+    unknown = sorted(set(template_keys) - set(release.templates))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown templates: {', '.join(unknown)}.",
+            code=TenantErrorCode.PACK_UNKNOWN,
+            field="template_packs",
+        )
+    return release
+
+
 def template_packs_install(
     *, actor: object | None, tenant: Tenant, template_keys: list[str]
 ) -> list[str]:
     """Install templates of the latest platform pack into ``tenant`` and pin the release."""
     from apps.workflows.services import template_pack_install
 
-    release = template_pack_sync()
-    unknown = sorted(set(template_keys) - set(release.templates))
-    if unknown:
-        raise ValidationError({"template_packs": [f"Unknown templates: {', '.join(unknown)}."]})
+    release = template_keys_check(template_keys)
     if not template_keys:
         return []
     with tenant_context(tenant):
@@ -172,8 +188,10 @@ class TemplateUpdate:
         return bool(self.local_changes)
 
 
-class LocalChangesError(ValidationError):
+class LocalChangesError(Conflict):
     """Applying would replace the tenant's own edits; the admin must confirm."""
+
+    code = TenantErrorCode.LOCAL_CHANGES
 
 
 def template_updates_for(tenant: Tenant, *, partner: Partner | None = None) -> list[TemplateUpdate]:
@@ -216,15 +234,23 @@ def template_update_apply(
     from apps.workflows.services import workflow_publish
 
     if not getattr(actor, "is_tenant_admin", False):
-        raise PermissionDenied("Only tenant administrators can apply template updates.")
+        raise NotAllowed(
+            "Only tenant administrators can apply template updates.",
+            code=TenantErrorCode.ADMIN_ONLY,
+        )
     update = next((u for u in template_updates_for(tenant) if u.key == template_key), None)
     if update is None:
-        raise ValidationError({"template": ["There is no newer version of this template."]})
+        raise InvalidInput(
+            "There is no newer version of this template.",
+            code=TenantErrorCode.INVALID_INPUT,
+            field="template",
+        )
     if update.changed_locally and not confirm_local_changes:
         raise LocalChangesError(
-            {"confirm": ["This workflow was changed here since it was installed: "
-                         + "; ".join(update.local_changes)]}
-        )  # fmt: skip
+            "This workflow was changed here since it was installed: "
+            + "; ".join(update.local_changes),
+            field="confirm",
+        )
     with action(actor=actor):
         version = workflow_publish(
             actor=actor,

@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -15,6 +15,7 @@ from django_tenants.signals import post_schema_sync
 from django_tenants.utils import schema_exists, tenant_context
 
 from apps.core.actions import action, action_service
+from apps.core.errors import invalid_from_django
 from apps.tenants.branding import (
     FAVICON_MAX_BYTES,
     LOGO_MAX_BYTES,
@@ -22,7 +23,12 @@ from apps.tenants.branding import (
     image_check,
 )
 from apps.tenants.choices import PartnerRole, TenantStatus
-from apps.tenants.exceptions import ProvisioningError
+from apps.tenants.exceptions import (
+    InvalidInput,
+    NotAllowed,
+    ProvisioningError,
+    TenantErrorCode,
+)
 from apps.tenants.models import Branding, Domain, Partner, Tenant
 from apps.tenants.schema_pool import lock_release, lock_take, schema_pool_claim, schema_pool_prune
 
@@ -101,6 +107,41 @@ def template_schema_ensure(*, verbosity: int = 0) -> None:
         lock_release()
 
 
+def _tenant_create_check(
+    *, partner: Partner, slug: str, name: str, branding: dict[str, str] | None
+) -> Branding:
+    """Every refusal of a new tenant, before anything is written; returns its unsaved branding."""
+    errors: dict[str, list[str]] = {}
+    code: str = TenantErrorCode.INVALID
+    if problems := tenant_slug_problems(slug):
+        errors["slug"], code = problems, TenantErrorCode.SLUG_INVALID
+    elif (
+        Tenant.objects.filter(slug=slug).exists()
+        or Domain.objects.filter(domain=f"{slug}.{settings.PLATFORM_DOMAIN}").exists()
+    ):
+        errors["slug"], code = (
+            [f'A tenant called "{slug}" already exists.'],
+            TenantErrorCode.SLUG_TAKEN,
+        )
+    if not name:
+        errors["name"] = ["Give the tenant a name."]
+        code = code if errors.get("slug") else TenantErrorCode.NAME_MISSING
+    if errors:
+        raise InvalidInput(next(iter(errors.values()))[0], code=code, fields=errors)
+    if not schema_exists(settings.TENANT_BASE_SCHEMA):
+        raise ProvisioningError(
+            "The template schema does not exist yet; run `manage.py setup` once before "
+            "creating tenants."
+        )
+    branding_fields = {"display_name": name, **branding_defaults_from(partner), **(branding or {})}
+    brand = Branding(**branding_fields)
+    try:
+        brand.full_clean(exclude=["tenant"])
+    except ValidationError as error:
+        raise invalid_from_django(error, code=TenantErrorCode.BRANDING_INVALID) from error
+    return brand
+
+
 def tenant_create(
     *,
     partner: Partner,
@@ -114,24 +155,7 @@ def tenant_create(
     both are the same tables and bookkeeping. A used pool schema is replaced after commit."""
     slug = slug.strip()
     name = name.strip()
-    errors: dict[str, list[str]] = {}
-    if problems := tenant_slug_problems(slug):
-        errors["slug"] = problems
-    elif Tenant.objects.filter(slug=slug).exists():
-        errors["slug"] = [f'A tenant called "{slug}" already exists.']
-    if not name:
-        errors["name"] = ["Give the tenant a name."]
-    if errors:
-        raise ValidationError(errors)
-    if not schema_exists(settings.TENANT_BASE_SCHEMA):
-        raise ProvisioningError(
-            "The template schema does not exist yet; run `manage.py setup` once before "
-            "creating tenants."
-        )
-
-    branding_fields = {"display_name": name, **branding_defaults_from(partner), **(branding or {})}
-    brand = Branding(**branding_fields)
-    brand.full_clean(exclude=["tenant"])
+    brand = _tenant_create_check(partner=partner, slug=slug, name=name, branding=branding)
 
     with action(actor=None):
         tenant = Tenant(schema_name=schema_name_for(slug), slug=slug, name=name, partner=partner)
@@ -177,9 +201,13 @@ def require_partner_member(actor: Any, tenant: Tenant, *, admin: bool = False) -
     """Partner staff act only on their own partner's tenants; some actions need a partner admin."""
     membership = getattr(actor, "partner_membership", None) if actor is not None else None
     if membership is None or tenant.partner_id != membership.partner_id:
-        raise PermissionDenied("This tenant belongs to another partner.")
+        raise NotAllowed(
+            "This tenant belongs to another partner.", code=TenantErrorCode.OTHER_PARTNER
+        )
     if admin and membership.role != PartnerRole.ADMIN:
-        raise PermissionDenied("Only partner administrators can do this.")
+        raise NotAllowed(
+            "Only partner administrators can do this.", code=TenantErrorCode.PARTNER_ADMIN_ONLY
+        )
 
 
 # --- lifecycle ------------------------------------------------------------------------------------
@@ -198,7 +226,11 @@ def tenant_suspend(*, actor: Any, tenant: Tenant, reason: str = "") -> Tenant:
     """Stop the tenant's site and API (nothing is deleted)."""
     require_partner_member(actor, tenant, admin=True)
     if tenant.status == TenantStatus.ARCHIVED:
-        raise ValidationError({"status": ["An archived tenant cannot be suspended."]})
+        raise InvalidInput(
+            "An archived tenant cannot be suspended.",
+            code=TenantErrorCode.STATUS_INVALID,
+            field="status",
+        )
     return _status_set(tenant, TenantStatus.SUSPENDED, reason)
 
 
@@ -206,7 +238,11 @@ def tenant_suspend(*, actor: Any, tenant: Tenant, reason: str = "") -> Tenant:
 def tenant_reactivate(*, actor: Any, tenant: Tenant) -> Tenant:
     require_partner_member(actor, tenant, admin=True)
     if tenant.status == TenantStatus.ARCHIVED:
-        raise ValidationError({"status": ["An archived tenant cannot be reactivated here."]})
+        raise InvalidInput(
+            "An archived tenant cannot be reactivated here.",
+            code=TenantErrorCode.STATUS_INVALID,
+            field="status",
+        )
     return _status_set(tenant, TenantStatus.ACTIVE, "")
 
 
@@ -288,6 +324,20 @@ BRANDING_TEXT_FIELDS = (
 )
 
 
+def branding_images_check(
+    *, logo: "UploadedFile[bytes] | None" = None, favicon: "UploadedFile[bytes] | None" = None
+) -> None:
+    """Refuse a logo or favicon before anything is written."""
+    if logo is not None:
+        image_check(
+            logo, field="logo", allowed=("png", "jpeg", "webp", "svg"), max_bytes=LOGO_MAX_BYTES
+        )
+    if favicon is not None:
+        image_check(
+            favicon, field="favicon", allowed=("png", "svg", "ico"), max_bytes=FAVICON_MAX_BYTES
+        )
+
+
 @action_service
 def tenant_branding_update(
     *,
@@ -302,15 +352,11 @@ def tenant_branding_update(
     for key, value in values.items():
         if key in BRANDING_TEXT_FIELDS:
             setattr(brand, key, value.strip() if isinstance(value, str) else value)
-    if logo is not None:
-        image_check(
-            logo, field="logo", allowed=("png", "jpeg", "webp", "svg"), max_bytes=LOGO_MAX_BYTES
-        )
-    if favicon is not None:
-        image_check(
-            favicon, field="favicon", allowed=("png", "svg", "ico"), max_bytes=FAVICON_MAX_BYTES
-        )
-    brand.full_clean(exclude=["tenant", "logo", "favicon"])
+    branding_images_check(logo=logo, favicon=favicon)
+    try:
+        brand.full_clean(exclude=["tenant", "logo", "favicon"])
+    except ValidationError as error:
+        raise invalid_from_django(error, code=TenantErrorCode.BRANDING_INVALID) from error
     if logo is not None:
         brand.logo.save(logo.name, logo, save=False)
     if favicon is not None:
@@ -340,11 +386,17 @@ def partner_defaults_update(*, actor: Any, partner: Partner, values: dict[str, A
         or membership.partner_id != partner.id
         or membership.role != PartnerRole.ADMIN
     ):
-        raise PermissionDenied("Only this partner's administrators can change its defaults.")
+        raise NotAllowed(
+            "Only this partner's administrators can change its defaults.",
+            code=TenantErrorCode.PARTNER_ADMIN_ONLY,
+        )
     for key in PARTNER_DEFAULT_FIELDS:
         if key in values:
             setattr(partner, key, values[key])
-    partner.full_clean()
+    try:
+        partner.full_clean()
+    except ValidationError as error:
+        raise invalid_from_django(error, code=TenantErrorCode.BRANDING_INVALID) from error
     partner.save()
     return partner
 
@@ -353,30 +405,57 @@ def partner_defaults_update(*, actor: Any, partner: Partner, values: dict[str, A
 
 
 @action_service
-def tenant_provision(
+def tenant_onboard(
     *,
     actor: Any,
     partner: Partner,
     slug: str,
     name: str,
     branding: dict[str, str] | None = None,
+    logo: "UploadedFile[bytes] | None" = None,
+    favicon: "UploadedFile[bytes] | None" = None,
     admin_email: str = "",
     admin_name: str = "",
     template_keys: list[str] | None = None,
     scheme: str = "https",
     port_suffix: str = "",
 ) -> tuple[Tenant, str]:
-    """Everything the wizard does: create the tenant, install template packs and invite its
-    first administrator. Returns the tenant and the invitation link ("" when nobody invited)."""
+    """Everything the wizard (and the partner API) does, as one action: create the tenant with
+    its schema, domain and branding (logo and favicon included), install template packs and
+    invite its first administrator. Everything is checked before anything is written, and all
+    of it runs in one transaction (PostgreSQL rolls the new schema back too), so a refusal
+    leaves nothing behind. Returns the tenant and the invitation link ("" when nobody invited).
+    """
     from apps.accounts.invitations import invitation_create
-    from apps.tenants.packs import template_packs_install
+    from apps.tenants.packs import template_keys_check, template_packs_install
 
     membership = getattr(actor, "partner_membership", None)
     if membership is None or membership.partner_id != partner.id:
-        raise PermissionDenied("Only this partner's staff can create its tenants.")
+        raise NotAllowed(
+            "Only this partner's staff can create its tenants.", code=TenantErrorCode.OTHER_PARTNER
+        )
     if membership.role != PartnerRole.ADMIN:
-        raise PermissionDenied("Only partner administrators can create tenants.")
+        raise NotAllowed(
+            "Only partner administrators can create tenants.",
+            code=TenantErrorCode.PARTNER_ADMIN_ONLY,
+        )
+    _tenant_create_check(partner=partner, slug=slug.strip(), name=name.strip(), branding=branding)
+    branding_images_check(logo=logo, favicon=favicon)
+    if template_keys:
+        template_keys_check(template_keys)
+    if admin_email:
+        from apps.accounts.invitations import invitation_email_check
+
+        invitation_email_check(admin_email)
+
     tenant = tenant_create(partner=partner, slug=slug, name=name, branding=branding)
+    if logo is not None or favicon is not None:
+        brand = Branding.objects.get(tenant=tenant)
+        if logo is not None:
+            brand.logo.save(logo.name or "logo", logo, save=False)
+        if favicon is not None:
+            brand.favicon.save(favicon.name or "favicon", favicon, save=False)
+        brand.save()
     if template_keys:
         template_packs_install(actor=actor, tenant=tenant, template_keys=template_keys)
     link = ""
@@ -391,3 +470,7 @@ def tenant_provision(
                 invited_by=getattr(actor, "full_name", ""),
             )
     return tenant, link
+
+
+# The old name, kept for callers that provision without images.
+tenant_provision = tenant_onboard

@@ -9,11 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.core import signing
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from apps.core.actions import action_service
+from apps.tenants.exceptions import InvalidInput, NotAllowed, TenantErrorCode, invalid_fields
 from apps.tenants.models import SupportGrant, SupportSession, Tenant
 from apps.tenants.services import require_partner_member
 
@@ -44,7 +44,7 @@ def support_grant_request(
     if not MIN_MINUTES <= duration_minutes <= MAX_MINUTES:
         errors["duration_minutes"] = [f"Choose between {MIN_MINUTES} and {MAX_MINUTES} minutes."]
     if errors:
-        raise ValidationError(errors)
+        raise invalid_fields(errors, code=TenantErrorCode.INVALID_INPUT)
     now = timezone.now()
     needs_approval = tenant.support_requires_approval
     return SupportGrant.objects.create(
@@ -64,10 +64,15 @@ def support_grant_request(
 def support_grant_approve(*, actor: Any, grant: SupportGrant) -> SupportGrant:
     """A tenant admin (on the tenant host) lets a pending grant start now."""
     if not _is_tenant_admin(actor):
-        raise PermissionDenied("Only tenant administrators can approve support access.")
+        raise NotAllowed(
+            "Only tenant administrators can approve support access.",
+            code=TenantErrorCode.ADMIN_ONLY,
+        )
     grant = SupportGrant.objects.select_for_update().get(pk=grant.pk)
     if grant.approved_at or grant.revoked_at or not grant.requires_approval:
-        raise ValidationError("This request is not waiting for approval.")
+        raise InvalidInput(
+            "This request is not waiting for approval.", code=TenantErrorCode.INVALID_INPUT
+        )
     now = timezone.now()
     grant.approved_at = grant.starts_at = now
     grant.approved_by_email = actor.email
@@ -91,9 +96,14 @@ def support_grant_revoke(*, actor: Any, grant: SupportGrant, side: str) -> Suppo
     if side == "partner":
         require_partner_member(actor, grant.tenant)
         if actor.pk != grant.requested_by_id:
-            raise PermissionDenied("Only the holder can end this grant from the console.")
+            raise NotAllowed(
+                "Only the holder can end this grant from the console.",
+                code=TenantErrorCode.ADMIN_ONLY,
+            )
     elif not _is_tenant_admin(actor):
-        raise PermissionDenied("Only tenant administrators can revoke support access.")
+        raise NotAllowed(
+            "Only tenant administrators can revoke support access.", code=TenantErrorCode.ADMIN_ONLY
+        )
     now = timezone.now()
     SupportGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=now)
     SupportSession.objects.filter(grant=grant, ended_at__isnull=True).update(
@@ -106,9 +116,11 @@ def support_grant_revoke(*, actor: Any, grant: SupportGrant, side: str) -> Suppo
 def support_entry_token(*, actor: Any, grant: SupportGrant) -> str:
     """A one-time link token for the grant's holder while the grant is active."""
     if actor is None or actor.pk != grant.requested_by_id:
-        raise PermissionDenied("Only the person who requested this access can use it.")
+        raise NotAllowed(
+            "Only the person who requested this access can use it.", code=TenantErrorCode.ADMIN_ONLY
+        )
     if not grant.is_active(timezone.now()):
-        raise ValidationError("This support grant is not active.")
+        raise InvalidInput("This support grant is not active.", code=TenantErrorCode.INVALID_INPUT)
     nonce = secrets.token_urlsafe(24)
     SupportGrant.objects.filter(pk=grant.pk).update(entry_nonce=nonce)
     return signing.TimestampSigner(salt=ENTRY_SALT).sign_object({"g": grant.pk, "n": nonce})
@@ -209,11 +221,15 @@ def support_session_end(*, session_id: int, reason: str = "signed out") -> None:
 
 def support_sessions_for_tenant(actor: Any, tenant: Tenant) -> QuerySet[SupportSession]:
     if not _is_tenant_admin(actor):
-        raise PermissionDenied("Only tenant administrators can see support sessions.")
+        raise NotAllowed(
+            "Only tenant administrators can see support sessions.", code=TenantErrorCode.ADMIN_ONLY
+        )
     return SupportSession.objects.filter(tenant=tenant).select_related("grant")
 
 
 def support_grants_for_tenant(actor: Any, tenant: Tenant) -> QuerySet[SupportGrant]:
     if not _is_tenant_admin(actor):
-        raise PermissionDenied("Only tenant administrators can see support grants.")
+        raise NotAllowed(
+            "Only tenant administrators can see support grants.", code=TenantErrorCode.ADMIN_ONLY
+        )
     return SupportGrant.objects.filter(tenant=tenant)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views import View
 
+from apps.core.errors import CountersignError
 from apps.core.views import TenantAdminMixin
 from apps.tenants.models import Branding
 from apps.tenants.packs import LocalChangesError, template_update_apply, template_updates_for
@@ -73,7 +73,7 @@ class SupportGrantDecideView(TenantAdminMixin, View):
                 messages.success(request, "Support access revoked; the session has ended.")
             else:
                 raise Http404
-        except ValidationError as exc:
+        except CountersignError as exc:
             messages.error(request, " ".join(exc.messages))
         return redirect("accounts:support-sessions")
 
@@ -101,7 +101,7 @@ class TemplateUpdatesView(TenantAdminMixin, View):
             )
         except LocalChangesError as exc:
             return self.get(request, confirm=key, problems=exc.messages)
-        except ValidationError as exc:
+        except CountersignError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("accounts:template-updates")
         messages.success(

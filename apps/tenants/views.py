@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
+from apps.core.errors import Conflict, CountersignError, InvalidInput, form_errors_show
 from apps.tenants.api_keys import api_keys_of, partner_api_key_create, partner_api_key_revoke
 from apps.tenants.branding import contrast_checks, powered_by_line
 from apps.tenants.choices import PartnerRole
@@ -46,7 +47,7 @@ from apps.tenants.services import (
     tenant_archive,
     tenant_branding_update,
     tenant_export,
-    tenant_provision,
+    tenant_onboard,
     tenant_reactivate,
     tenant_suspend,
 )
@@ -62,14 +63,12 @@ def tenant_url(request: HttpRequest, tenant: Tenant, path: str = "/") -> str:
     return f"{request.scheme}://{tenant_primary_host(tenant)}{_port_suffix(request)}{path}"
 
 
-def _form_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
+def _form_errors(form: Any, exc: CountersignError) -> None:
+    form_errors_show(form, exc)
+
+
+def _message_of(exc: CountersignError) -> str:
+    return " ".join(exc.messages)
 
 
 class PartnerMixin(LoginRequiredMixin):
@@ -153,32 +152,26 @@ class TenantWizardView(PartnerMixin, View):
         if data.get("display_name"):
             branding["display_name"] = data["display_name"]
         try:
-            tenant, _ = tenant_provision(
+            tenant, _ = tenant_onboard(
                 actor=request.user,
                 partner=self.partner,  # type: ignore[arg-type]
                 slug=data["slug"],
                 name=data["name"],
                 branding=branding,
+                logo=data.get("logo"),
+                favicon=data.get("favicon"),
                 admin_email=data["admin_email"],
                 admin_name=data["admin_name"],
                 template_keys=data["templates"],
                 scheme=request.scheme or "https",
                 port_suffix=_port_suffix(request),
             )
-            if data.get("logo") or data.get("favicon"):
-                tenant_branding_update(
-                    actor=request.user,
-                    tenant=tenant,
-                    values={},
-                    logo=data.get("logo"),
-                    favicon=data.get("favicon"),
-                )
-        except ValidationError as exc:
+        except ProvisioningError as exc:
+            form.add_error(None, exc.message)
+            return self.show(request, form, status=503)
+        except (InvalidInput, Conflict) as exc:
             _form_errors(form, exc)
             return self.show(request, form, status=400)
-        except ProvisioningError as exc:
-            form.add_error(None, str(exc))
-            return self.show(request, form, status=503)
         messages.success(
             request,
             f"{tenant.name} is ready at {tenant_url(request, tenant)}. "
@@ -284,7 +277,7 @@ class TenantBrandingView(PartnerMixin, View):
                 logo=form.cleaned_data.get("logo"),
                 favicon=form.cleaned_data.get("favicon"),
             )
-        except ValidationError as exc:
+        except (InvalidInput, Conflict) as exc:
             _form_errors(form, exc)
             return TenantDetailView.get(self, request, slug, branding_form=form)  # type: ignore[arg-type]
         messages.success(request, "Branding saved.")
@@ -313,8 +306,8 @@ class TenantStatusView(PartnerMixin, View):
             kwargs["reason"] = request.POST.get("reason", "")
         try:
             service(**kwargs)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+        except (InvalidInput, Conflict) as exc:
+            messages.error(request, _message_of(exc))
         else:
             messages.success(request, f"{tenant.name}: {tenant.get_status_display().lower()}.")
         return redirect("tenant-detail", slug=slug)
@@ -343,7 +336,7 @@ class TenantDomainAddView(PartnerMixin, View):
                 custom_domain_add(
                     actor=request.user, tenant=tenant, domain=form.cleaned_data["domain"]
                 )
-            except ValidationError as exc:
+            except (InvalidInput, Conflict) as exc:
                 _form_errors(form, exc)
         if form.errors:
             return TenantDetailView.get(self, request, slug, domain_form=form)  # type: ignore[arg-type]
@@ -382,7 +375,7 @@ class SupportGrantView(PartnerMixin, View):
                     reason=form.cleaned_data["reason"],
                     duration_minutes=form.cleaned_data["duration_minutes"],
                 )
-            except ValidationError as exc:
+            except (InvalidInput, Conflict) as exc:
                 _form_errors(form, exc)
         if form.errors:
             return TenantDetailView.get(self, request, slug, support_form=form)  # type: ignore[arg-type]
@@ -404,8 +397,8 @@ class SupportGrantActionView(PartnerMixin, View):
         if action == "enter":
             try:
                 token = support_entry_token(actor=request.user, grant=grant)
-            except ValidationError as exc:
-                messages.error(request, " ".join(exc.messages))
+            except (InvalidInput, Conflict) as exc:
+                messages.error(request, _message_of(exc))
                 return redirect("tenant-detail", slug=slug)
             return HttpResponseRedirect(tenant_url(request, tenant, f"/support/enter/{token}/"))
         if action == "end":
@@ -444,7 +437,7 @@ class PartnerSettingsView(PartnerMixin, View):
                 partner_defaults_update(
                     actor=request.user, partner=self.partner, values=form.cleaned_data
                 )  # type: ignore[arg-type]
-            except ValidationError as exc:
+            except (InvalidInput, Conflict) as exc:
                 _form_errors(form, exc)
         if form.errors:
             return self.get(request, form)

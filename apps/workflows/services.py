@@ -3,14 +3,13 @@
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
-
 from apps.accounts.models import User
 from apps.approvals.models import ReasonCode
 from apps.core.actions import action_service
 from apps.people.selectors import known_names
 from apps.people.services import authority_limit_set, role_ensure
 from apps.workflows.engine import SpecError, WorkflowSpec, parse_spec
+from apps.workflows.exceptions import InvalidInput, NotAllowed, WorkflowErrorCode
 from apps.workflows.library import load_pack, load_template
 from apps.workflows.models import WorkflowDefinition, WorkflowVersion
 
@@ -18,7 +17,7 @@ from apps.workflows.models import WorkflowDefinition, WorkflowVersion
 def workflow_spec_check(spec: dict[str, Any]) -> WorkflowSpec:
     """Parse a spec against this tenant's roles, departments and users.
 
-    Raises ValidationError whose messages name the path of each bad element.
+    Raises InvalidInput whose messages name the path of each bad element.
     """
     names = known_names()
     try:
@@ -29,12 +28,19 @@ def workflow_spec_check(spec: dict[str, Any]) -> WorkflowSpec:
             known_departments=names["departments"],
         )
     except SpecError as exc:
-        raise ValidationError({"spec": [str(problem) for problem in exc.problems]}) from None
+        problems = [str(problem) for problem in exc.problems]
+        raise InvalidInput(
+            problems[0] if problems else "The workflow has problems.",
+            code=WorkflowErrorCode.SPEC_INVALID,
+            fields={"spec": problems},
+        ) from None
 
 
 def _require_admin(actor: User | None) -> None:
     if actor is not None and not actor.is_tenant_admin:
-        raise PermissionDenied("Only tenant administrators can publish workflows.")
+        raise NotAllowed(
+            "Only tenant administrators can publish workflows.", code=WorkflowErrorCode.ADMIN_ONLY
+        )
 
 
 @action_service
@@ -117,7 +123,11 @@ def workflow_create(
 
     _require_admin(actor)
     if WorkflowDefinition.objects.filter(key=key).exists():
-        raise ValidationError({"key": [f'A workflow with the key "{key}" already exists.']})
+        raise InvalidInput(
+            f'A workflow with the key "{key}" already exists.',
+            code=WorkflowErrorCode.KEY_TAKEN,
+            field="key",
+        )
     return WorkflowDefinition.objects.create(
         key=key,
         name=name,
@@ -138,8 +148,10 @@ def workflow_draft_save(
     """
     _require_admin(actor)
     if spec and spec.get("key") != definition.key:
-        raise ValidationError(
-            {"key": [f'This draft is for "{spec.get("key")}", not for "{definition.key}".']}
+        raise InvalidInput(
+            f'This draft is for "{spec.get("key")}", not for "{definition.key}".',
+            code=WorkflowErrorCode.KEY_MISMATCH,
+            field="key",
         )
     definition.draft_spec = spec
     definition.save(update_fields=["draft_spec"])

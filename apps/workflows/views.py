@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.views import View
 
 from apps.accounts.models import User
+from apps.core.errors import CountersignError
 from apps.core.views import TenantAdminMixin
 from apps.people.models import Department, Role
 from apps.people.selectors import directory_snapshot
@@ -44,10 +44,8 @@ from apps.workflows.services import (
 )
 
 
-def _messages_of(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [m for msgs in exc.message_dict.values() for m in msgs]
-    return list(exc.messages)
+def _messages_of(exc: CountersignError) -> list[str]:
+    return exc.messages
 
 
 def _form_errors(form: Any) -> str:
@@ -124,7 +122,7 @@ class WorkflowCreateView(TenantAdminMixin, View):
         if form.is_valid():
             try:
                 definition = workflow_create(actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
+            except CountersignError as exc:
                 for message in _messages_of(exc):
                     form.add_error("key", message)
             else:
@@ -144,7 +142,7 @@ class TemplateInstallView(TenantAdminMixin, View):
             installed = template_pack_install(actor=request.user, template_keys=[key])
         except TemplateNotFoundError as exc:
             messages.error(request, str(exc))
-        except ValidationError as exc:
+        except CountersignError as exc:
             messages.error(
                 request, f"“{key}” could not be installed: " + "; ".join(_messages_of(exc))
             )
@@ -249,7 +247,7 @@ class ValidateView(TenantAdminMixin, View):
         definition = _definition(pk)
         try:
             workflow_spec_check(_editable(definition))
-        except ValidationError as exc:
+        except CountersignError as exc:
             problems = _messages_of(exc)
         else:
             problems = []
@@ -278,7 +276,7 @@ class DesignerEditView(TenantAdminMixin, View):
             new_spec, anchor = result
             try:
                 workflow_draft_save(actor=request.user, definition=definition, spec=new_spec)
-            except ValidationError as exc:
+            except CountersignError as exc:
                 messages.error(request, "; ".join(_messages_of(exc)))
             else:
                 messages.success(request, "Draft saved." if new_spec else "Draft discarded.")
@@ -379,7 +377,7 @@ class PublishView(TenantAdminMixin, View):
             version = workflow_publish(
                 actor=request.user, spec=definition.draft_spec, note=form.cleaned_data["note"]
             )
-        except ValidationError as exc:
+        except CountersignError as exc:
             messages.error(request, "Fix these problems before publishing.")
             context = designer_context(definition, _messages_of(exc))
             return render(request, "workflows/designer.html", context, status=400)
@@ -408,7 +406,7 @@ class PreviewView(TenantAdminMixin, View):
         context: dict[str, Any] = {"definition": definition, "form": form, "users": users}
         try:
             parsed = workflow_spec_check(spec)
-        except ValidationError as exc:
+        except CountersignError as exc:
             context["problems"] = _messages_of(exc)
             return render(request, "workflows/preview.html", context)
         if data is not None and form.is_valid():
@@ -463,7 +461,7 @@ class ImportView(TenantAdminMixin, View):
                 workflow_draft_import(
                     actor=request.user, definition=definition, spec=form.cleaned_data["spec"]
                 )
-            except ValidationError as exc:
+            except CountersignError as exc:
                 problems = _messages_of(exc)
             else:
                 messages.success(request, "Imported into the draft. Review it, then publish.")

@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "apps.audit.middleware.ActionOriginMiddleware",
     "axes.middleware.AxesMiddleware",
+    "apps.core.middleware.CountersignErrorMiddleware",
 ]
 
 TEMPLATES = [

@@ -4,10 +4,10 @@ an anonymous visitor are refused. Services refuse non-admin actors too."""
 from collections.abc import Callable
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from apps.core.errors import NotAllowed
 from apps.integrations.models import DeliveryState, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from apps.integrations.webhooks import selectors, services
 from tests.conftest import sign_in
@@ -147,17 +147,17 @@ def test_services_refuse_non_admin_actors(hook, tenant_a, bob, olivia):
     endpoint, delivery = hook
     with tenant_context(tenant_a):
         for actor in (bob, olivia):
-            with pytest.raises(PermissionDenied):
+            with pytest.raises(NotAllowed):
                 services.webhook_endpoint_create(
                     actor=actor, url="https://e.example.org", events="*"
                 )
-            with pytest.raises(PermissionDenied):
+            with pytest.raises(NotAllowed):
                 services.webhook_endpoint_update(actor=actor, endpoint=endpoint, is_active=False)
-            with pytest.raises(PermissionDenied):
+            with pytest.raises(NotAllowed):
                 services.webhook_endpoint_delete(actor=actor, endpoint=endpoint)
-            with pytest.raises(PermissionDenied):
+            with pytest.raises(NotAllowed):
                 services.webhook_delivery_replay(actor=actor, delivery=delivery)
-            with pytest.raises(PermissionDenied):
+            with pytest.raises(NotAllowed):
                 services.webhook_endpoint_rotate_secret(actor=actor, endpoint=endpoint)
             assert not selectors.webhook_endpoints_for(actor).exists()
             assert not selectors.webhook_deliveries_for(actor).exists()

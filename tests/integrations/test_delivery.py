@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.core.errors import InvalidInput
 from apps.integrations.models import DeliveryState, OutboxEvent, WebhookDelivery
 from apps.integrations.outbox import dispatch_events
 from apps.integrations.webhooks.delivery import RetryPolicy, deliver
@@ -152,7 +153,6 @@ def test_deactivated_endpoint_gets_nothing_and_cannot_be_replayed_to(hook, recei
     assert result.state == DeliveryState.FAILED
     assert result.last_error == "endpoint is inactive"
     assert receiver.received == []
-    from django.core.exceptions import ValidationError
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInput):
         webhook_delivery_replay(actor=alice, delivery=result)

@@ -69,6 +69,7 @@ def test_missing_or_bad_key_is_401_with_error_shape(db, raw):
     body = response.json()["error"]
     assert body["code"] == "not_authenticated"
     assert body["fields"] == {}
+    assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_revoked_key_stops_working(p_key):

@@ -4,12 +4,12 @@ branding rules."""
 import copy
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import User
+from apps.core.errors import InvalidInput
 from apps.tenants.branding import contrast_ratio, image_check
 from apps.tenants.domains import StaticTxtResolver, custom_domain_add, custom_domain_verify
 from apps.tenants.models import TemplatePack, Tenant
@@ -59,7 +59,7 @@ def test_tls_ask(db, host, status):
 
 @pytest.mark.parametrize("domain", ["localhost", "beta.localhost", "no_dots", "alpha.localhost"])
 def test_bad_or_platform_domains_are_refused(db, tenant_a, domain):
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInput):
         custom_domain_add(actor=None, tenant=tenant_a, domain=domain)
 
 
@@ -171,7 +171,7 @@ def test_logo_validation(name, content, ok):
     if ok:
         check()
     else:
-        with pytest.raises(ValidationError):
+        with pytest.raises(InvalidInput):
             check()
 
 

@@ -3,9 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from apps.core.errors import NotAllowed
 from apps.people import services
 from apps.people.models import Delegation
 
@@ -188,7 +188,7 @@ def test_nobody_ends_someone_elses_cover_from_out_of_office(world, as_bob, in_a)
 
 def test_service_refuses_cover_for_someone_else_by_a_non_admin(world, in_tenant_a):
     now = timezone.now()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         services.delegation_create(
             actor=world.bob,
             delegator=world.carol,

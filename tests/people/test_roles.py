@@ -3,8 +3,8 @@
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
 
+from apps.core.errors import InvalidInput, NotAllowed
 from apps.people import services
 from apps.people.models import AuthorityLimit, Role
 
@@ -147,15 +147,15 @@ def test_remove_an_authority_limit(world, as_alice, in_a):
 
 
 def test_services_refuse_non_admins_and_bad_values(world, in_tenant_a):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         services.role_create(actor=world.bob, key="x", name="X")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         services.authority_limit_remove(actor=world.bob, role=world.role, category="purchasing")
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(InvalidInput) as error:
         services.authority_limit_set(
             actor=world.alice, role=world.role, category="capital", limit=Decimal("-1")
         )
-    assert error.value.message_dict == {"limit": ["An authority limit cannot be negative."]}
+    assert error.value.fields == {"limit": ["An authority limit cannot be negative."]}
     assert (
         services.authority_limit_remove(actor=world.alice, role=world.role, category="capital")
         is False

@@ -1,11 +1,11 @@
 """Tenant provisioning: slug rules, cloning from the template, domain and branding."""
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django_tenants.utils import schema_exists, tenant_context
 
 from apps.accounts.models import User
+from apps.core.errors import InvalidInput
 from apps.tenants.models import Domain, Partner, Tenant
 from apps.tenants.services import tenant_create, tenant_slug_problems
 
@@ -74,18 +74,21 @@ def test_tenant_is_cloned_with_domain_and_branding(db):
 
 def test_bad_input_is_refused_with_field_messages_and_nothing_created(db):
     partner = Partner.objects.get(slug="partner-p")
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(InvalidInput) as error:
         tenant_create(partner=partner, slug="www", name="  ")
-    assert error.value.message_dict == {
+    assert error.value.fields == {
         "slug": ['"www" is reserved; choose another name.'],
         "name": ["Give the tenant a name."],
     }
-    with pytest.raises(ValidationError) as error:
+    assert error.value.code == "slug_invalid"
+    with pytest.raises(InvalidInput) as error:
         tenant_create(partner=partner, slug="alpha", name="Again")
-    assert error.value.message_dict == {"slug": ['A tenant called "alpha" already exists.']}
-    with pytest.raises(ValidationError) as error:
+    assert error.value.fields == {"slug": ['A tenant called "alpha" already exists.']}
+    assert error.value.code == "slug_taken"
+    with pytest.raises(InvalidInput) as error:
         tenant_create(partner=partner, slug="echo", name="Echo", branding={"primary_colour": "red"})
-    assert "primary_colour" in error.value.message_dict
+    assert "primary_colour" in error.value.fields
+    assert error.value.code == "branding_invalid"
     assert not Tenant.objects.filter(slug="echo").exists()
     assert not schema_exists("echo")
 

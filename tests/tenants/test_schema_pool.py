@@ -8,7 +8,6 @@ import secrets
 import threading
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, connections, transaction
 from django.test import Client
 from django_tenants.utils import schema_exists, tenant_context
@@ -17,6 +16,7 @@ from psycopg import sql
 from apps.accounts.models import User
 from apps.approvals.services import DecisionInput, task_decide
 from apps.audit.models import AuditEntry
+from apps.core.errors import InvalidInput
 from apps.tenants.health import tenant_health_refresh_all
 from apps.tenants.models import Partner, PooledSchema, Tenant
 from apps.tenants.schema_pool import (
@@ -269,19 +269,37 @@ def committed_pool(django_db_setup, open_db):
     assert pool_schemas_present() == []
 
 
-def test_a_failed_creation_gives_the_schema_back_to_the_pool(committed_pool):
+def test_a_failed_creation_gives_the_schema_back_to_the_pool(committed_pool, monkeypatch):
     assert schema_pool_fill(size=1) == 1
     ready = the_only_pool_schema()
     pool_oid = oid_of(ready.schema_name)
     paula = User.objects.get(email="paula@partner-p.test")
     slug = f"rollback-{secrets.token_hex(3)}"
     committed_pool.append(slug)
-    # The wizard's later step fails after tenant_create claimed and renamed the schema.
-    with pytest.raises(ValidationError, match="Unknown templates"):
+    # The wizard refuses an unknown template before it claims and renames a pool schema.
+    with pytest.raises(InvalidInput, match="Unknown templates"):
         tenant_provision(
             actor=paula, partner=partner_p(), slug=slug, name="Rolled Back",
             template_keys=["no-such-template"],
         )  # fmt: skip
+    assert not Tenant.objects.filter(slug=slug).exists()
+    assert not schema_exists(schema_name_for(slug))
+    assert the_only_pool_schema() == ready
+    assert oid_of(ready.schema_name) == pool_oid
+
+    # A step that fails after the schema was claimed and renamed rolls all of it back too.
+    import apps.tenants.packs
+
+    def broken_install(**kwargs: object) -> list[str]:
+        raise InvalidInput("The pack could not be installed.", code="pack_unknown")
+
+    monkeypatch.setattr(apps.tenants.packs, "template_packs_install", broken_install)
+    with pytest.raises(InvalidInput, match="could not be installed"):
+        tenant_provision(
+            actor=paula, partner=partner_p(), slug=slug, name="Rolled Back",
+            template_keys=["prior-auth-imaging"], admin_email=f"admin@{slug}.test",
+        )  # fmt: skip
+    monkeypatch.undo()
     assert not Tenant.objects.filter(slug=slug).exists()
     assert not schema_exists(schema_name_for(slug))
     assert the_only_pool_schema() == ready

@@ -9,12 +9,18 @@ import secrets
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.actions import action_service
+from apps.integrations.exceptions import (
+    IntegrationErrorCode,
+    InvalidInput,
+    NotAllowed,
+    invalid_fields,
+)
 from apps.integrations.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from apps.integrations.webhooks import delivery as webhook_delivery
 from apps.integrations.webhooks.filters import is_valid_pattern
@@ -25,7 +31,9 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 
 def _require_admin(actor: User) -> None:
     if not getattr(actor, "is_tenant_admin", False) or not actor.is_active:
-        raise PermissionDenied("Only tenant administrators can manage webhooks.")
+        raise NotAllowed(
+            "Only tenant administrators can manage webhooks.", code=IntegrationErrorCode.ADMIN_ONLY
+        )
 
 
 def _is_private_host(host: str) -> bool:
@@ -108,7 +116,7 @@ def webhook_endpoint_create(
         except ValidationError as error:
             errors.update(error.message_dict)
     if errors:
-        raise ValidationError(errors)
+        raise invalid_fields(errors, code=IntegrationErrorCode.INVALID)
     secret = new_secret()
     endpoint = WebhookEndpoint(created_by=actor, **values)
     endpoint.set_secret(secret)
@@ -144,7 +152,7 @@ def webhook_endpoint_update(
             errors.update(error.message_dict)
     if errors:
         endpoint.refresh_from_db()
-        raise ValidationError(errors)
+        raise invalid_fields(errors, code=IntegrationErrorCode.INVALID)
     if is_active is not None:
         endpoint.is_active = bool(is_active)
         changed.append("is_active")
@@ -177,7 +185,11 @@ def webhook_delivery_replay(*, actor: User, delivery: WebhookDelivery) -> Webhoo
     _require_admin(actor)
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
     if not endpoint.is_active:
-        raise ValidationError({"endpoint": ["Activate the endpoint before replaying to it."]})
+        raise InvalidInput(
+            "Activate the endpoint before replaying to it.",
+            code=IntegrationErrorCode.ENDPOINT_INACTIVE,
+            field="endpoint",
+        )
     replay = WebhookDelivery.objects.create(
         endpoint=endpoint,
         event_id=delivery.event_id,

@@ -2,9 +2,9 @@
 
 import time
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
 
+from apps.core.errors import CountersignError
 from apps.core.management.base import CountersignCommand
 from apps.tenants.exceptions import ProvisioningError
 from apps.tenants.models import Partner
@@ -39,11 +39,11 @@ class Command(CountersignCommand):
             tenant = tenant_create(
                 partner=partner, slug=options["slug"], name=options["name"], branding=branding
             )
-        except ValidationError as exc:
-            lines = [f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()]
-            raise CommandError("Cannot create the tenant. " + "; ".join(lines)) from None
         except ProvisioningError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(exc.message) from None
+        except CountersignError as exc:
+            lines = [f"{field}: {' '.join(msgs)}" for field, msgs in exc.fields.items()]
+            raise CommandError("Cannot create the tenant. " + "; ".join(lines)) from None
         elapsed = time.perf_counter() - started
         host = tenant.domains.get(is_primary=True).domain
         self.stdout.write(f"Created {tenant.name} at http://{host}/ in {elapsed:.2f} s")
