@@ -51,7 +51,7 @@ def recovery_codes_left(user: Any) -> int:
 
 def mfa_required(user: Any) -> bool:
     """Must this user enrol before using anything? Reads the schema of the current host."""
-    if connection.schema_name == "public":
+    if connection.schema_name == "public":  # type: ignore[attr-defined]  # django-tenants' connection
         from apps.tenants.models import PartnerMembership
 
         return bool(settings.MFA_ENFORCE) and PartnerMembership.objects.filter(user=user).exists()

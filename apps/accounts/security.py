@@ -60,7 +60,7 @@ def security_policy_update(
 
 
 def idle_minutes_for_host() -> int:
-    if connection.schema_name == "public":
+    if connection.schema_name == "public":  # type: ignore[attr-defined]  # django-tenants' connection
         return int(settings.PARTNER_SESSION_IDLE_MINUTES)
     return int(security_policy_get().session_idle_minutes)
 

@@ -148,7 +148,7 @@ class MfaSettingsView(LoginRequiredMixin, View):
                 "enrolled": mfa.has_confirmed_device(user),
                 "codes_left": mfa.recovery_codes_left(user),
                 "required": mfa.mfa_required(user),
-                "is_tenant_host": connection.schema_name != "public",
+                "is_tenant_host": connection.schema_name != "public",  # type: ignore[attr-defined]  # django-tenants' connection
             },
         )
 

@@ -19,7 +19,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
-        if connection.schema_name == get_public_schema_name():
+        if connection.schema_name == get_public_schema_name():  # type: ignore[attr-defined]  # django-tenants' connection
             return None  # tenant keys do not exist on the platform's own host
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:

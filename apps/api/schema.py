@@ -12,7 +12,7 @@ from rest_framework import serializers
 from apps.api.idempotency import IDEMPOTENCY_PARAMETER
 
 
-class ErrorDetailSerializer(serializers.Serializer):
+class ErrorDetailSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(help_text="Stable, machine-readable, e.g. `task_already_decided`.")
     message = serializers.CharField(help_text="For people.")
     fields = serializers.DictField(

@@ -108,7 +108,7 @@ def detail(user: Any, request_id: int, code: int = status.HTTP_200_OK) -> Respon
 
 
 class RequestListApi(ApiView):
-    class FilterInput(serializers.Serializer):
+    class FilterInput(serializers.Serializer[Any]):
         status = serializers.ChoiceField(choices=RequestStatus.choices, required=False)
         workflow = serializers.SlugField(required=False, help_text="A workflow key.")
         urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
@@ -120,7 +120,7 @@ class RequestListApi(ApiView):
         created_after = serializers.DateTimeField(required=False)
         created_before = serializers.DateTimeField(required=False)
 
-    class CreateInput(serializers.Serializer):
+    class CreateInput(serializers.Serializer[Any]):
         workflow = serializers.SlugField(help_text="Key of a published workflow.")
         data = serializers.DictField(help_text="Answers by form field name (see the workflow).")
         urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.STANDARD)
@@ -202,7 +202,7 @@ class RequestSubmitApi(ApiView):
 
 
 class RequestWithdrawApi(ApiView):
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
     @extend_schema(
@@ -217,7 +217,7 @@ class RequestWithdrawApi(ApiView):
 
 
 class RequestResubmitApi(ApiView):
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         data = serializers.DictField(
             required=False, help_text="Changed answers; leave out to resubmit as is."
         )
@@ -234,7 +234,7 @@ class RequestResubmitApi(ApiView):
 
 
 class RequestAmendApi(ApiView):
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         data = serializers.DictField(help_text="The full, changed answers.")
 
     @extend_schema(
@@ -251,7 +251,7 @@ class RequestAmendApi(ApiView):
 class RequestExtendApi(ApiView):
     """Only routed when apps.sla.services.request_extend exists."""
 
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         new_due_at = serializers.DateTimeField()
         reason = serializers.CharField(max_length=500)
 
@@ -273,7 +273,7 @@ class RequestExtendApi(ApiView):
 class CommentListApi(ApiView):
     pagination_class = OldestFirstPagination
 
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         body = serializers.CharField(max_length=10000)
 
     @extend_schema(operation_id="comments_list", responses=CommentOut(many=True), tags=["comments"])
@@ -299,7 +299,7 @@ class AttachmentListApi(ApiView):
     pagination_class = OldestFirstPagination
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         file = serializers.FileField(
             help_text="PDF, PNG, JPEG, TIFF, text or .docx; at most 20 MB."
         )

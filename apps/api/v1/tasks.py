@@ -3,6 +3,8 @@ through apps.approvals.services (409 with the current state when someone was fas
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -37,7 +39,7 @@ class _InboxApi(ApiView):
     scope_name = "all"
     pagination_class = InboxPagination
 
-    class FilterInput(serializers.Serializer):
+    class FilterInput(serializers.Serializer[Any]):
         workflow = serializers.SlugField(required=False, help_text="A workflow key.")
         urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
 
@@ -96,7 +98,7 @@ class TaskDetailApi(ApiView):
 class TaskDecideApi(ApiView):
     write_scope = Scope.TASKS_DECIDE
 
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         decision = serializers.ChoiceField(choices=DecisionOutcome.choices)
         reason_code = serializers.CharField(
             required=False, allow_null=True, max_length=60, help_text="Required to reject."
@@ -163,7 +165,7 @@ class TaskClaimApi(ApiView):
 class TaskDelegateApi(ApiView):
     write_scope = Scope.TASKS_DECIDE
 
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         to = serializers.EmailField(help_text="The colleague's email.")
 
     @extend_schema(

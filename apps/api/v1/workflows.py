@@ -16,7 +16,7 @@ from apps.workflows.models import WorkflowDefinition
 from apps.workflows.selectors import published_workflows, spec_fields
 
 
-class WorkflowOut(serializers.Serializer):
+class WorkflowOut(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     key = serializers.CharField()
     name = serializers.CharField()
@@ -25,7 +25,7 @@ class WorkflowOut(serializers.Serializer):
     version = serializers.IntegerField(source="current_version.number")
 
 
-class WorkflowStageOut(serializers.Serializer):
+class WorkflowStageOut(serializers.Serializer[Any]):
     key = serializers.CharField()
     name = serializers.CharField()
     steps = serializers.ListField(child=serializers.CharField(), help_text="Step names.")

@@ -133,7 +133,7 @@ def active_connection() -> ErpConnection | None:
 
 def idempotency_key_for(request: ApprovalRequest, kind: str) -> str:
     """Stable per request and kind, and unique across tenants sharing one ERP."""
-    return f"countersign:{connection.schema_name}:{request.reference}:{kind}"
+    return f"countersign:{connection.schema_name}:{request.reference}:{kind}"  # type: ignore[attr-defined]  # django-tenants' connection
 
 
 def posting_schedule(
