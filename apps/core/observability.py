@@ -31,7 +31,7 @@ from django.http import HttpRequest, HttpResponse
 try:  # optional dependency: the built-in writer below is used without it
     import prometheus_client
 except ImportError:  # pragma: no cover - depends on the environment
-    prometheus_client = None
+    prometheus_client = None  # type: ignore[assignment]  # checked before every use
 
 logger = logging.getLogger("countersign.request")
 

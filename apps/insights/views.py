@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date
+from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,7 +22,9 @@ from apps.insights.datasets import DATASETS
 from apps.insights.forms import FilterForm
 
 
-def csv_response(filename: str, rows: list[dict], header: list[str] | None = None) -> HttpResponse:
+def csv_response(
+    filename: str, rows: list[dict[str, Any]], header: list[str] | None = None
+) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
@@ -126,7 +127,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 # --- Database ------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES: dict[str, dict[str, Any]] = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)
+    }
     DATABASES["default"]["ENGINE"] = "apps.core.postgres"
 else:
     DATABASES = {

@@ -273,7 +273,7 @@ def _map(bundle: Bundle) -> tuple[dict[str, Any], str, dict[str, Any]]:
     return data, urgency, claim_info
 
 
-class _AnySystem(set):  # matches every coding system (categories come from several)
+class _AnySystem(set[str]):  # matches every coding system (categories come from several)
     def __contains__(self, item: object) -> bool:
         return True
 

@@ -47,7 +47,7 @@ class FakeErp:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> FakeErp:
         self.thread.start()
