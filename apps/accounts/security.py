@@ -127,7 +127,7 @@ class MfaEnrolmentRequiredMiddleware:
         if state is None:
             state = self._state_of_new_session(request)
             session[mfa.STATE_KEY] = state
-        if state == "ok" or request.user.is_verified():  # type: ignore[union-attr]
+        if state == "ok" or request.user.is_verified():  # type: ignore[attr-defined]  # django-otp
             return None
         match = request.resolver_match
         if match is not None and match.view_name in ENROLMENT_OPEN_VIEWS:

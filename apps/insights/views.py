@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views import View
 
+from apps.accounts.models import User
 from apps.approvals.selectors import requests_visible_to
 from apps.audit.services import audit_phi_access
 from apps.core.views import TenantAdminMixin
@@ -111,15 +112,17 @@ class DashboardView(TenantAdminMixin, _Dashboard):
 class _ManagerMixin(LoginRequiredMixin, UserPassesTestMixin):
     """Department heads see the dashboards of the departments they head."""
 
+    request: HttpRequest
+
     def test_func(self) -> bool:
-        return bool(selectors.manager_departments(self.request.user))
+        return bool(selectors.manager_departments(cast(User, self.request.user)))
 
 
 class ManagerDashboardView(_ManagerMixin, _Dashboard):
     scope = "departments"
 
     def departments(self) -> tuple[int, ...] | None:
-        return selectors.manager_departments(self.request.user)
+        return selectors.manager_departments(cast(User, self.request.user))
 
 
 class _DatasetCsv(View):
@@ -144,7 +147,7 @@ class DatasetCsvView(TenantAdminMixin, _DatasetCsv):
 
 class ManagerDatasetCsvView(_ManagerMixin, _DatasetCsv):
     def departments(self) -> tuple[int, ...] | None:
-        return selectors.manager_departments(self.request.user)
+        return selectors.manager_departments(cast(User, self.request.user))
 
 
 def _year(request: HttpRequest) -> int:
@@ -231,7 +234,7 @@ class ExportView(TenantAdminMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         form = FilterForm(request.GET or None)
         filters = form.filters()
-        visible = requests_visible_to(request.user)
+        visible = requests_visible_to(cast(User, request.user))
         if self.kind == "requests":
             header, rows = exports.requests_rows(visible, filters)
         else:
@@ -239,7 +242,7 @@ class ExportView(TenantAdminMixin, View):
         audit_phi_access(
             actor=request.user,
             action=f"insights.export_{self.kind}",
-            obj=request.user,
+            obj=cast(User, request.user),
             start=str(filters.start or ""),
             end=str(filters.end or ""),
             rows=len(rows),

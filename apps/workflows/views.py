@@ -4,7 +4,7 @@ edits a spec by itself."""
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -123,7 +123,7 @@ class WorkflowCreateView(TenantAdminMixin, View):
         form = NewWorkflowForm(request.POST)
         if form.is_valid():
             try:
-                definition = workflow_create(actor=request.user, **form.cleaned_data)
+                definition = workflow_create(actor=cast(User, request.user), **form.cleaned_data)
             except ValidationError as exc:
                 for message in _messages_of(exc):
                     form.add_error("key", message)
@@ -141,7 +141,7 @@ class TemplateInstallView(TenantAdminMixin, View):
             return HttpResponseRedirect(reverse("workflows:list"))
         key = form.cleaned_data["template_key"]
         try:
-            installed = template_pack_install(actor=request.user, template_keys=[key])
+            installed = template_pack_install(actor=cast(User, request.user), template_keys=[key])
         except TemplateNotFoundError as exc:
             messages.error(request, str(exc))
         except ValidationError as exc:
@@ -277,7 +277,9 @@ class DesignerEditView(TenantAdminMixin, View):
         if result is not None:
             new_spec, anchor = result
             try:
-                workflow_draft_save(actor=request.user, definition=definition, spec=new_spec)
+                workflow_draft_save(
+                    actor=cast(User, request.user), definition=definition, spec=new_spec
+                )
             except ValidationError as exc:
                 messages.error(request, "; ".join(_messages_of(exc)))
             else:
@@ -377,7 +379,9 @@ class PublishView(TenantAdminMixin, View):
             return HttpResponseRedirect(reverse("workflows:designer", args=[pk]))
         try:
             version = workflow_publish(
-                actor=request.user, spec=definition.draft_spec, note=form.cleaned_data["note"]
+                actor=cast(User, request.user),
+                spec=definition.draft_spec,
+                note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
             messages.error(request, "Fix these problems before publishing.")
@@ -461,7 +465,9 @@ class ImportView(TenantAdminMixin, View):
         if form.is_valid():
             try:
                 workflow_draft_import(
-                    actor=request.user, definition=definition, spec=form.cleaned_data["spec"]
+                    actor=cast(User, request.user),
+                    definition=definition,
+                    spec=form.cleaned_data["spec"],
                 )
             except ValidationError as exc:
                 problems = _messages_of(exc)

@@ -4,7 +4,7 @@ see; objects come from the approvals selectors."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -23,7 +23,7 @@ class DecisionOut(serializers.Serializer[Any]):
     outcome = serializers.CharField()
     reason_code = serializers.CharField(source="reason_code.code", allow_null=True, default=None)
     comment = serializers.CharField()
-    partial = serializers.BooleanField()
+    partial = serializers.BooleanField()  # type: ignore[assignment]  # a field named partial
     decided_at = serializers.DateTimeField()
     actor = UserRefOut()
     channel = serializers.CharField()
@@ -186,7 +186,7 @@ class TimelineEntryOut(serializers.Serializer[Any]):
 
 
 class RequestDetailOut(RequestSummaryOut):
-    data = serializers.DictField(help_text="The form answers, by field name.")
+    data = serializers.DictField(help_text="The form answers, by field name.")  # type: ignore[assignment]  # a field named data
     exception_reason = serializers.CharField()
     stages = serializers.SerializerMethodField()
     tasks = TaskOut(many=True, source="tasks.all")
@@ -220,7 +220,7 @@ class RequestDetailOut(RequestSummaryOut):
                     "steps": steps,
                 }
             )
-        return StageOut(stages, many=True).data
+        return cast(list[dict[str, Any]], StageOut(stages, many=True).data)
 
 
 class CommentOut(serializers.Serializer[Any]):

@@ -27,6 +27,7 @@ from apps.api.v1.outputs import (
 from apps.approvals import selectors, services
 from apps.approvals.choices import DecisionOutcome, Urgency
 from apps.approvals.exceptions import InvalidInput
+from apps.core.actions import Channel
 
 TAGS = ["tasks"]
 
@@ -55,10 +56,10 @@ class _InboxApi(ApiView):
         )
         # The cursor needs a stable, unique ordering; the inbox's due-first order is not one.
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(
+        page: list[dict[str, Any]] | None = paginator.paginate_queryset(
             tasks.order_by().values(*INBOX_TASK_COLUMNS), request, view=self
         )
-        return paginator.get_paginated_response(inbox_tasks_out(page))
+        return paginator.get_paginated_response(inbox_tasks_out(page or []))
 
 
 class MyTasksApi(_InboxApi):
@@ -147,7 +148,7 @@ class TaskDecideApi(ApiView):
                 comment=data["comment"],
                 partial=data["partial"],
             ),
-            channel="api",
+            channel=Channel.API,
         )
         return Response(DecisionOut(decision).data)
 
