@@ -23,13 +23,13 @@ def people_choices(*, keep: Iterable[int] = ()) -> QuerySet[User]:
     )
 
 
-class PersonChoiceField(forms.ModelChoiceField[User]):
+class PersonChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # not subscriptable at runtime
     def label_from_instance(self, obj: User) -> str:
         suffix = "" if obj.is_active else " — deactivated"
         return f"{obj.full_name} ({obj.email}){suffix}"
 
 
-class PeopleChoiceField(forms.ModelMultipleChoiceField[User]):
+class PeopleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]  # not subscriptable at runtime
     def label_from_instance(self, obj: User) -> str:
         suffix = "" if obj.is_active else " — deactivated"
         return f"{obj.full_name} ({obj.email}){suffix}"
