@@ -186,7 +186,7 @@ def pending_start(request: HttpRequest, *, user: Any, backend: str, next_url: st
 
 
 def pending_get(request: HttpRequest) -> dict[str, Any] | None:
-    pending = request.session.get(PENDING_KEY)
+    pending: dict[str, Any] | None = request.session.get(PENDING_KEY)
     if not pending:
         return None
     if int(time.time()) - int(pending.get("since", 0)) > PENDING_SECONDS:

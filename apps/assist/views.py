@@ -43,7 +43,7 @@ def _approval(request: HttpRequest, reference: str) -> tuple[ApprovalRequest, As
     except NotFound as error:
         raise Http404(error.message) from error
     settings = assist_settings()
-    if not settings.enabled or not _may_see_assist(request.user, approval, settings):
+    if not settings.enabled or not _may_see_assist(cast(User, request.user), approval, settings):
         raise Http404("No advisory panel for you on this request.")
     return approval, settings
 

@@ -87,7 +87,7 @@ class _Echo:
 
 
 @login_required
-def audit_export_csv(request: HttpRequest) -> HttpResponse:
+def audit_export_csv(request: HttpRequest) -> StreamingHttpResponse:
     if not can_read_audit(request.user):  # type: ignore[arg-type]
         return _refuse()
     filters, _ = _filters(request)

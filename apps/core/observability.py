@@ -381,7 +381,7 @@ def render_metrics() -> str:
             from prometheus_client import multiprocess
 
             registry = prometheus_client.CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client
         else:
             registry = _PROM_REGISTRY
         head = prometheus_client.generate_latest(registry).decode().rstrip("\n").split("\n")

@@ -39,7 +39,9 @@ def _scoped(visible: QuerySet[ApprovalRequest], filters: Filters) -> QuerySet[Ap
     return requests_in_scope(filters).filter(pk__in=visible.values("pk"))
 
 
-def requests_rows(visible, filters: Filters) -> tuple[list[str], list[dict[str, Any]]]:
+def requests_rows(
+    visible: QuerySet[ApprovalRequest], filters: Filters
+) -> tuple[list[str], list[dict[str, Any]]]:
     qs = (
         _scoped(visible, filters)
         .order_by("submitted_at", "pk")
@@ -60,7 +62,9 @@ def requests_rows(visible, filters: Filters) -> tuple[list[str], list[dict[str, 
     return REQUEST_COLUMNS, rows
 
 
-def decisions_rows(visible, filters: Filters) -> tuple[list[str], list[dict[str, Any]]]:
+def decisions_rows(
+    visible: QuerySet[ApprovalRequest], filters: Filters
+) -> tuple[list[str], list[dict[str, Any]]]:
     qs = (
         Decision.objects.filter(request__in=_scoped(visible, filters))
         .order_by("decided_at", "pk")

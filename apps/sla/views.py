@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.models import User
 from apps.approvals import selectors as approval_selectors
-from apps.approvals.exceptions import ApprovalError, NotFound
+from apps.approvals.exceptions import ApprovalError, InvalidInput, NotFound
 from apps.core.views import TenantAdminMixin
 from apps.sla import selectors, services
 from apps.sla.models import BreachAction, BusinessCalendar, CalendarKind, Closure
@@ -162,7 +162,7 @@ def request_extend(request: HttpRequest, reference: str) -> HttpResponse:
     new_due = _parse_due(request.POST.get("new_due_at", ""), str(cal.tz))
     try:
         if new_due is None:
-            raise services.InvalidInput(
+            raise InvalidInput(
                 "Give the new due time.", fields={"new_due_at": ["Use the date and time picker."]}
             )
         services.request_extend(

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
@@ -127,13 +126,11 @@ WSGI_APPLICATION = "config.wsgi.application"
 # --- Database ------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES: dict[str, dict[str, Any]] = {
-        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)
-    }
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
     DATABASES["default"]["ENGINE"] = "apps.core.postgres"
 else:
     DATABASES = {
-        "default": {
+        "default": {  # type: ignore[typeddict-unknown-key]  # EMBEDDED is ours
             "ENGINE": "apps.core.postgres",
             "NAME": embedded.DATABASE_NAME,  # COUNTERSIGN_DB_NAME overrides
             "USER": "postgres",

@@ -22,7 +22,7 @@ class EventOut(serializers.Serializer[Any]):
     request_id = serializers.IntegerField(allow_null=True)
     request_reference = serializers.CharField()
     created_at = serializers.DateTimeField()
-    data = serializers.DictField(source="payload", help_text="Ids, types, statuses and links.")
+    data = serializers.DictField(source="payload", help_text="Ids, types, statuses and links.")  # type: ignore[assignment]  # a field named like a serializer attribute
 
 
 class EventPageOut(serializers.Serializer[Any]):

@@ -122,7 +122,7 @@ class RequestListApi(ApiView):
 
     class CreateInput(serializers.Serializer[Any]):
         workflow = serializers.SlugField(help_text="Key of a published workflow.")
-        data = serializers.DictField(help_text="Answers by form field name (see the workflow).")
+        data = serializers.DictField(help_text="Answers by form field name (see the workflow).")  # type: ignore[assignment]  # a field named like a serializer attribute
         urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.STANDARD)
         department = serializers.SlugField(required=False, help_text="A department key.")
         submit = serializers.BooleanField(default=True, help_text="False keeps it a draft.")
@@ -218,7 +218,7 @@ class RequestWithdrawApi(ApiView):
 
 class RequestResubmitApi(ApiView):
     class Input(serializers.Serializer[Any]):
-        data = serializers.DictField(
+        data = serializers.DictField(  # type: ignore[assignment]  # a field named like a serializer attribute
             required=False, help_text="Changed answers; leave out to resubmit as is."
         )
 
@@ -235,7 +235,7 @@ class RequestResubmitApi(ApiView):
 
 class RequestAmendApi(ApiView):
     class Input(serializers.Serializer[Any]):
-        data = serializers.DictField(help_text="The full, changed answers.")
+        data = serializers.DictField(help_text="The full, changed answers.")  # type: ignore[assignment]  # a field named like a serializer attribute
 
     @extend_schema(
         operation_id="requests_amend", request=Input, responses=RequestDetailOut, tags=TAGS

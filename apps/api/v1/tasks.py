@@ -107,7 +107,7 @@ class TaskDecideApi(ApiView):
         comment = serializers.CharField(
             required=False, allow_blank=True, default="", max_length=10000
         )
-        partial = serializers.BooleanField(default=False)
+        partial = serializers.BooleanField(default=False)  # type: ignore[assignment]  # a field named like a serializer attribute
 
     @extend_schema(
         operation_id="tasks_decide",

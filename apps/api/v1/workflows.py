@@ -32,7 +32,7 @@ class WorkflowStageOut(serializers.Serializer[Any]):
 
 
 class WorkflowDetailOut(WorkflowOut):
-    fields = serializers.SerializerMethodField(
+    fields = serializers.SerializerMethodField(  # type: ignore[assignment]  # a field named like a serializer attribute
         method_name="form_fields", help_text="The form: name, type, label, rules."
     )
     stages = serializers.SerializerMethodField()

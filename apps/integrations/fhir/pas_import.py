@@ -111,7 +111,8 @@ def _coding(concept: Any, systems: set[str]) -> Any:
 def _npi_of(resource: Any) -> str | None:
     for identifier in getattr(resource, "identifier", None) or []:
         if identifier.system == codes.NPI and identifier.value:
-            return identifier.value
+            value: str = identifier.value
+            return value
     return None
 
 

@@ -65,7 +65,7 @@ def backoff_seconds(
     """Wait after failed attempt number `attempt` (1-based): base · 2^(attempt-1), ± jitter,
     never above the cap."""
     policy = policy or retry_policy()
-    delay = policy.base_seconds * 2 ** max(attempt - 1, 0)
+    delay: float = policy.base_seconds * 2 ** max(attempt - 1, 0)
     spread = 1 + policy.jitter * (2 * rand() - 1)
     return max(0.0, min(policy.max_seconds, delay * spread))
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -98,6 +99,8 @@ def webhook_endpoint_create(
     _require_admin(actor)
     errors: dict[str, list[str]] = {}
     values: dict[str, object] = {}
+    clean: Callable[[Any], object]
+    raw: object
     for name, clean, raw in (
         ("url", clean_url, url),
         ("events", clean_events, events),
@@ -130,6 +133,8 @@ def webhook_endpoint_update(
     _require_admin(actor)
     errors: dict[str, list[str]] = {}
     changed: list[str] = []
+    clean: Callable[[Any], object]
+    raw: object
     for name, clean, raw in (
         ("url", clean_url, url),
         ("events", clean_events, events),

@@ -13,6 +13,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from http.client import HTTPMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -83,7 +84,14 @@ class FakeErp:
 
     # --- behaviour --------------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, query: dict[str, list[str]], headers, body: bytes):
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: HTTPMessage,
+        body: bytes,
+    ) -> tuple[int, dict[str, Any], bool]:
         with self.lock:
             self.state.requests.append(
                 {"method": method, "path": path, "key": headers.get("Idempotency-Key")}
