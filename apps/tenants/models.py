@@ -154,8 +154,6 @@ class CustomDomain(models.Model):
     class Meta:
         ordering = ["domain"]
 
-    domain: str  # declared by DomainMixin
-
     def __str__(self) -> str:
         return self.domain
 
