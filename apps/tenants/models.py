@@ -1,5 +1,7 @@
 """Public-schema records: partners, their tenants, hostnames and branding."""
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.core.validators import FileExtensionValidator, RegexValidator
@@ -95,6 +97,7 @@ class Tenant(TenantMixin):  # type: ignore[misc]  # django-tenants is untyped
         return self.name
 
     schema_name: str  # declared by TenantMixin
+    objects: ClassVar["models.Manager[Tenant]"]  # TenantMixin is untyped
 
     @property
     def is_platform(self) -> bool:
@@ -105,6 +108,7 @@ class Domain(DomainMixin):  # type: ignore[misc]  # django-tenants is untyped
     """A hostname routed to a tenant (``<slug>.<PLATFORM_DOMAIN>`` or a verified custom one)."""
 
     domain: str  # declared by DomainMixin
+    objects: ClassVar["models.Manager[Domain]"]  # DomainMixin is untyped
 
     def __str__(self) -> str:
         return self.domain

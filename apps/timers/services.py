@@ -69,7 +69,8 @@ def timers_cancel(*, object_kind: str, object_ids: Iterable[int]) -> int:
             "   FOR UPDATE SKIP LOCKED)",
             [connection.schema_name, object_kind, list(object_ids), _firing.get() or 0],  # type: ignore[attr-defined]  # django-tenants' connection
         )
-        return cursor.rowcount
+        count: int = cursor.rowcount
+    return count
 
 
 def timers_claim_due(

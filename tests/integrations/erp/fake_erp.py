@@ -13,7 +13,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from http.client import HTTPMessage
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -89,7 +89,7 @@ class FakeErp:
         method: str,
         path: str,
         query: dict[str, list[str]],
-        headers: HTTPMessage,
+        headers: Message[str, str],
         body: bytes,
     ) -> tuple[int, dict[str, Any], bool]:
         with self.lock:
