@@ -56,10 +56,10 @@ class _InboxApi(ApiView):
         )
         # The cursor needs a stable, unique ordering; the inbox's due-first order is not one.
         paginator = self.pagination_class()
-        page: list[dict[str, Any]] | None = paginator.paginate_queryset(
+        page: list[dict[str, Any]] = paginator.paginate_queryset(  # type: ignore[assignment]  # a page size is set
             tasks.order_by().values(*INBOX_TASK_COLUMNS), request, view=self
         )
-        return paginator.get_paginated_response(inbox_tasks_out(page or []))
+        return paginator.get_paginated_response(inbox_tasks_out(page))
 
 
 class MyTasksApi(_InboxApi):
