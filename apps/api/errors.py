@@ -77,7 +77,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         )
     if isinstance(exc, DjangoValidationError):  # from services of other apps
         set_rollback()
-        fields = exc.message_dict if hasattr(exc, "error_dict") else {"_": exc.messages}
+        fields: dict[str, list[str]] = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"_": exc.messages}
+        )
         return Response(
             error_body("invalid_input", "Some fields need attention.", fields),
             status=status.HTTP_400_BAD_REQUEST,
@@ -92,7 +94,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         )
     if isinstance(exc, exceptions.APIException):
         code = next((c for kind, c in _CODES if isinstance(exc, kind)), str(exc.default_code))
-        fields: dict[str, list[str]] = {}
+        fields = {}
         if isinstance(exc, exceptions.ValidationError):
             fields, message = _flatten(exc.detail), "Some fields need attention."
         elif isinstance(exc, exceptions.NotAuthenticated):
