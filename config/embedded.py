@@ -133,7 +133,7 @@ def postgres_stop() -> bool:
     """Stop the embedded PostgreSQL; False when it was not running."""
     if _postmaster_socket_dir() is None:
         return False
-    from pgserver._commands import pg_ctl
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # defined at import
 
     user = "pgserver" if os.geteuid() == 0 else None
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PG_DATA_DIR, user=user)

@@ -44,7 +44,7 @@ def env_bool(name: str, default: bool | object = _MISSING) -> bool:
 def env_int(name: str, default: int | object = _MISSING, *, minimum: int | None = None) -> int:
     value = _raw(name, default)
     if value is None:
-        return int(default)  # type: ignore[call-overload]
+        return int(default)  # type: ignore[arg-type]  # default is an int whenever it is not _MISSING
     try:
         number = int(value)
     except ValueError:
@@ -57,5 +57,5 @@ def env_int(name: str, default: int | object = _MISSING, *, minimum: int | None 
 def env_list(name: str, default: list[str] | object = _MISSING) -> list[str]:
     value = _raw(name, default)
     if value is None:
-        return list(default)  # type: ignore[call-overload]
+        return list(default)  # type: ignore[arg-type]  # default is a list when not _MISSING
     return [item.strip() for item in value.split(",") if item.strip()]

@@ -47,14 +47,14 @@ def _signer() -> signing.TimestampSigner:
 
 def invitation_token(user: User) -> str:
     # The schema is part of the token: user ids repeat across tenants.
-    return _signer().sign_object({"s": connection.schema_name, "u": user.pk, "e": user.email})
+    return _signer().sign_object({"s": connection.schema_name, "u": user.pk, "e": user.email})  # type: ignore[attr-defined]  # django-tenants' connection
 
 
 def _invitation_email(*, user: User, link: str, invited_by: str) -> EmailMessage:
     from apps.tenants.branding import sender_of
     from apps.tenants.models import Branding
 
-    brand = Branding.objects.filter(tenant__schema_name=connection.schema_name).first()
+    brand = Branding.objects.filter(tenant__schema_name=connection.schema_name).first()  # type: ignore[attr-defined]  # django-tenants' connection
     org = brand.display_name if brand else "Countersign"
     body = (
         f"{invited_by or 'An administrator'} invited you to {org} on Countersign.\n\n"
@@ -127,7 +127,7 @@ def invitation_read(token: str) -> User:
         raise InvitationError("expired") from None
     except signing.BadSignature:
         raise InvitationError("invalid") from None
-    if data.get("s") != connection.schema_name:
+    if data.get("s") != connection.schema_name:  # type: ignore[attr-defined]  # django-tenants' connection
         raise InvitationError("invalid")
     user = User.objects.filter(pk=data.get("u"), email=data.get("e")).first()
     if user is None:

@@ -15,7 +15,8 @@ import segno
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_static.models import StaticDevice as StaticDevice
+from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.audit.models import AuditCategory
@@ -42,16 +43,16 @@ def confirmed_totp_device(user: Any) -> TOTPDevice | None:
 
 
 def has_confirmed_device(user: Any) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def recovery_codes_left(user: Any) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return int(StaticToken.objects.filter(device__user=user, device__confirmed=True).count())
 
 
 def mfa_required(user: Any) -> bool:
     """Must this user enrol before using anything? Reads the schema of the current host."""
-    if connection.schema_name == "public":
+    if connection.schema_name == "public":  # type: ignore[attr-defined]  # django-tenants' connection
         from apps.tenants.models import PartnerMembership
 
         return bool(settings.MFA_ENFORCE) and PartnerMembership.objects.filter(user=user).exists()
@@ -185,7 +186,7 @@ def pending_start(request: HttpRequest, *, user: Any, backend: str, next_url: st
 
 
 def pending_get(request: HttpRequest) -> dict[str, Any] | None:
-    pending = request.session.get(PENDING_KEY)
+    pending: dict[str, Any] | None = request.session.get(PENDING_KEY)
     if not pending:
         return None
     if int(time.time()) - int(pending.get("since", 0)) > PENDING_SECONDS:

@@ -60,7 +60,7 @@ def security_policy_update(
 
 
 def idle_minutes_for_host() -> int:
-    if connection.schema_name == "public":
+    if connection.schema_name == "public":  # type: ignore[attr-defined]  # django-tenants' connection
         return int(settings.PARTNER_SESSION_IDLE_MINUTES)
     return int(security_policy_get().session_idle_minutes)
 
@@ -127,7 +127,7 @@ class MfaEnrolmentRequiredMiddleware:
         if state is None:
             state = self._state_of_new_session(request)
             session[mfa.STATE_KEY] = state
-        if state == "ok" or request.user.is_verified():  # type: ignore[union-attr]
+        if state == "ok" or request.user.is_verified():  # type: ignore[attr-defined]  # django-otp
             return None
         match = request.resolver_match
         if match is not None and match.view_name in ENROLMENT_OPEN_VIEWS:

@@ -12,6 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
@@ -50,7 +51,7 @@ class MfaLoginMixin:
                 next_url=self.get_success_url(),  # type: ignore[attr-defined]
             )
             return redirect("accounts:mfa-verify")
-        response = super().form_valid(form)  # type: ignore[misc]
+        response: HttpResponse = super().form_valid(form)  # type: ignore[misc]
         session_start(self.request)
         if mfa.mfa_required(user):
             self.request.session[mfa.STATE_KEY] = "enrol"
@@ -148,7 +149,7 @@ class MfaSettingsView(LoginRequiredMixin, View):
                 "enrolled": mfa.has_confirmed_device(user),
                 "codes_left": mfa.recovery_codes_left(user),
                 "required": mfa.mfa_required(user),
-                "is_tenant_host": connection.schema_name != "public",
+                "is_tenant_host": connection.schema_name != "public",  # type: ignore[attr-defined]  # django-tenants' connection
             },
         )
 
@@ -203,8 +204,8 @@ class MfaEnrolView(LoginRequiredMixin, View):
 class VerifiedRequiredMixin(LoginRequiredMixin):
     """Changing MFA needs a session that passed the second step."""
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_authenticated and not request.user.is_verified():  # type: ignore[union-attr]
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated and not request.user.is_verified():  # type: ignore[attr-defined]  # django-otp
             messages.error(request, "Sign in with your authenticator app first.")
             return redirect("accounts:mfa")
         return super().dispatch(request, *args, **kwargs)

@@ -19,7 +19,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
-        if connection.schema_name == get_public_schema_name():
+        if connection.schema_name == get_public_schema_name():  # type: ignore[attr-defined]  # django-tenants' connection
             return None  # tenant keys do not exist on the platform's own host
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
@@ -40,7 +40,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return f'{self.keyword} realm="api"'
 
 
-class ApiKeyScheme(OpenApiAuthenticationExtension):
+class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]  # drf-spectacular
     target_class = "apps.api.authentication.ApiKeyAuthentication"
     name = "apiKey"
 

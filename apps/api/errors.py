@@ -86,7 +86,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         )
     if isinstance(exc, exceptions.APIException):
         code = next((c for kind, c in _CODES if isinstance(exc, kind)), str(exc.default_code))
-        fields: dict[str, list[str]] = {}
+        fields = {}
         if isinstance(exc, exceptions.ValidationError):
             fields, message = _flatten(exc.detail), "Some fields need attention."
         elif isinstance(exc, exceptions.NotAuthenticated):

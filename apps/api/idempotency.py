@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.core.files.uploadedfile import UploadedFile
 from drf_spectacular.types import OpenApiTypes
@@ -18,6 +18,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.accounts.models import User
 from apps.api.services import idempotency_begin, idempotency_finish
 from apps.approvals.exceptions import InvalidInput
 
@@ -73,7 +74,7 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
                 fields={HEADER: ["Use 1 to 255 letters, digits and . _ : -"]},
             )
         record, run = idempotency_begin(
-            owner=request.user, key=key, fingerprint=fingerprint(request)
+            owner=cast(User, request.user), key=key, fingerprint=fingerprint(request)
         )
         if not run:
             response = Response(record.body, status=record.status_code)

@@ -3,7 +3,7 @@ POST and the Retry-After header on 429."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, inline_serializer
@@ -12,10 +12,10 @@ from rest_framework import serializers
 from apps.api.idempotency import IDEMPOTENCY_PARAMETER
 
 
-class ErrorDetailSerializer(serializers.Serializer):
+class ErrorDetailSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(help_text="Stable, machine-readable, e.g. `task_already_decided`.")
     message = serializers.CharField(help_text="For people.")
-    fields = serializers.DictField(
+    fields = serializers.DictField(  # type: ignore[assignment]  # the error field is named fields
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Messages per input field (`_` for the request as a whole).",
     )
@@ -59,7 +59,9 @@ CONFLICT_EXAMPLE = OpenApiExample(
 
 
 class ApiAutoSchema(AutoSchema):
-    def get_serializer_name(self, serializer: Any, direction: str) -> str:  # type: ignore[override]
+    def get_serializer_name(
+        self, serializer: Any, direction: Literal["request", "response"]
+    ) -> str:
         """Nested input serializers (`RequestAmendApi.Input`) get distinct component names."""
         qualname = type(serializer).__qualname__
         if "." in qualname:
@@ -72,14 +74,16 @@ class ApiAutoSchema(AutoSchema):
             parameters.append(IDEMPOTENCY_PARAMETER)
         return parameters
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:  # type: ignore[override]
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for code, description in ERROR_STATUSES.items():
             if code in responses:
                 continue
             if code == "422" and self.method != "POST":
                 continue
-            response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
+            response = self._get_response_for_code(ErrorSerializer, code, direction=direction)  # type: ignore[no-untyped-call]  # drf-spectacular
             response["description"] = description
             if code == "429":
                 response["headers"] = {

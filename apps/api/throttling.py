@@ -19,7 +19,7 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         pass
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[return-value]  # rates are strings
 
     def allow_request(self, request: Request, view: Any) -> bool:
         self.rate = self.get_rate()

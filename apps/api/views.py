@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
 from apps.api.forms import ApiKeyForm
+from apps.api.models import ApiKey
 from apps.api.selectors import api_keys_for
 from apps.api.services import api_key_create, api_key_revoke
 from apps.approvals.exceptions import ApprovalError
@@ -43,10 +44,16 @@ class ApiKeyAdminView(TenantAdminMixin, View):
         # Shown in this response only; never stored in the session or the database.
         return self._page(request, ApiKeyForm(initial={"owner": actor}), created=(key, text))
 
-    def _page(self, request, form, status=200, created=None):  # type: ignore[no-untyped-def]
+    def _page(
+        self,
+        request: HttpRequest,
+        form: ApiKeyForm,
+        status: int = 200,
+        created: tuple[ApiKey, str] | None = None,
+    ) -> HttpResponse:
         context = {
             "form": form,
-            "keys": api_keys_for(request.user),
+            "keys": api_keys_for(cast(User, request.user)),
             "created_key": created[0] if created else None,
             "created_text": created[1] if created else None,
         }

@@ -88,7 +88,7 @@ def widgets_for(
 
 
 def submission_from_post(
-    fields: list[dict[str, Any]], post: QueryDict, files: MultiValueDict
+    fields: list[dict[str, Any]], post: QueryDict, files: MultiValueDict[str, Any]
 ) -> dict[str, Any]:
     """The posted answers as the engine expects them; empty inputs are left out."""
     data: dict[str, Any] = {}

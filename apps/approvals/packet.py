@@ -21,7 +21,7 @@ MEANINGS = {"approve": "Approved", "reject": "Denied", "request_info": "Informat
 def packet_render(*, actor: User, request: ApprovalRequest, tenant: object) -> bytes:
     """Render the packet of a request the actor may see (callers fetch it with `request_for`).
     Generating it is recorded as an access to patient data."""
-    branding = Branding.objects.filter(tenant=tenant).first()
+    branding = Branding.objects.filter(tenant=tenant).first()  # type: ignore[misc]  # the connection's tenant
     head = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", "last_hash").first()
     audit_phi_access(
         actor=actor, action="packet.download", obj=request, request_reference=request.reference
@@ -61,4 +61,5 @@ def packet_render(*, actor: User, request: ApprovalRequest, tenant: object) -> b
     )
     from weasyprint import HTML  # heavy: imported only when a packet is made
 
-    return HTML(string=html).write_pdf()
+    pdf: bytes = HTML(string=html).write_pdf()
+    return pdf

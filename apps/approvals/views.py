@@ -72,7 +72,7 @@ def new_request(request: HttpRequest, key: str) -> HttpResponse:
                 urgency=urgency,
                 department=department,
                 submit=request.POST.get("action") != "draft",
-                uploads=uploads,
+                uploads=uploads,  # type: ignore[arg-type]  # one file per field name
             )
         except ApprovalError as error:
             errors = error.fields
@@ -451,7 +451,7 @@ def exception_queue(request: HttpRequest) -> HttpResponse:
     if not user.is_tenant_admin:
         return render(request, "403.html", status=403)
     if request.method == "POST":
-        approval = selectors.exception_queue(user).filter(pk=request.POST.get("request")).first()
+        approval = selectors.exception_queue(user).filter(pk=request.POST.get("request")).first()  # type: ignore[misc]  # None matches no row
         assignee = User.objects.filter(email=request.POST.get("assignee", "").strip()).first()
         if approval is None or assignee is None:
             messages.error(request, "Choose a request in the queue and an active colleague.")

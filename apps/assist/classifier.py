@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from apps.assist.naive_bayes import NaiveBayes, tokens
 
@@ -40,14 +41,17 @@ class Classification:
         return LABELS[self.label]
 
 
-def _corpus() -> list[dict]:
+def _corpus() -> list[dict[str, Any]]:
     with CORPUS.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def split(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+def split(
+    rows: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Deterministic 80/20 train/held-out split by a hash of the text."""
-    train, held_out = [], []
+    train: list[dict[str, Any]] = []
+    held_out: list[dict[str, Any]] = []
     for row in rows:
         bucket = int(hashlib.sha256(row["text"].encode()).hexdigest(), 16) % 5
         (held_out if bucket == 0 else train).append(row)

@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 TOKEN = re.compile(r"[a-z]{2,}")
 STOP = frozenset(
@@ -92,7 +93,7 @@ class NaiveBayes:
         }
         return sorted(weights.items(), key=lambda kv: kv[1], reverse=True)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "class_counts": self.class_counts,
             "feature_counts": self.feature_counts,
@@ -101,5 +102,5 @@ class NaiveBayes:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> NaiveBayes:
+    def from_json(cls, data: dict[str, Any]) -> NaiveBayes:
         return cls(**data)

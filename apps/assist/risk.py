@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.approvals.choices import RequestStatus
@@ -53,7 +54,7 @@ def features_of(request: ApprovalRequest, attachment_count: int | None = None) -
     return [
         f"workflow={request.workflow_version.definition.key}",
         f"urgency={request.urgency}",
-        f"department={request.department.key if request.department_id else 'none'}",
+        f"department={request.department.key if request.department else 'none'}",
         f"payer={data.get('payer') or 'none'}",
         f"cpt={data.get('cpt_code') or 'none'}",
         f"therapy={therapy_bucket}",
@@ -62,7 +63,7 @@ def features_of(request: ApprovalRequest, attachment_count: int | None = None) -
     ]
 
 
-def decided_history():
+def decided_history() -> QuerySet[ApprovalRequest]:
     return ApprovalRequest.objects.filter(
         status__in=[RequestStatus.APPROVED, RequestStatus.PARTIALLY_APPROVED, RequestStatus.DENIED]
     ).select_related("workflow_version__definition", "department")

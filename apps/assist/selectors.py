@@ -1,5 +1,7 @@
 """Reads of advisory records."""
 
+from typing import Any
+
 from django.db.models import Count, Q
 
 from apps.assist.models import AssistSettings, Recommendation
@@ -9,7 +11,7 @@ def assist_settings() -> AssistSettings:
     return AssistSettings.objects.filter(pk=1).first() or AssistSettings(pk=1)
 
 
-def agreement_rate() -> dict:
+def agreement_rate() -> dict[str, Any]:
     """How often reviewers agreed with the recommendations they marked."""
     r = Recommendation.objects.filter(reviewer_agreed__isnull=False).aggregate(
         reviewed=Count("pk"), agreed=Count("pk", filter=Q(reviewer_agreed=True))

@@ -3,6 +3,8 @@ and the tenant's assist settings. Labelled "Advisory — does not decide" everyw
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views import View
 from django.views.decorators.http import require_POST
 
+from apps.accounts.models import User
 from apps.approvals.exceptions import NotFound
 from apps.approvals.models import ApprovalRequest, Task
 from apps.approvals.selectors import request_for
@@ -21,7 +24,7 @@ from apps.assist.services import assist_run, assist_settings_update, recommendat
 from apps.core.views import TenantAdminMixin
 
 
-def _may_see_assist(user, approval: ApprovalRequest, settings: AssistSettings) -> bool:
+def _may_see_assist(user: User, approval: ApprovalRequest, settings: AssistSettings) -> bool:
     if user.is_tenant_admin:
         return True
     is_approver = (
@@ -36,11 +39,11 @@ def _may_see_assist(user, approval: ApprovalRequest, settings: AssistSettings) -
 
 def _approval(request: HttpRequest, reference: str) -> tuple[ApprovalRequest, AssistSettings]:
     try:
-        approval = request_for(request.user, reference)
+        approval = request_for(cast(User, request.user), reference)
     except NotFound as error:
         raise Http404(error.message) from error
     settings = assist_settings()
-    if not settings.enabled or not _may_see_assist(request.user, approval, settings):
+    if not settings.enabled or not _may_see_assist(cast(User, request.user), approval, settings):
         raise Http404("No advisory panel for you on this request.")
     return approval, settings
 
@@ -48,7 +51,7 @@ def _approval(request: HttpRequest, reference: str) -> tuple[ApprovalRequest, As
 @login_required
 def panel(request: HttpRequest, reference: str) -> HttpResponse:
     approval, _ = _approval(request, reference)
-    recommendations = assist_run(actor=request.user, request=approval)
+    recommendations = assist_run(actor=cast(User, request.user), request=approval)
     by_kind: dict[str, list[Recommendation]] = {}
     for rec in recommendations:
         by_kind.setdefault(rec.kind, []).append(rec)
@@ -71,7 +74,7 @@ def feedback(request: HttpRequest, reference: str, recommendation_id: int) -> Ht
     if recommendation is None:
         raise Http404("No such recommendation.")
     recommendation_feedback(
-        actor=request.user,
+        actor=cast(User, request.user),
         recommendation=recommendation,
         agreed=request.POST.get("agreed") == "yes",
     )
@@ -79,7 +82,7 @@ def feedback(request: HttpRequest, reference: str, recommendation_id: int) -> Ht
     return redirect("assist:panel", reference=approval.reference)
 
 
-class SettingsForm(forms.ModelForm):
+class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]  # ModelForm is not subscriptable at runtime
     class Meta:
         model = AssistSettings
         fields = [
@@ -94,7 +97,7 @@ class SettingsForm(forms.ModelForm):
         }
 
     def clean_classifier_threshold(self) -> float:
-        value = self.cleaned_data["classifier_threshold"]
+        value: float = self.cleaned_data["classifier_threshold"]
         if not 0 <= value <= 1:
             raise forms.ValidationError("Between 0 and 1.")
         return value
@@ -109,6 +112,6 @@ class SettingsView(TenantAdminMixin, View):
         form = SettingsForm(request.POST, instance=assist_settings())
         if not form.is_valid():
             return render(request, "assist/settings.html", {"form": form}, status=400)
-        assist_settings_update(actor=request.user, **form.cleaned_data)
+        assist_settings_update(actor=cast(User, request.user), **form.cleaned_data)
         messages.success(request, "Assist settings saved.")
         return redirect("assist:settings")

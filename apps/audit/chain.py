@@ -19,7 +19,7 @@ def entry_hash(values: dict[str, Any]) -> str:
     if values.get("channel"):
         content["channel"] = values["channel"]
     if hasattr(content["at"], "isoformat"):
-        content["at"] = content["at"].isoformat()
+        content["at"] = content["at"].isoformat()  # type: ignore[union-attr]  # hasattr checked
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

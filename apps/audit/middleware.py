@@ -22,7 +22,7 @@ class ActionOriginMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        public = connection.schema_name == "public"
+        public = connection.schema_name == "public"  # type: ignore[attr-defined]  # django-tenants' connection
         session = getattr(request, "session", None)
         with entry(
             Channel.PARTNER_CONSOLE if public else Channel.WEB,

@@ -92,7 +92,7 @@ def _on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
     audit_append(
         category=AuditCategory.SECURITY, action="login", obj=user,
-        actor_id=user.pk, actor_email=user.email, detail={"schema": connection.schema_name},
+        actor_id=user.pk, actor_email=user.email, detail={"schema": connection.schema_name},  # type: ignore[attr-defined]  # django-tenants' connection
     )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -87,7 +88,7 @@ class _Echo:
 
 
 @login_required
-def audit_export_csv(request: HttpRequest) -> HttpResponse:
+def audit_export_csv(request: HttpRequest) -> HttpResponseBase:
     if not can_read_audit(request.user):  # type: ignore[arg-type]
         return _refuse()
     filters, _ = _filters(request)

@@ -44,8 +44,8 @@ class SessionTenantGuardMiddleware:
         if request.user.is_authenticated:
             recorded = request.session.get(SESSION_SCHEMA_KEY)
             if recorded is None:
-                request.session[SESSION_SCHEMA_KEY] = connection.schema_name
-            elif recorded != connection.schema_name:
+                request.session[SESSION_SCHEMA_KEY] = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
+            elif recorded != connection.schema_name:  # type: ignore[attr-defined]  # django-tenants' connection
                 logout(request)
         return self.get_response(request)
 

@@ -31,7 +31,7 @@ from django.http import HttpRequest, HttpResponse
 try:  # optional dependency: the built-in writer below is used without it
     import prometheus_client
 except ImportError:  # pragma: no cover - depends on the environment
-    prometheus_client = None
+    prometheus_client = None  # type: ignore[assignment]  # checked before every use
 
 logger = logging.getLogger("countersign.request")
 
@@ -381,7 +381,7 @@ def render_metrics() -> str:
             from prometheus_client import multiprocess
 
             registry = prometheus_client.CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client
         else:
             registry = _PROM_REGISTRY
         head = prometheus_client.generate_latest(registry).decode().rstrip("\n").split("\n")

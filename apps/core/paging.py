@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 
 PAGE_SIZE = 50
@@ -46,7 +47,9 @@ def page_number(request: HttpRequest) -> int:
         return 1
 
 
-def page_of(request: HttpRequest, rows: Sequence[Any], *, size: int | None = None) -> Page:
+def page_of(
+    request: HttpRequest, rows: Sequence[Any] | QuerySet[Any], *, size: int | None = None
+) -> Page:
     """The page of `rows` (a queryset, sliced lazily) that `?page=` asks for (`page_number`)."""
     size = size or PAGE_SIZE
     number = page_number(request)

@@ -24,6 +24,6 @@ def each_active_tenant(task, *args: object) -> int:  # type: ignore[no-untyped-d
 @shared_task(name="core.record_schema")
 def record_schema(marker: str) -> str:
     """Store the schema the task ran in under a tenant-scoped cache key and return it."""
-    schema = connection.schema_name
+    schema: str = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
     cache.set(f"schema-probe:{marker}", schema, timeout=300)
     return schema

@@ -140,7 +140,7 @@ def branding_logo(request: HttpRequest) -> FileResponse:
     if brand is None or not brand.logo:
         raise Http404("This organisation has no logo.")
     response = FileResponse(brand.logo.open("rb"))
-    if brand.logo.name.endswith(".svg"):
+    if (brand.logo.name or "").endswith(".svg"):
         response["Content-Type"] = "image/svg+xml"
         response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response["Cache-Control"] = "public, max-age=300"
@@ -149,6 +149,8 @@ def branding_logo(request: HttpRequest) -> FileResponse:
 
 class TenantAdminMixin(LoginRequiredMixin, UserPassesTestMixin):
     """Pages for tenant administrators; everyone else gets 403 (anonymous: the login page)."""
+
+    request: HttpRequest
 
     def test_func(self) -> bool:
         return bool(getattr(self.request.user, "is_tenant_admin", False))

@@ -1,6 +1,9 @@
 """SQL building blocks for the dashboards: percentiles and durations computed by PostgreSQL."""
 
+from typing import Any
+
 from django.db.models import Aggregate, F, FloatField, Func
+from django.db.models.expressions import Combinable
 
 
 class Percentile(Aggregate):
@@ -11,17 +14,17 @@ class Percentile(Aggregate):
     output_field = FloatField()
     template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
 
-    def __init__(self, expression, fraction: float, **extra):
+    def __init__(self, expression: str | Combinable, fraction: float, **extra: Any) -> None:
         if not 0 <= float(fraction) <= 1:
             raise ValueError("fraction must be between 0 and 1")
         super().__init__(expression, fraction=repr(float(fraction)), **extra)
 
 
-def Median(expression, **extra):
+def Median(expression: str | Combinable, **extra: Any) -> Percentile:
     return Percentile(expression, 0.5, **extra)
 
 
-def P90(expression, **extra):
+def P90(expression: str | Combinable, **extra: Any) -> Percentile:
     return Percentile(expression, 0.9, **extra)
 
 
@@ -32,5 +35,5 @@ class Seconds(Func):
     arg_joiner = " - "
     output_field = FloatField()
 
-    def __init__(self, end: str, start: str, **extra):
+    def __init__(self, end: str, start: str, **extra: Any) -> None:
         super().__init__(F(end), F(start), **extra)

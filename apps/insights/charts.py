@@ -3,6 +3,8 @@ shows the same numbers in a table and a CSV link."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -12,7 +14,7 @@ BAR_WIDTH = 360
 
 
 def bar_chart(
-    *, chart_id: str, title: str, rows: list[dict], label: str, value: str, unit: str = ""
+    *, chart_id: str, title: str, rows: list[dict[str, Any]], label: str, value: str, unit: str = ""
 ) -> SafeString:
     values = [(str(r.get(label) or "—"), r.get(value)) for r in rows]
     numbers = [v for _, v in values if isinstance(v, int | float)]

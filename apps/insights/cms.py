@@ -121,7 +121,7 @@ def items_requiring_prior_auth() -> list[dict[str, Any]]:
         category=CATEGORY, current_version__isnull=False
     ).select_related("current_version")
     for definition in definitions:
-        spec = definition.current_version.spec
+        spec = definition.current_version.spec  # type: ignore[union-attr]  # filtered on current_version
         fields = spec.get("form", {}).get("fields", [])
         code_fields = {f["name"]: f for f in fields if f.get("type") in CODE_TYPES}
         for name, f in code_fields.items():

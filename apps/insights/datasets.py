@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from apps.insights import selectors
 
@@ -12,17 +13,17 @@ from apps.insights import selectors
 class Dataset:
     name: str
     title: str
-    rows: Callable[[selectors.Filters], list[dict]]
+    rows: Callable[[selectors.Filters], list[dict[str, Any]]]
     label: str
     value: str
     unit: str = ""
 
 
-def _rates(filters: selectors.Filters) -> list[dict]:
+def _rates(filters: selectors.Filters) -> list[dict[str, Any]]:
     return rate_rows(selectors.outcome_rates(filters))
 
 
-def rate_rows(r: dict) -> list[dict]:
+def rate_rows(r: dict[str, Any]) -> list[dict[str, Any]]:
     """The rates chart's rows from `selectors.outcome_rates` (computed once per page)."""
     names = {
         "approval_rate": "Approval rate",

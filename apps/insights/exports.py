@@ -3,6 +3,8 @@ statuses, times, reason codes)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from apps.approvals.models import ApprovalRequest, Decision
@@ -37,7 +39,9 @@ def _scoped(visible: QuerySet[ApprovalRequest], filters: Filters) -> QuerySet[Ap
     return requests_in_scope(filters).filter(pk__in=visible.values("pk"))
 
 
-def requests_rows(visible, filters: Filters) -> tuple[list[str], list[dict]]:
+def requests_rows(
+    visible: QuerySet[ApprovalRequest], filters: Filters
+) -> tuple[list[str], list[dict[str, Any]]]:
     qs = (
         _scoped(visible, filters)
         .order_by("submitted_at", "pk")
@@ -58,7 +62,9 @@ def requests_rows(visible, filters: Filters) -> tuple[list[str], list[dict]]:
     return REQUEST_COLUMNS, rows
 
 
-def decisions_rows(visible, filters: Filters) -> tuple[list[str], list[dict]]:
+def decisions_rows(
+    visible: QuerySet[ApprovalRequest], filters: Filters
+) -> tuple[list[str], list[dict[str, Any]]]:
     qs = (
         Decision.objects.filter(request__in=_scoped(visible, filters))
         .order_by("decided_at", "pk")
@@ -78,5 +84,5 @@ def decisions_rows(visible, filters: Filters) -> tuple[list[str], list[dict]]:
     return DECISION_COLUMNS, rows
 
 
-def _iso(values: tuple) -> list:
+def _iso(values: tuple[Any, ...]) -> list[Any]:
     return [v.isoformat() if hasattr(v, "isoformat") else v for v in values]

@@ -1,5 +1,7 @@
 """Dashboard filters (GET)."""
 
+from typing import Any, cast
+
 from django import forms
 
 from apps.approvals.choices import Urgency
@@ -15,14 +17,19 @@ class FilterForm(forms.Form):
     department = forms.ChoiceField(required=False)
     urgency = forms.ChoiceField(required=False, choices=[("", "Any"), *Urgency.choices])
 
-    def __init__(self, *args, departments=None, **kwargs):
+    def __init__(
+        self, *args: Any, departments: tuple[int, ...] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         workflows = WorkflowDefinition.objects.values_list("key", "name")
-        self.fields["workflow"].choices = [("", "Any"), *workflows]
+        cast(forms.ChoiceField, self.fields["workflow"]).choices = [("", "Any"), *workflows]
         depts = Department.objects.all()
         if departments is not None:
             depts = depts.filter(pk__in=departments)
-        self.fields["department"].choices = [("", "Any"), *list(depts.values_list("key", "name"))]
+        cast(forms.ChoiceField, self.fields["department"]).choices = [
+            ("", "Any"),
+            *list(depts.values_list("key", "name")),
+        ]
 
     def filters(self, departments: tuple[int, ...] | None = None) -> Filters:
         data = self.cleaned_data if self.is_valid() else {}

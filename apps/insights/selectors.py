@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import (
     Avg,
@@ -98,7 +99,7 @@ def _rate(part: int, whole: int) -> float | None:
     return None if not whole else round(100.0 * part / whole, 1)
 
 
-def _cycle_stats(qs: QuerySet, group: list[str]) -> list[dict]:
+def _cycle_stats(qs: QuerySet[Any], group: list[str]) -> list[dict[str, Any]]:
     completed = qs.filter(completed_at__isnull=False).annotate(
         seconds=Seconds("completed_at", "submitted_at")
     )
@@ -127,7 +128,7 @@ def _cycle_stats(qs: QuerySet, group: list[str]) -> list[dict]:
 WORKFLOW = "workflow_version__definition__name"
 
 
-def volume(filters: Filters) -> list[dict]:
+def volume(filters: Filters) -> list[dict[str, Any]]:
     rows = (
         requests_in_scope(filters)
         .values(workflow=F(WORKFLOW), urg=F("urgency"))
@@ -150,16 +151,16 @@ def volume(filters: Filters) -> list[dict]:
     ]
 
 
-def cycle_time_by_workflow(filters: Filters) -> list[dict]:
+def cycle_time_by_workflow(filters: Filters) -> list[dict[str, Any]]:
     qs = requests_in_scope(filters).annotate(workflow=F(WORKFLOW))
     return _cycle_stats(qs, ["workflow"])
 
 
-def cycle_time_by_urgency(filters: Filters) -> list[dict]:
+def cycle_time_by_urgency(filters: Filters) -> list[dict[str, Any]]:
     return _cycle_stats(requests_in_scope(filters), ["urgency"])
 
 
-def cycle_time_by_step(filters: Filters) -> list[dict]:
+def cycle_time_by_step(filters: Filters) -> list[dict[str, Any]]:
     """Time each step's tasks were open (created → closed), closed tasks only."""
     rows = (
         Task.objects.filter(request__in=requests_in_scope(filters), closed_at__isnull=False)
@@ -181,12 +182,12 @@ def cycle_time_by_step(filters: Filters) -> list[dict]:
     ]
 
 
-def bottlenecks(filters: Filters, limit: int = 5) -> list[dict]:
+def bottlenecks(filters: Filters, limit: int = 5) -> list[dict[str, Any]]:
     """Steps with the longest median open time: where requests wait."""
     return cycle_time_by_step(filters)[:limit]
 
 
-def sla_adherence(filters: Filters) -> list[dict]:
+def sla_adherence(filters: Filters) -> list[dict[str, Any]]:
     """Per clock scope (request / task): clocks, breached, extended, escalated, adherence %."""
     clocks = Clock.objects.filter(request__in=requests_in_scope(filters))
     rows = (
@@ -218,7 +219,7 @@ def sla_adherence(filters: Filters) -> list[dict]:
     ]
 
 
-def breaches_by_step(filters: Filters) -> list[dict]:
+def breaches_by_step(filters: Filters) -> list[dict[str, Any]]:
     rows = (
         Clock.objects.filter(request__in=requests_in_scope(filters), breached_at__isnull=False)
         .values("scope", "step_key")
@@ -231,7 +232,7 @@ def breaches_by_step(filters: Filters) -> list[dict]:
     ]
 
 
-def queue_ageing(filters: Filters, *, now: datetime | None = None) -> list[dict]:
+def queue_ageing(filters: Filters, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """Open (pending) tasks by how long they have been waiting."""
     now = now or timezone.now()
     pending = Task.objects.filter(request__in=requests_in_scope(filters), status=TaskStatus.PENDING)
@@ -269,7 +270,7 @@ def appeals(qs: QuerySet[ApprovalRequest]) -> QuerySet[ApprovalRequest]:
     return qs.filter(_appeal_exists())
 
 
-def outcome_rates(filters: Filters) -> dict:
+def outcome_rates(filters: Filters) -> dict[str, Any]:
     """Headline rates over the requests of the period. The EXISTS tests sit in WHERE clauses
     of their own counts so PostgreSQL runs them as (hashed) semi-joins, not once per row."""
     qs = requests_in_scope(filters)
@@ -301,7 +302,7 @@ def outcome_rates(filters: Filters) -> dict:
     }
 
 
-def denial_reasons(filters: Filters) -> list[dict]:
+def denial_reasons(filters: Filters) -> list[dict[str, Any]]:
     rows = (
         Decision.objects.filter(
             request__in=requests_in_scope(filters), outcome=DecisionOutcome.REJECT
@@ -322,7 +323,7 @@ def denial_reasons(filters: Filters) -> list[dict]:
     ]
 
 
-def approver_workload(filters: Filters) -> list[dict]:
+def approver_workload(filters: Filters) -> list[dict[str, Any]]:
     """Decisions per approver and the time from task creation to their decision, plus what is
     waiting in their name now."""
     scope = requests_in_scope(filters)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date
+from typing import Any, cast
 
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views import View
 
+from apps.accounts.models import User
 from apps.approvals.selectors import requests_visible_to
 from apps.audit.services import audit_phi_access
 from apps.core.views import TenantAdminMixin
@@ -21,7 +23,9 @@ from apps.insights.datasets import DATASETS
 from apps.insights.forms import FilterForm
 
 
-def csv_response(filename: str, rows: list[dict], header: list[str] | None = None) -> HttpResponse:
+def csv_response(
+    filename: str, rows: list[dict[str, Any]], header: list[str] | None = None
+) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
@@ -108,15 +112,17 @@ class DashboardView(TenantAdminMixin, _Dashboard):
 class _ManagerMixin(LoginRequiredMixin, UserPassesTestMixin):
     """Department heads see the dashboards of the departments they head."""
 
+    request: HttpRequest
+
     def test_func(self) -> bool:
-        return bool(selectors.manager_departments(self.request.user))
+        return bool(selectors.manager_departments(cast(User, self.request.user)))
 
 
 class ManagerDashboardView(_ManagerMixin, _Dashboard):
     scope = "departments"
 
     def departments(self) -> tuple[int, ...] | None:
-        return selectors.manager_departments(self.request.user)
+        return selectors.manager_departments(cast(User, self.request.user))
 
 
 class _DatasetCsv(View):
@@ -141,7 +147,7 @@ class DatasetCsvView(TenantAdminMixin, _DatasetCsv):
 
 class ManagerDatasetCsvView(_ManagerMixin, _DatasetCsv):
     def departments(self) -> tuple[int, ...] | None:
-        return selectors.manager_departments(self.request.user)
+        return selectors.manager_departments(cast(User, self.request.user))
 
 
 def _year(request: HttpRequest) -> int:
@@ -228,7 +234,7 @@ class ExportView(TenantAdminMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         form = FilterForm(request.GET or None)
         filters = form.filters()
-        visible = requests_visible_to(request.user)
+        visible = requests_visible_to(cast(User, request.user))
         if self.kind == "requests":
             header, rows = exports.requests_rows(visible, filters)
         else:
@@ -236,7 +242,7 @@ class ExportView(TenantAdminMixin, View):
         audit_phi_access(
             actor=request.user,
             action=f"insights.export_{self.kind}",
-            obj=request.user,
+            obj=cast(User, request.user),
             start=str(filters.start or ""),
             end=str(filters.end or ""),
             rows=len(rows),

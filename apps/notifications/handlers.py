@@ -3,6 +3,8 @@ revokes the task's emailed action links. Runs inside the state change's transact
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from apps.accounts.models import User
 from apps.approvals.effects import StateChange
 from apps.notifications import services
@@ -22,7 +24,7 @@ def handle_state_change(change: StateChange) -> None:
         if not isinstance(effect, engine.Notify):
             continue
         if set(effect.recipients) == {request.requester.email}:  # already loaded with the request
-            recipients = [request.requester] if request.requester.is_active else []
+            recipients: Iterable[User] = [request.requester] if request.requester.is_active else []
         elif effect.recipients:
             recipients = User.objects.filter(email__in=effect.recipients, is_active=True)
         else:

@@ -23,14 +23,14 @@ def people_choices(*, keep: Iterable[int] = ()) -> QuerySet[User]:
     )
 
 
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
+class PersonChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # not subscriptable at runtime
+    def label_from_instance(self, obj: User) -> str:
         suffix = "" if obj.is_active else " — deactivated"
         return f"{obj.full_name} ({obj.email}){suffix}"
 
 
-class PeopleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
+class PeopleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]  # not subscriptable at runtime
+    def label_from_instance(self, obj: User) -> str:
         suffix = "" if obj.is_active else " — deactivated"
         return f"{obj.full_name} ({obj.email}){suffix}"
 

@@ -67,7 +67,7 @@ def _cache_key() -> tuple[str, int, int] | None:
     version = DirectoryVersion.objects.filter(pk=1).values_list("version", flat=True).first()
     if version is None:
         return None
-    return (connection.schema_name, tenant_id, version)
+    return (connection.schema_name, tenant_id, version)  # type: ignore[attr-defined]  # django-tenants' connection
 
 
 def _cache_get(key: tuple[str, int, int]) -> _Directory | None:

@@ -3,7 +3,7 @@ Errors are the API's one shape (``apps.api.errors``); other partners' tenants ar
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.http import Http404
@@ -15,10 +15,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.models import User
 from apps.core.actions import Channel, switch_channel
 from apps.core.errors import CountersignError, InvalidInput, NotAllowed, NotFound
 from apps.tenants.api_keys import PartnerApiKeyAuthentication
-from apps.tenants.models import Tenant, TenantHealth
+from apps.tenants.models import Partner, PartnerApiKey, Tenant, TenantHealth
 from apps.tenants.packs import latest_release, packs_for_partner, template_pack_sync
 from apps.tenants.selectors import tenant_primary_host, tenants_visible_to
 from apps.tenants.services import (
@@ -82,11 +83,11 @@ class PartnerAPIView(APIView):
         return partner_exception_handler
 
     @property
-    def partner(self):  # type: ignore[no-untyped-def]
-        return self.request.auth.partner
+    def partner(self) -> Partner:
+        return cast(PartnerApiKey, self.request.auth).partner
 
     def tenant(self, slug: str) -> Tenant:
-        tenant = tenants_visible_to(self.request.user).filter(slug=slug).first()
+        tenant = tenants_visible_to(cast(User, self.request.user)).filter(slug=slug).first()
         if tenant is None or tenant.partner_id != self.partner.id:
             raise Http404
         return tenant
@@ -116,7 +117,7 @@ def tenant_out(tenant: Tenant) -> dict[str, Any]:
     }
 
 
-class BrandingIn(serializers.Serializer):
+class BrandingIn(serializers.Serializer[Any]):
     display_name = serializers.CharField(required=False, max_length=200)
     primary_colour = serializers.CharField(required=False, max_length=7)
     accent_colour = serializers.CharField(required=False, max_length=7)
@@ -127,7 +128,7 @@ class BrandingIn(serializers.Serializer):
     login_message = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
-class TenantCreateIn(serializers.Serializer):
+class TenantCreateIn(serializers.Serializer[Any]):
     slug = serializers.CharField(max_length=40)
     name = serializers.CharField(max_length=200)
     branding = BrandingIn(required=False)
@@ -140,7 +141,7 @@ class TenantCreateIn(serializers.Serializer):
 
 class TenantListApi(PartnerAPIView):
     def get(self, request: Request) -> Response:
-        tenants = tenants_visible_to(request.user).filter(partner=self.partner)
+        tenants = tenants_visible_to(cast(User, request.user)).filter(partner=self.partner)
         return Response({"results": [tenant_out(t) for t in tenants]})
 
     def post(self, request: Request) -> Response:
@@ -158,7 +159,7 @@ class TenantListApi(PartnerAPIView):
             template_keys=values.get("template_packs") or [],
             scheme="http" if settings.DEBUG else "https",
         )
-        tenant = tenants_visible_to(request.user).get(pk=tenant.pk)
+        tenant = tenants_visible_to(cast(User, request.user)).get(pk=tenant.pk)
         return Response(tenant_out(tenant), status=status.HTTP_201_CREATED)
 
 
@@ -168,7 +169,7 @@ class TenantDetailApi(PartnerAPIView):
 
     def patch(self, request: Request, slug: str) -> Response:
         tenant = self.tenant(slug)
-        data = BrandingIn(data=request.data.get("branding", {}), partial=True)
+        data = BrandingIn(data=cast(dict[str, Any], request.data).get("branding", {}), partial=True)
         data.is_valid(raise_exception=True)
         tenant_branding_update(actor=request.user, tenant=tenant, values=dict(data.validated_data))
         return Response(tenant_out(self.tenant(slug)))
@@ -177,7 +178,9 @@ class TenantDetailApi(PartnerAPIView):
 class TenantSuspendApi(PartnerAPIView):
     def post(self, request: Request, slug: str) -> Response:
         tenant = tenant_suspend(
-            actor=request.user, tenant=self.tenant(slug), reason=request.data.get("reason", "")
+            actor=request.user,
+            tenant=self.tenant(slug),
+            reason=cast(dict[str, Any], request.data).get("reason", ""),
         )
         return Response(tenant_out(tenant))
 

@@ -2,6 +2,7 @@
 the effective branding a tenant shows (its own values over its partner's defaults)."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 
@@ -79,7 +80,7 @@ def _kind_of(head: bytes, name: str) -> str | None:
 
 
 def image_check(
-    upload: UploadedFile, *, field: str, allowed: tuple[str, ...], max_bytes: int
+    upload: "UploadedFile[Any]", *, field: str, allowed: tuple[str, ...], max_bytes: int
 ) -> None:
     """Refuse files that are too large or whose content is not one of the allowed image types
     (the extension alone is not trusted). SVGs with scripts are refused too."""

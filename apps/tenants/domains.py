@@ -52,8 +52,8 @@ class DnsPythonTxtResolver:
 
     def txt_records(self, name: str) -> list[str]:
         try:
-            import dns.exception  # type: ignore[import-not-found]
-            import dns.resolver  # type: ignore[import-not-found]
+            import dns.exception
+            import dns.resolver
         except ImportError as exc:  # pragma: no cover - depends on deployment
             raise TxtLookupError("dnspython is not installed on this server.") from exc
         try:  # pragma: no cover - needs real DNS

@@ -1,5 +1,7 @@
 """Forms of the partner console."""
 
+from typing import cast
+
 from django import forms
 
 from apps.tenants.models import hex_colour
@@ -48,7 +50,7 @@ class TenantWizardForm(BrandingForm):
 
     def __init__(self, *args: object, template_choices: list[tuple[str, str]], **kwargs: object):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["templates"].choices = template_choices
+        cast(forms.ChoiceField, self.fields["templates"]).choices = template_choices
         self.fields["display_name"].required = False
 
 

@@ -1,5 +1,7 @@
 """Public-schema records: partners, their tenants, hostnames and branding."""
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.core.validators import FileExtensionValidator, RegexValidator
@@ -23,7 +25,7 @@ def branding_upload_to(instance: "Branding", filename: str) -> str:
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #RRGGBB, e.g. #1d4ed8.")
 
 
-class Partner(models.Model):
+class Partner(models.Model):  # type: ignore[django-manager-missing]  # Tenant subclasses an untyped mixin
     """A managed-service partner (MSP, integrator) that runs Countersign for its clients."""
 
     name = models.CharField(max_length=200, unique=True)
@@ -64,7 +66,7 @@ class PartnerMembership(models.Model):
         return f"{self.user} @ {self.partner}"
 
 
-class Tenant(TenantMixin):
+class Tenant(TenantMixin):  # type: ignore[misc]  # django-tenants is untyped
     """A client organisation with its own schema. The row with schema ``public`` is the
     platform itself (the partner console on the root host) and has no partner."""
 
@@ -94,13 +96,19 @@ class Tenant(TenantMixin):
     def __str__(self) -> str:
         return self.name
 
+    schema_name: str  # declared by TenantMixin
+    objects: ClassVar["models.Manager[Tenant]"]  # TenantMixin is untyped
+
     @property
     def is_platform(self) -> bool:
         return self.schema_name == "public"
 
 
-class Domain(DomainMixin):
+class Domain(DomainMixin):  # type: ignore[misc]  # django-tenants is untyped
     """A hostname routed to a tenant (``<slug>.<PLATFORM_DOMAIN>`` or a verified custom one)."""
+
+    domain: str  # declared by DomainMixin
+    objects: ClassVar["models.Manager[Domain]"]  # DomainMixin is untyped
 
     def __str__(self) -> str:
         return self.domain

@@ -121,7 +121,7 @@ def schema_pool_fill(*, size: int | None = None) -> int:
     are ready. One schema per transaction, under the pool's lock: safe to run twice at once.
     Returns how many were created."""
     size = settings.TENANT_SCHEMA_POOL_SIZE if size is None else size
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' connection
     schema_pool_prune(size=size)
     created = 0
     while True:
@@ -138,7 +138,7 @@ def schema_pool_fill(*, size: int | None = None) -> int:
             logger.warning("Tenant schema pool not filled: %s", problem)
             return created
         finally:
-            connection.set_schema_to_public()
+            connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' connection
         created += 1
         logger.info("Pool schema %s ready", schema_name)
 

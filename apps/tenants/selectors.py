@@ -29,5 +29,6 @@ def tenants_visible_to(user: User) -> QuerySet[Tenant]:
 def tenant_primary_host(tenant: Tenant) -> str:
     for domain in tenant.domains.all():
         if domain.is_primary:
-            return domain.domain
+            host: str = domain.domain
+            return host
     return ""

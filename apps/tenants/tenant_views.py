@@ -116,7 +116,7 @@ def branding_favicon(request: HttpRequest) -> FileResponse:
     if brand is None or not brand.favicon:
         raise Http404("No favicon.")
     response = FileResponse(brand.favicon.open("rb"))
-    if brand.favicon.name.endswith(".svg"):
+    if (brand.favicon.name or "").endswith(".svg"):
         response["Content-Type"] = "image/svg+xml"
         response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response["Cache-Control"] = "public, max-age=300"

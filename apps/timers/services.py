@@ -42,7 +42,7 @@ def timer_schedule(
 ) -> Timer:
     """Add a timer for the current tenant; call it inside the state change's transaction."""
     return Timer.objects.create(
-        schema_name=connection.schema_name,
+        schema_name=connection.schema_name,  # type: ignore[attr-defined]  # django-tenants' connection
         object_kind=object_kind,
         object_id=object_id,
         kind=kind,
@@ -67,9 +67,10 @@ def timers_cancel(*, object_kind: str, object_ids: Iterable[int]) -> int:
             f"  SELECT id FROM {table} WHERE schema_name = %s AND object_kind = %s"
             "   AND object_id = ANY(%s) AND fired_at IS NULL AND id <> %s"
             "   FOR UPDATE SKIP LOCKED)",
-            [connection.schema_name, object_kind, list(object_ids), _firing.get() or 0],
+            [connection.schema_name, object_kind, list(object_ids), _firing.get() or 0],  # type: ignore[attr-defined]  # django-tenants' connection
         )
-        return cursor.rowcount
+        count: int = cursor.rowcount
+    return count
 
 
 def timers_claim_due(
@@ -132,7 +133,7 @@ def timer_fire(*, timer_id: int, now: datetime | None = None) -> bool:
         timer = Timer.objects.select_for_update().filter(pk=timer_id).first()
         if timer is None or timer.fired_at is not None:
             return False
-        if timer.schema_name != connection.schema_name:
+        if timer.schema_name != connection.schema_name:  # type: ignore[attr-defined]  # django-tenants' connection
             logger.error("timer %s belongs to another schema; not fired here", timer_id)
             return False
         handler = handler_for(timer.object_kind)

@@ -3,7 +3,7 @@ pure helpers in `apps.workflows.designer` apply to the draft spec."""
 
 import json
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -69,6 +69,7 @@ class FieldForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         if data.get("type") in NUMERIC_TYPES:
             for bound in ("min", "max"):
                 if data.get(bound):
@@ -114,7 +115,7 @@ class StepForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.condition_fields = condition_fields
-        self.fields["approvers"].choices = _choices(approver_values)
+        cast(forms.ChoiceField, self.fields["approvers"]).choices = _choices(approver_values)
         for i in range(CONDITION_ROWS):
             self.fields[f"when_field_{i}"] = forms.ChoiceField(
                 required=False, choices=[("", "—"), *_choices(list(condition_fields))]
@@ -124,6 +125,7 @@ class StepForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         if data.get("quorum") == "number" and not data.get("quorum_n"):
             self.add_error("quorum_n", "Say how many approvals are needed.")
         return data
@@ -173,6 +175,7 @@ class ImportForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         upload, text = data.get("file"), data.get("text") or ""
         if upload is not None:
             if upload.size > IMPORT_LIMIT:
@@ -211,8 +214,10 @@ class PreviewForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["requester"].choices = [(e, f"{n} <{e}>") for e, n in sorted(users.items())]
-        self.fields["department"].choices = [
+        cast(forms.ChoiceField, self.fields["requester"]).choices = [
+            (e, f"{n} <{e}>") for e, n in sorted(users.items())
+        ]
+        cast(forms.ChoiceField, self.fields["department"]).choices = [
             ("", "—"),
             *[(k, n) for k, n in sorted(departments.items())],
         ]

@@ -22,7 +22,7 @@ def published_workflows() -> QuerySet[WorkflowDefinition]:
 
 def spec_of(version: WorkflowVersion) -> WorkflowSpec:
     """The parsed spec of a published version. Versions never change, so each parses once."""
-    key = (connection.schema_name, version.pk)
+    key = (connection.schema_name, version.pk)  # type: ignore[attr-defined]  # django-tenants' connection
     spec = _SPEC_CACHE.get(key)
     if spec is None:
         if len(_SPEC_CACHE) >= _SPEC_CACHE_SIZE:

@@ -4,7 +4,7 @@ edits a spec by itself."""
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -49,7 +49,7 @@ def _messages_of(exc: CountersignError) -> list[str]:
 
 
 def _form_errors(form: Any) -> str:
-    parts = []
+    parts: list[str] = []
     for name, errors in form.errors.items():
         label = "" if name == "__all__" else f"{name.replace('_', ' ')}: "
         parts.extend(f"{label}{e}" for e in errors)
@@ -121,7 +121,7 @@ class WorkflowCreateView(TenantAdminMixin, View):
         form = NewWorkflowForm(request.POST)
         if form.is_valid():
             try:
-                definition = workflow_create(actor=request.user, **form.cleaned_data)
+                definition = workflow_create(actor=cast(User, request.user), **form.cleaned_data)
             except CountersignError as exc:
                 for message in _messages_of(exc):
                     form.add_error("key", message)
@@ -139,7 +139,7 @@ class TemplateInstallView(TenantAdminMixin, View):
             return HttpResponseRedirect(reverse("workflows:list"))
         key = form.cleaned_data["template_key"]
         try:
-            installed = template_pack_install(actor=request.user, template_keys=[key])
+            installed = template_pack_install(actor=cast(User, request.user), template_keys=[key])
         except TemplateNotFoundError as exc:
             messages.error(request, str(exc))
         except CountersignError as exc:
@@ -155,7 +155,7 @@ class TemplateInstallView(TenantAdminMixin, View):
 
 
 def _step_context(
-    spec: dict[str, Any], stage_i: int, step_i: int, step: dict[str, Any], sections: dict
+    spec: dict[str, Any], stage_i: int, step_i: int, step: dict[str, Any], sections: dict[str, Any]
 ) -> dict[str, Any]:
     parsed = designer.rows_from_condition(step.get("when"))
     rows, combinator = parsed if parsed is not None else ([], "all")
@@ -275,7 +275,9 @@ class DesignerEditView(TenantAdminMixin, View):
         if result is not None:
             new_spec, anchor = result
             try:
-                workflow_draft_save(actor=request.user, definition=definition, spec=new_spec)
+                workflow_draft_save(
+                    actor=cast(User, request.user), definition=definition, spec=new_spec
+                )
             except CountersignError as exc:
                 messages.error(request, "; ".join(_messages_of(exc)))
             else:
@@ -285,28 +287,28 @@ class DesignerEditView(TenantAdminMixin, View):
 
     # Each handler returns (new spec, anchor to scroll to) or raises _Invalid.
 
-    def do_basics(self, post: Any, spec: dict) -> tuple[dict, str]:
+    def do_basics(self, post: Any, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         form = _valid(BasicsForm(post))
         return designer.set_basics(spec, form.cleaned_data), "basics"
 
-    def do_add_field(self, post: Any, spec: dict) -> tuple[dict, str]:
+    def do_add_field(self, post: Any, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         form = _valid(FieldForm(post))
         return designer.add_field(spec, form.cleaned_data), "fields"
 
-    def do_field(self, post: Any, spec: dict) -> tuple[dict, str]:
+    def do_field(self, post: Any, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         index = int(post["index"])
         form = _valid(FieldForm(post))
         return designer.set_field(spec, index, form.cleaned_data), f"field-{index}"
 
-    def do_remove_field(self, post: Any, spec: dict) -> tuple[dict, str]:
+    def do_remove_field(self, post: Any, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         return designer.remove_field(spec, int(post["index"])), "fields"
 
-    def do_add_stage(self, post: Any, spec: dict) -> tuple[dict, str]:
+    def do_add_stage(self, post: Any, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         form = _valid(StageForm(post))
         new = designer.add_stage(spec, form.cleaned_data["name"])
         return new, f"stage-{len(new['stages']) - 1}"
 
-    def do_stage(self, post: Any, spec: dict) -> tuple[dict, str]:
+    def do_stage(self, post: Any, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         index = int(post["stage"])
         form = _valid(StageForm(post))
         key = form.cleaned_data["key"] or spec["stages"][index]["key"]
@@ -314,21 +316,21 @@ class DesignerEditView(TenantAdminMixin, View):
             f"stage-{index}"
         )
 
-    def do_remove_stage(self, post: Any, spec: dict) -> tuple[dict, str]:
+    def do_remove_stage(self, post: Any, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         return designer.remove_stage(spec, int(post["stage"])), "stages"
 
-    def do_move_stage(self, post: Any, spec: dict) -> tuple[dict, str]:
+    def do_move_stage(self, post: Any, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         index, offset = int(post["stage"]), -1 if post.get("direction") == "up" else 1
         new = designer.move_stage(spec, index, offset)
         return new, f"stage-{max(0, min(index + offset, len(new['stages']) - 1))}"
 
-    def do_add_step(self, post: Any, spec: dict) -> tuple[dict, str]:
+    def do_add_step(self, post: Any, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         stage = int(post["stage"])
         form = _valid(StageForm({"name": post.get("name", "")}))
         new = designer.add_step(spec, stage, form.cleaned_data["name"])
         return new, f"step-{stage}-{len(new['stages'][stage]['steps']) - 1}"
 
-    def do_step(self, post: Any, spec: dict) -> tuple[dict, str]:
+    def do_step(self, post: Any, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         stage, step = int(post["stage"]), int(post["step"])
         spec["stages"][stage]["steps"][step]  # an IndexError when it is gone
         roles, users, _ = _people()
@@ -342,11 +344,11 @@ class DesignerEditView(TenantAdminMixin, View):
         )
         return designer.set_step(spec, stage, step, form.step_values()), f"step-{stage}-{step}"
 
-    def do_remove_step(self, post: Any, spec: dict) -> tuple[dict, str]:
+    def do_remove_step(self, post: Any, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         stage = int(post["stage"])
         return designer.remove_step(spec, stage, int(post["step"])), f"stage-{stage}"
 
-    def do_discard(self, post: Any, spec: dict) -> tuple[dict, str]:
+    def do_discard(self, post: Any, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         return {}, ""
 
 
@@ -375,7 +377,9 @@ class PublishView(TenantAdminMixin, View):
             return HttpResponseRedirect(reverse("workflows:designer", args=[pk]))
         try:
             version = workflow_publish(
-                actor=request.user, spec=definition.draft_spec, note=form.cleaned_data["note"]
+                actor=cast(User, request.user),
+                spec=definition.draft_spec,
+                note=form.cleaned_data["note"],
             )
         except CountersignError as exc:
             messages.error(request, "Fix these problems before publishing.")
@@ -459,7 +463,9 @@ class ImportView(TenantAdminMixin, View):
         if form.is_valid():
             try:
                 workflow_draft_import(
-                    actor=request.user, definition=definition, spec=form.cleaned_data["spec"]
+                    actor=cast(User, request.user),
+                    definition=definition,
+                    spec=form.cleaned_data["spec"],
                 )
             except CountersignError as exc:
                 problems = _messages_of(exc)

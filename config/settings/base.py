@@ -131,7 +131,7 @@ if DATABASE_URL:
     DATABASES["default"]["ENGINE"] = "apps.core.postgres"
 else:
     DATABASES = {
-        "default": {
+        "default": {  # type: ignore[typeddict-unknown-key]  # EMBEDDED is ours
             "ENGINE": "apps.core.postgres",
             "NAME": embedded.DATABASE_NAME,  # COUNTERSIGN_DB_NAME overrides
             "USER": "postgres",

@@ -32,14 +32,14 @@ class ApiView(APIView):
         return self.request.user  # type: ignore[return-value]
 
     def paginated(
-        self, request: Request, queryset: QuerySet[Any], output: type[serializers.Serializer]
+        self, request: Request, queryset: QuerySet[Any], output: type[serializers.Serializer[Any]]
     ) -> Response:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(output(page, many=True).data)
 
 
-def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+def validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)

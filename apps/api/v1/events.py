@@ -17,16 +17,16 @@ from apps.approvals.selectors import requests_visible_to
 from apps.integrations.outbox import InvalidCursor, events_after
 
 
-class EventOut(serializers.Serializer):
+class EventOut(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     type = serializers.CharField()
     request_id = serializers.IntegerField(allow_null=True)
     request_reference = serializers.CharField()
     created_at = serializers.DateTimeField()
-    data = serializers.DictField(source="payload", help_text="Ids, types, statuses and links.")
+    data = serializers.DictField(source="payload", help_text="Ids, types, statuses and links.")  # type: ignore[assignment]  # a field named like a serializer attribute
 
 
-class EventPageOut(serializers.Serializer):
+class EventPageOut(serializers.Serializer[Any]):
     events = EventOut(many=True)
     next_cursor = serializers.CharField(
         allow_null=True, help_text="Pass as `cursor` to read on; unchanged when nothing is new."
@@ -34,7 +34,7 @@ class EventPageOut(serializers.Serializer):
 
 
 class EventFeedApi(ApiView):
-    class FilterInput(serializers.Serializer):
+    class FilterInput(serializers.Serializer[Any]):
         cursor = serializers.UUIDField(required=False, help_text="The last event id you read.")
         limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
 

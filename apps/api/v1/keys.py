@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -20,7 +22,7 @@ from apps.approvals.exceptions import InvalidInput, NotFound
 TAGS = ["api keys"]
 
 
-class MeOut(serializers.Serializer):
+class MeOut(serializers.Serializer[Any]):
     user = UserRefOut()
     is_tenant_admin = serializers.BooleanField()
     scopes = serializers.ListField(child=serializers.CharField())
@@ -40,7 +42,7 @@ class MeApi(ApiView):
         return Response(MeOut(body).data)
 
 
-class ApiKeyOut(serializers.Serializer):
+class ApiKeyOut(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     prefix = serializers.CharField()
@@ -58,7 +60,7 @@ class ApiKeyCreatedOut(ApiKeyOut):
 class ApiKeyListApi(ApiView):
     read_scope = write_scope = Scope.ADMIN
 
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         name = serializers.CharField(max_length=100)
         scopes = serializers.ListField(
             child=serializers.ChoiceField(choices=Scope.choices), min_length=1, max_length=4

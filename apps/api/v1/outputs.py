@@ -4,7 +4,7 @@ see; objects come from the approvals selectors."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,23 +13,23 @@ from apps.approvals.masking import visible_data
 from apps.approvals.models import ApprovalRequest, Decision, Task
 
 
-class UserRefOut(serializers.Serializer):
+class UserRefOut(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField(source="full_name")
     email = serializers.EmailField()
 
 
-class DecisionOut(serializers.Serializer):
+class DecisionOut(serializers.Serializer[Any]):
     outcome = serializers.CharField()
     reason_code = serializers.CharField(source="reason_code.code", allow_null=True, default=None)
     comment = serializers.CharField()
-    partial = serializers.BooleanField()
+    partial = serializers.BooleanField()  # type: ignore[assignment]  # a field named partial
     decided_at = serializers.DateTimeField()
     actor = UserRefOut()
     channel = serializers.CharField()
 
 
-class TaskOut(serializers.Serializer):
+class TaskOut(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     request_id = serializers.IntegerField()
     step_key = serializers.CharField()
@@ -50,13 +50,13 @@ class TaskOut(serializers.Serializer):
         return DecisionOut(decision).data if decision is not None else None
 
 
-class WorkflowRefOut(serializers.Serializer):
+class WorkflowRefOut(serializers.Serializer[Any]):
     key = serializers.CharField(source="definition.key")
     name = serializers.CharField(source="definition.name")
     version = serializers.IntegerField(source="number")
 
 
-class RequestSummaryOut(serializers.Serializer):
+class RequestSummaryOut(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     reference = serializers.CharField()
     workflow = WorkflowRefOut(source="workflow_version")
@@ -165,20 +165,20 @@ def inbox_tasks_out(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-class StepOut(serializers.Serializer):
+class StepOut(serializers.Serializer[Any]):
     key = serializers.CharField()
     name = serializers.CharField()
     task_ids = serializers.ListField(child=serializers.IntegerField())
 
 
-class StageOut(serializers.Serializer):
+class StageOut(serializers.Serializer[Any]):
     index = serializers.IntegerField()
     key = serializers.CharField()
     name = serializers.CharField()
     steps = StepOut(many=True)
 
 
-class TimelineEntryOut(serializers.Serializer):
+class TimelineEntryOut(serializers.Serializer[Any]):
     at = serializers.DateTimeField()
     kind = serializers.CharField()
     summary = serializers.CharField()
@@ -186,7 +186,7 @@ class TimelineEntryOut(serializers.Serializer):
 
 
 class RequestDetailOut(RequestSummaryOut):
-    data = serializers.DictField(help_text="The form answers, by field name.")
+    data = serializers.DictField(help_text="The form answers, by field name.")  # type: ignore[assignment]  # a field named data
     exception_reason = serializers.CharField()
     stages = serializers.SerializerMethodField()
     tasks = TaskOut(many=True, source="tasks.all")
@@ -220,17 +220,17 @@ class RequestDetailOut(RequestSummaryOut):
                     "steps": steps,
                 }
             )
-        return StageOut(stages, many=True).data
+        return cast(list[dict[str, Any]], StageOut(stages, many=True).data)
 
 
-class CommentOut(serializers.Serializer):
+class CommentOut(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     body = serializers.CharField()
     author = UserRefOut()
     created_at = serializers.DateTimeField()
 
 
-class AttachmentOut(serializers.Serializer):
+class AttachmentOut(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField(source="original_name")
     content_type = serializers.CharField()

@@ -109,7 +109,7 @@ def detail(user: Any, request_id: int, code: int = status.HTTP_200_OK) -> Respon
 
 
 class RequestListApi(ApiView):
-    class FilterInput(serializers.Serializer):
+    class FilterInput(serializers.Serializer[Any]):
         status = serializers.ChoiceField(choices=RequestStatus.choices, required=False)
         workflow = serializers.SlugField(required=False, help_text="A workflow key.")
         urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
@@ -121,9 +121,9 @@ class RequestListApi(ApiView):
         created_after = serializers.DateTimeField(required=False)
         created_before = serializers.DateTimeField(required=False)
 
-    class CreateInput(serializers.Serializer):
+    class CreateInput(serializers.Serializer[Any]):
         workflow = serializers.SlugField(help_text="Key of a published workflow.")
-        data = serializers.DictField(help_text="Answers by form field name (see the workflow).")
+        data = serializers.DictField(help_text="Answers by form field name (see the workflow).")  # type: ignore[assignment]  # a field named like a serializer attribute
         urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.STANDARD)
         department = serializers.SlugField(required=False, help_text="A department key.")
         submit = serializers.BooleanField(default=True, help_text="False keeps it a draft.")
@@ -203,7 +203,7 @@ class RequestSubmitApi(ApiView):
 
 
 class RequestWithdrawApi(ApiView):
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
     @extend_schema(
@@ -218,8 +218,8 @@ class RequestWithdrawApi(ApiView):
 
 
 class RequestResubmitApi(ApiView):
-    class Input(serializers.Serializer):
-        data = serializers.DictField(
+    class Input(serializers.Serializer[Any]):
+        data = serializers.DictField(  # type: ignore[assignment]  # a field named like a serializer attribute
             required=False, help_text="Changed answers; leave out to resubmit as is."
         )
 
@@ -235,8 +235,8 @@ class RequestResubmitApi(ApiView):
 
 
 class RequestAmendApi(ApiView):
-    class Input(serializers.Serializer):
-        data = serializers.DictField(help_text="The full, changed answers.")
+    class Input(serializers.Serializer[Any]):
+        data = serializers.DictField(help_text="The full, changed answers.")  # type: ignore[assignment]  # a field named like a serializer attribute
 
     @extend_schema(
         operation_id="requests_amend", request=Input, responses=RequestDetailOut, tags=TAGS
@@ -250,8 +250,7 @@ class RequestAmendApi(ApiView):
 
 
 class RequestExtendApi(ApiView):
-
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         new_due_at = serializers.DateTimeField()
         reason = serializers.CharField(max_length=500)
 
@@ -271,7 +270,7 @@ class RequestExtendApi(ApiView):
 class CommentListApi(ApiView):
     pagination_class = OldestFirstPagination
 
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         body = serializers.CharField(max_length=10000)
 
     @extend_schema(operation_id="comments_list", responses=CommentOut(many=True), tags=["comments"])
@@ -297,7 +296,7 @@ class AttachmentListApi(ApiView):
     pagination_class = OldestFirstPagination
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         file = serializers.FileField(
             help_text="PDF, PNG, JPEG, TIFF, text or .docx; at most 20 MB."
         )

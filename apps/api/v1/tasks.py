@@ -3,6 +3,8 @@ through apps.approvals.services (409 with the current state when someone was fas
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -25,6 +27,7 @@ from apps.api.v1.outputs import (
 from apps.approvals import selectors, services
 from apps.approvals.choices import DecisionOutcome, Urgency
 from apps.approvals.exceptions import InvalidInput
+from apps.core.actions import Channel
 
 TAGS = ["tasks"]
 
@@ -37,7 +40,7 @@ class _InboxApi(ApiView):
     scope_name = "all"
     pagination_class = InboxPagination
 
-    class FilterInput(serializers.Serializer):
+    class FilterInput(serializers.Serializer[Any]):
         workflow = serializers.SlugField(required=False, help_text="A workflow key.")
         urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
 
@@ -53,7 +56,7 @@ class _InboxApi(ApiView):
         )
         # The cursor needs a stable, unique ordering; the inbox's due-first order is not one.
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(
+        page: list[dict[str, Any]] = paginator.paginate_queryset(  # type: ignore[assignment]  # a page size is set
             tasks.order_by().values(*INBOX_TASK_COLUMNS), request, view=self
         )
         return paginator.get_paginated_response(inbox_tasks_out(page))
@@ -96,7 +99,7 @@ class TaskDetailApi(ApiView):
 class TaskDecideApi(ApiView):
     write_scope = Scope.TASKS_DECIDE
 
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         decision = serializers.ChoiceField(choices=DecisionOutcome.choices)
         reason_code = serializers.CharField(
             required=False, allow_null=True, max_length=60, help_text="Required to reject."
@@ -104,7 +107,7 @@ class TaskDecideApi(ApiView):
         comment = serializers.CharField(
             required=False, allow_blank=True, default="", max_length=10000
         )
-        partial = serializers.BooleanField(default=False)
+        partial = serializers.BooleanField(default=False)  # type: ignore[assignment]  # a field named like a serializer attribute
 
     @extend_schema(
         operation_id="tasks_decide",
@@ -145,7 +148,7 @@ class TaskDecideApi(ApiView):
                 comment=data["comment"],
                 partial=data["partial"],
             ),
-            channel="api",
+            channel=Channel.API,
         )
         return Response(DecisionOut(decision).data)
 
@@ -163,7 +166,7 @@ class TaskClaimApi(ApiView):
 class TaskDelegateApi(ApiView):
     write_scope = Scope.TASKS_DECIDE
 
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         to = serializers.EmailField(help_text="The colleague's email.")
 
     @extend_schema(

@@ -20,7 +20,7 @@ from apps.integrations.webhooks import selectors, services
 TAGS = ["webhooks"]
 
 
-class WebhookEndpointOut(serializers.Serializer):
+class WebhookEndpointOut(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     url = serializers.URLField()
     events = serializers.ListField(child=serializers.CharField())
@@ -34,7 +34,7 @@ class WebhookEndpointCreatedOut(WebhookEndpointOut):
     secret = serializers.CharField(help_text="The signing secret. Shown once; store it now.")
 
 
-class WebhookDeliveryOut(serializers.Serializer):
+class WebhookDeliveryOut(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     endpoint_id = serializers.IntegerField()
     event_id = serializers.UUIDField()
@@ -61,7 +61,7 @@ class _WebhookApi(ApiView):
 
 
 class WebhookListApi(_WebhookApi):
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         url = serializers.CharField(max_length=500, help_text="https:// URL receiving the events.")
         events = serializers.ListField(
             child=serializers.CharField(max_length=80),
@@ -104,7 +104,7 @@ class WebhookListApi(_WebhookApi):
 
 
 class WebhookDetailApi(_WebhookApi):
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         url = serializers.CharField(max_length=500, required=False)
         events = serializers.ListField(
             child=serializers.CharField(max_length=80), min_length=1, required=False

@@ -16,7 +16,7 @@ from apps.workflows.models import WorkflowDefinition
 from apps.workflows.selectors import published_workflows, spec_fields
 
 
-class WorkflowOut(serializers.Serializer):
+class WorkflowOut(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     key = serializers.CharField()
     name = serializers.CharField()
@@ -25,14 +25,14 @@ class WorkflowOut(serializers.Serializer):
     version = serializers.IntegerField(source="current_version.number")
 
 
-class WorkflowStageOut(serializers.Serializer):
+class WorkflowStageOut(serializers.Serializer[Any]):
     key = serializers.CharField()
     name = serializers.CharField()
     steps = serializers.ListField(child=serializers.CharField(), help_text="Step names.")
 
 
 class WorkflowDetailOut(WorkflowOut):
-    fields = serializers.SerializerMethodField(
+    fields = serializers.SerializerMethodField(  # type: ignore[assignment]  # a field named like a serializer attribute
         method_name="form_fields", help_text="The form: name, type, label, rules."
     )
     stages = serializers.SerializerMethodField()

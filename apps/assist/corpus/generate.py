@@ -8,6 +8,7 @@ import argparse
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 LABELS = ("clinical_note", "imaging_report", "referral_letter", "invoice", "quote", "other")
@@ -122,7 +123,7 @@ def example(rng: random.Random, label: str) -> str:
     )
 
 
-def generate(per_label: int = 50, seed: int = 57) -> list[dict]:
+def generate(per_label: int = 50, seed: int = 57) -> list[dict[str, Any]]:
     rng = random.Random(seed)  # noqa: S311 - synthetic text, not security
     rows = [
         {"text": example(rng, label), "label": label} for label in LABELS for _ in range(per_label)

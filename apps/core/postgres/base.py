@@ -8,7 +8,7 @@ from apps.core.postgres.introspection import SchemaIntrospection
 from config import embedded
 
 
-class DatabaseWrapper(TenantDatabaseWrapper):
+class DatabaseWrapper(TenantDatabaseWrapper):  # type: ignore[misc]  # django-tenants is untyped
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Lists one schema's tables without reading every tenant's catalogue (see the module).

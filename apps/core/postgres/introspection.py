@@ -16,7 +16,7 @@ from django.db.backends.postgresql.introspection import TableInfo
 from django_tenants.postgresql_backend.introspection import DatabaseSchemaIntrospection
 
 
-class SchemaIntrospection(DatabaseSchemaIntrospection):
+class SchemaIntrospection(DatabaseSchemaIntrospection):  # type: ignore[misc]  # django-tenants is untyped
     def get_table_list(self, cursor: Any) -> list[TableInfo]:
         cursor.execute(
             """

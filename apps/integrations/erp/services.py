@@ -133,7 +133,7 @@ def active_connection() -> ErpConnection | None:
 
 def idempotency_key_for(request: ApprovalRequest, kind: str) -> str:
     """Stable per request and kind, and unique across tenants sharing one ERP."""
-    return f"countersign:{connection.schema_name}:{request.reference}:{kind}"
+    return f"countersign:{connection.schema_name}:{request.reference}:{kind}"  # type: ignore[attr-defined]  # django-tenants' connection
 
 
 def posting_schedule(
@@ -165,7 +165,7 @@ def enqueue_delivery(posting_id: int, *, countdown: float | None = None) -> None
 
 
 def backoff_seconds(attempts: int) -> float:
-    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    delay: float = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
     return delay * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not security)
 
 
@@ -357,7 +357,9 @@ def posting_reconcile(
     return posting
 
 
-def postings_resume(*, now: datetime | None = None, stale_after: timedelta = timedelta(minutes=2)):
+def postings_resume(
+    *, now: datetime | None = None, stale_after: timedelta = timedelta(minutes=2)
+) -> list[int]:
     """Re-send postings whose task was lost (broker down, worker killed): pending ones older
     than `stale_after` and retrying ones past their next attempt. Returns the ids sent."""
     now = now or timezone.now()

@@ -41,7 +41,8 @@ def operation_outcome(issues: list[Issue]) -> dict[str, Any]:
             ],
         }
     )
-    return json.loads(outcome.model_dump_json())
+    body: dict[str, Any] = json.loads(outcome.model_dump_json())
+    return body
 
 
 def fhir_path(loc: tuple[Any, ...], root: str = "Bundle") -> str:

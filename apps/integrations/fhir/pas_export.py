@@ -139,4 +139,5 @@ def claim_response_bundle(request: ApprovalRequest) -> dict[str, Any]:
             ],
         }
     )
-    return json.loads(bundle.model_dump_json())
+    body: dict[str, Any] = json.loads(bundle.model_dump_json())
+    return body

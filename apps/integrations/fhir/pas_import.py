@@ -111,7 +111,8 @@ def _coding(concept: Any, systems: set[str]) -> Any:
 def _npi_of(resource: Any) -> str | None:
     for identifier in getattr(resource, "identifier", None) or []:
         if identifier.system == codes.NPI and identifier.value:
-            return identifier.value
+            value: str = identifier.value
+            return value
     return None
 
 
@@ -273,7 +274,7 @@ def _map(bundle: Bundle) -> tuple[dict[str, Any], str, dict[str, Any]]:
     return data, urgency, claim_info
 
 
-class _AnySystem(set):  # matches every coding system (categories come from several)
+class _AnySystem(set[str]):  # matches every coding system (categories come from several)
     def __contains__(self, item: object) -> bool:
         return True
 

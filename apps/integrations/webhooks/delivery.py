@@ -65,7 +65,7 @@ def backoff_seconds(
     """Wait after failed attempt number `attempt` (1-based): base · 2^(attempt-1), ± jitter,
     never above the cap."""
     policy = policy or retry_policy()
-    delay = policy.base_seconds * 2 ** max(attempt - 1, 0)
+    delay: float = policy.base_seconds * 2 ** max(attempt - 1, 0)
     spread = 1 + policy.jitter * (2 * rand() - 1)
     return max(0.0, min(policy.max_seconds, delay * spread))
 
@@ -84,7 +84,7 @@ def link_base() -> str:
 
     scheme = getattr(settings, "WEBHOOKS_LINK_SCHEME", "https")
     host = (
-        Domain.objects.filter(tenant__schema_name=connection.schema_name)
+        Domain.objects.filter(tenant__schema_name=connection.schema_name)  # type: ignore[attr-defined]  # django-tenants' connection
         .order_by("-is_primary", "id")
         .values_list("domain", flat=True)
         .first()
@@ -98,7 +98,7 @@ def event_body(event: OutboxEvent) -> bytes:
         "id": str(event.id),
         "type": event.type,
         "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
-        "tenant": connection.schema_name,
+        "tenant": connection.schema_name,  # type: ignore[attr-defined]  # django-tenants' connection
         "data": event.payload,
     }
     return json.dumps(envelope, separators=(",", ":"), sort_keys=True).encode()

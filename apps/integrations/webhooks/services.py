@@ -112,7 +112,7 @@ def webhook_endpoint_create(
         ("description", _clean_description, description),
     ):
         try:
-            values[name] = clean(raw)
+            values[name] = clean(raw)  # type: ignore[arg-type]  # each cleaner gets its own field
         except ValidationError as error:
             errors.update(error.message_dict)
     if errors:
@@ -146,7 +146,7 @@ def webhook_endpoint_update(
         if raw is None:
             continue
         try:
-            setattr(endpoint, name, clean(raw))
+            setattr(endpoint, name, clean(raw))  # type: ignore[arg-type]  # each its own field
             changed.append(name)
         except ValidationError as error:
             errors.update(error.message_dict)

@@ -13,6 +13,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -47,7 +48,7 @@ class FakeErp:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> FakeErp:
         self.thread.start()
@@ -83,7 +84,14 @@ class FakeErp:
 
     # --- behaviour --------------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, query: dict[str, list[str]], headers, body: bytes):
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: Message[str, str],
+        body: bytes,
+    ) -> tuple[int, dict[str, Any], bool]:
         with self.lock:
             self.state.requests.append(
                 {"method": method, "path": path, "key": headers.get("Idempotency-Key")}

@@ -126,7 +126,7 @@ class Command(CountersignCommand):
             "slug": tenant.slug,
             "name": tenant.name,
             "schema_name": tenant.schema_name,
-            "partner": tenant.partner.slug if tenant.partner_id else None,
+            "partner": tenant.partner.slug if tenant.partner else None,
             "domains": domains,
             "created_at": timezone.now().isoformat(),
         }
