@@ -74,7 +74,7 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
                 fields={HEADER: ["Use 1 to 255 letters, digits and . _ : -"]},
             )
         record, run = idempotency_begin(
-            owner=cast(User, request.user), key=key, fingerprint=fingerprint(request)
+            owner=cast("User", request.user), key=key, fingerprint=fingerprint(request)
         )
         if not run:
             response = Response(record.body, status=record.status_code)

@@ -53,7 +53,7 @@ class ApiKeyAdminView(TenantAdminMixin, View):
     ) -> HttpResponse:
         context = {
             "form": form,
-            "keys": api_keys_for(cast(User, request.user)),
+            "keys": api_keys_for(cast("User", request.user)),
             "created_key": created[0] if created else None,
             "created_text": created[1] if created else None,
         }

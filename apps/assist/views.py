@@ -39,11 +39,11 @@ def _may_see_assist(user: User, approval: ApprovalRequest, settings: AssistSetti
 
 def _approval(request: HttpRequest, reference: str) -> tuple[ApprovalRequest, AssistSettings]:
     try:
-        approval = request_for(cast(User, request.user), reference)
+        approval = request_for(cast("User", request.user), reference)
     except NotFound as error:
         raise Http404(error.message) from error
     settings = assist_settings()
-    if not settings.enabled or not _may_see_assist(cast(User, request.user), approval, settings):
+    if not settings.enabled or not _may_see_assist(cast("User", request.user), approval, settings):
         raise Http404("No advisory panel for you on this request.")
     return approval, settings
 
@@ -51,7 +51,7 @@ def _approval(request: HttpRequest, reference: str) -> tuple[ApprovalRequest, As
 @login_required
 def panel(request: HttpRequest, reference: str) -> HttpResponse:
     approval, _ = _approval(request, reference)
-    recommendations = assist_run(actor=cast(User, request.user), request=approval)
+    recommendations = assist_run(actor=cast("User", request.user), request=approval)
     by_kind: dict[str, list[Recommendation]] = {}
     for rec in recommendations:
         by_kind.setdefault(rec.kind, []).append(rec)
@@ -74,7 +74,7 @@ def feedback(request: HttpRequest, reference: str, recommendation_id: int) -> Ht
     if recommendation is None:
         raise Http404("No such recommendation.")
     recommendation_feedback(
-        actor=cast(User, request.user),
+        actor=cast("User", request.user),
         recommendation=recommendation,
         agreed=request.POST.get("agreed") == "yes",
     )
@@ -112,6 +112,6 @@ class SettingsView(TenantAdminMixin, View):
         form = SettingsForm(request.POST, instance=assist_settings())
         if not form.is_valid():
             return render(request, "assist/settings.html", {"form": form}, status=400)
-        assist_settings_update(actor=cast(User, request.user), **form.cleaned_data)
+        assist_settings_update(actor=cast("User", request.user), **form.cleaned_data)
         messages.success(request, "Assist settings saved.")
         return redirect("assist:settings")

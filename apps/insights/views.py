@@ -115,14 +115,14 @@ class _ManagerMixin(LoginRequiredMixin, UserPassesTestMixin):
     request: HttpRequest
 
     def test_func(self) -> bool:
-        return bool(selectors.manager_departments(cast(User, self.request.user)))
+        return bool(selectors.manager_departments(cast("User", self.request.user)))
 
 
 class ManagerDashboardView(_ManagerMixin, _Dashboard):
     scope = "departments"
 
     def departments(self) -> tuple[int, ...] | None:
-        return selectors.manager_departments(cast(User, self.request.user))
+        return selectors.manager_departments(cast("User", self.request.user))
 
 
 class _DatasetCsv(View):
@@ -147,7 +147,7 @@ class DatasetCsvView(TenantAdminMixin, _DatasetCsv):
 
 class ManagerDatasetCsvView(_ManagerMixin, _DatasetCsv):
     def departments(self) -> tuple[int, ...] | None:
-        return selectors.manager_departments(cast(User, self.request.user))
+        return selectors.manager_departments(cast("User", self.request.user))
 
 
 def _year(request: HttpRequest) -> int:
@@ -234,7 +234,7 @@ class ExportView(TenantAdminMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         form = FilterForm(request.GET or None)
         filters = form.filters()
-        visible = requests_visible_to(cast(User, request.user))
+        visible = requests_visible_to(cast("User", request.user))
         if self.kind == "requests":
             header, rows = exports.requests_rows(visible, filters)
         else:
@@ -242,7 +242,7 @@ class ExportView(TenantAdminMixin, View):
         audit_phi_access(
             actor=request.user,
             action=f"insights.export_{self.kind}",
-            obj=cast(User, request.user),
+            obj=cast("User", request.user),
             start=str(filters.start or ""),
             end=str(filters.end or ""),
             rows=len(rows),

@@ -87,7 +87,7 @@ class PartnerAPIView(APIView):
         return cast(PartnerApiKey, self.request.auth).partner
 
     def tenant(self, slug: str) -> Tenant:
-        tenant = tenants_visible_to(cast(User, self.request.user)).filter(slug=slug).first()
+        tenant = tenants_visible_to(cast("User", self.request.user)).filter(slug=slug).first()
         if tenant is None or tenant.partner_id != self.partner.id:
             raise Http404
         return tenant
@@ -141,7 +141,7 @@ class TenantCreateIn(serializers.Serializer[Any]):
 
 class TenantListApi(PartnerAPIView):
     def get(self, request: Request) -> Response:
-        tenants = tenants_visible_to(cast(User, request.user)).filter(partner=self.partner)
+        tenants = tenants_visible_to(cast("User", request.user)).filter(partner=self.partner)
         return Response({"results": [tenant_out(t) for t in tenants]})
 
     def post(self, request: Request) -> Response:
@@ -159,7 +159,7 @@ class TenantListApi(PartnerAPIView):
             template_keys=values.get("template_packs") or [],
             scheme="http" if settings.DEBUG else "https",
         )
-        tenant = tenants_visible_to(cast(User, request.user)).get(pk=tenant.pk)
+        tenant = tenants_visible_to(cast("User", request.user)).get(pk=tenant.pk)
         return Response(tenant_out(tenant), status=status.HTTP_201_CREATED)
 
 

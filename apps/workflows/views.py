@@ -121,7 +121,7 @@ class WorkflowCreateView(TenantAdminMixin, View):
         form = NewWorkflowForm(request.POST)
         if form.is_valid():
             try:
-                definition = workflow_create(actor=cast(User, request.user), **form.cleaned_data)
+                definition = workflow_create(actor=cast("User", request.user), **form.cleaned_data)
             except CountersignError as exc:
                 for message in _messages_of(exc):
                     form.add_error("key", message)
@@ -139,7 +139,7 @@ class TemplateInstallView(TenantAdminMixin, View):
             return HttpResponseRedirect(reverse("workflows:list"))
         key = form.cleaned_data["template_key"]
         try:
-            installed = template_pack_install(actor=cast(User, request.user), template_keys=[key])
+            installed = template_pack_install(actor=cast("User", request.user), template_keys=[key])
         except TemplateNotFoundError as exc:
             messages.error(request, str(exc))
         except CountersignError as exc:
@@ -276,7 +276,7 @@ class DesignerEditView(TenantAdminMixin, View):
             new_spec, anchor = result
             try:
                 workflow_draft_save(
-                    actor=cast(User, request.user), definition=definition, spec=new_spec
+                    actor=cast("User", request.user), definition=definition, spec=new_spec
                 )
             except CountersignError as exc:
                 messages.error(request, "; ".join(_messages_of(exc)))
@@ -377,7 +377,7 @@ class PublishView(TenantAdminMixin, View):
             return HttpResponseRedirect(reverse("workflows:designer", args=[pk]))
         try:
             version = workflow_publish(
-                actor=cast(User, request.user),
+                actor=cast("User", request.user),
                 spec=definition.draft_spec,
                 note=form.cleaned_data["note"],
             )
@@ -463,7 +463,7 @@ class ImportView(TenantAdminMixin, View):
         if form.is_valid():
             try:
                 workflow_draft_import(
-                    actor=cast(User, request.user),
+                    actor=cast("User", request.user),
                     definition=definition,
                     spec=form.cleaned_data["spec"],
                 )

@@ -46,7 +46,7 @@ def test_bob_approves_from_the_emailed_link_on_a_phone(
     with tenant_context(tenant):
         approval.refresh_from_db()
         decision = approval.decisions.get()
-        assert (decision.actor.email, decision.channel) == ("bob@alpha.test", "email")
+        assert (decision.actor.email, decision.channel) == ("bob@alpha.test", "email_link")
         assert [t.step_name for t in pending(approval)] == ["VP review"]
     # The next approver got his own email; bob's link is spent.
     assert mailbox.to("victor@alpha.test")
