@@ -6,11 +6,11 @@ from apps.accounts.views import LogoutView, TenantLoginView
 from apps.core.views import (
     AdminHomeView,
     TenantHomeView,
-    branding_logo,
     healthz,
     metrics,
     readyz,
 )
+from apps.tenants.tenant_views import branding_logo
 
 urlpatterns = [
     path("", TenantHomeView.as_view(), name="home"),

@@ -19,7 +19,7 @@ from apps.accounts.invitations import invitation_create
 from apps.accounts.models import User
 from apps.core.actions import action_service
 from apps.core.errors import CountersignError, form_errors_show
-from apps.core.views import TenantAdminMixin
+from apps.core.mixins import TenantAdminMixin
 
 SUPPORT_EMAIL_DOMAIN = "countersign.invalid"
 

@@ -32,7 +32,7 @@ from apps.accounts.security import (
     security_policy_update,
     session_start,
 )
-from apps.core.views import TenantAdminMixin
+from apps.core.mixins import TenantAdminMixin
 
 
 class MfaLoginMixin:

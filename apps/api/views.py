@@ -14,7 +14,7 @@ from apps.api.models import ApiKey
 from apps.api.selectors import api_keys_for
 from apps.api.services import api_key_create, api_key_revoke
 from apps.approvals.exceptions import ApprovalError
-from apps.core.views import TenantAdminMixin
+from apps.core.mixins import TenantAdminMixin
 
 if TYPE_CHECKING:
     from apps.accounts.models import User

@@ -3,7 +3,7 @@ and the tenant's assist settings. Labelled "Advisory — does not decide" everyw
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.contrib import messages
@@ -14,14 +14,16 @@ from django.shortcuts import redirect, render
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from apps.accounts.models import User
 from apps.approvals.exceptions import NotFound
 from apps.approvals.models import ApprovalRequest, Task
 from apps.approvals.selectors import request_for
 from apps.assist.models import AssistSettings, Recommendation, RecommendationKind
 from apps.assist.selectors import assist_settings
 from apps.assist.services import assist_run, assist_settings_update, recommendation_feedback
-from apps.core.views import TenantAdminMixin
+from apps.core.mixins import TenantAdminMixin
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 
 def _may_see_assist(user: User, approval: ApprovalRequest, settings: AssistSettings) -> bool:

@@ -5,17 +5,17 @@ import hmac
 import time
 
 from django.conf import settings
-from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
 from django.db import connection
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
-from apps.tenants.models import Branding
+from apps.core.mixins import TenantAdminMixin
 
 
 class UnknownHostView(View):
@@ -132,28 +132,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
 
 class TenantHomeView(LoginRequiredMixin, TemplateView):
     template_name = "core/tenant_home.html"
-
-
-def branding_logo(request: HttpRequest) -> FileResponse:
-    """The current tenant's logo (public, not patient data)."""
-    brand = Branding.objects.filter(tenant=request.tenant).first()  # type: ignore[attr-defined]
-    if brand is None or not brand.logo:
-        raise Http404("This organisation has no logo.")
-    response = FileResponse(brand.logo.open("rb"))
-    if (brand.logo.name or "").endswith(".svg"):
-        response["Content-Type"] = "image/svg+xml"
-        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    response["Cache-Control"] = "public, max-age=300"
-    return response
-
-
-class TenantAdminMixin(LoginRequiredMixin, UserPassesTestMixin):
-    """Pages for tenant administrators; everyone else gets 403 (anonymous: the login page)."""
-
-    request: HttpRequest
-
-    def test_func(self) -> bool:
-        return bool(getattr(self.request.user, "is_tenant_admin", False))
 
 
 class AdminHomeView(TenantAdminMixin, TemplateView):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,15 +12,17 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views import View
 
-from apps.accounts.models import User
 from apps.approvals.selectors import requests_visible_to
 from apps.audit.services import audit_phi_access
-from apps.core.views import TenantAdminMixin
+from apps.core.mixins import TenantAdminMixin
 from apps.insights import exports, selectors, snapshots
 from apps.insights.charts import bar_chart
 from apps.insights.cms import CSV_ROWS, CmsSettings
 from apps.insights.datasets import DATASETS
 from apps.insights.forms import FilterForm
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 
 def csv_response(

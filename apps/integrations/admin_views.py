@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
 from apps.core.errors import CountersignError, form_errors_show
-from apps.core.views import TenantAdminMixin
+from apps.core.mixins import TenantAdminMixin
 from apps.integrations.webhooks import selectors, services
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views import View
 
 from apps.core.errors import CountersignError
-from apps.core.views import TenantAdminMixin
+from apps.core.mixins import TenantAdminMixin
 from apps.people import services
 from apps.people.forms import (
     AuthorityLimitForm,

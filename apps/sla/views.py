@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from apps.approvals import selectors as approval_selectors
 from apps.approvals.exceptions import ApprovalError, InvalidInput, NotFound
-from apps.core.views import TenantAdminMixin
+from apps.core.mixins import TenantAdminMixin
 from apps.sla import admin_settings, extensions, selectors
 from apps.sla.clocks import business_calendar_for, working_calendar
 from apps.sla.models import BreachAction, BusinessCalendar, CalendarKind, Closure

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views import View
 
 from apps.core.errors import CountersignError
-from apps.core.views import TenantAdminMixin
+from apps.core.mixins import TenantAdminMixin
 from apps.tenants.models import Branding
 from apps.tenants.packs import LocalChangesError, template_update_apply, template_updates_for
 from apps.tenants.support import (
@@ -117,6 +117,19 @@ def branding_favicon(request: HttpRequest) -> FileResponse:
         raise Http404("No favicon.")
     response = FileResponse(brand.favicon.open("rb"))
     if (brand.favicon.name or "").endswith(".svg"):
+        response["Content-Type"] = "image/svg+xml"
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def branding_logo(request: HttpRequest) -> FileResponse:
+    """The current tenant's logo (public, not patient data)."""
+    brand = Branding.objects.filter(tenant=request.tenant).first()  # type: ignore[attr-defined]
+    if brand is None or not brand.logo:
+        raise Http404("This organisation has no logo.")
+    response = FileResponse(brand.logo.open("rb"))
+    if (brand.logo.name or "").endswith(".svg"):
         response["Content-Type"] = "image/svg+xml"
         response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response["Cache-Control"] = "public, max-age=300"

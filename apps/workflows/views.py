@@ -15,7 +15,7 @@ from django.views import View
 
 from apps.accounts.models import User
 from apps.core.errors import CountersignError
-from apps.core.views import TenantAdminMixin
+from apps.core.mixins import TenantAdminMixin
 from apps.people.models import Department, Role
 from apps.people.selectors import directory_snapshot
 from apps.workflows import designer, route_preview

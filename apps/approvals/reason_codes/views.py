@@ -17,7 +17,7 @@ from apps.approvals.reason_codes.services import (
     reason_code_rename,
     reason_code_set_active,
 )
-from apps.core.views import TenantAdminMixin
+from apps.core.mixins import TenantAdminMixin
 from apps.people.forms import add_service_errors
 
 
