@@ -47,7 +47,7 @@ class CheckedUpload:
     sha256: str
 
 
-def upload_check(upload: UploadedFile, *, field: str = "file") -> CheckedUpload:
+def upload_check(upload: UploadedFile[bytes], *, field: str = "file") -> CheckedUpload:
     """Refuse a file that is not accepted (kind, size, empty) before anything is written; the
     message is on `field`."""
     content_type = (upload.content_type or "").split(";")[0].strip()
@@ -74,7 +74,7 @@ def upload_check(upload: UploadedFile, *, field: str = "file") -> CheckedUpload:
 
 
 def attachment_store(
-    *, actor: User, request: ApprovalRequest, upload: UploadedFile, checked: CheckedUpload
+    *, actor: User, request: ApprovalRequest, upload: UploadedFile[bytes], checked: CheckedUpload
 ) -> Attachment:
     with action(actor=actor):
         attachment = Attachment.objects.create(
@@ -90,7 +90,9 @@ def attachment_store(
     return attachment
 
 
-def attachment_add(*, actor: User, request: ApprovalRequest, upload: UploadedFile) -> Attachment:
+def attachment_add(
+    *, actor: User, request: ApprovalRequest, upload: UploadedFile[bytes]
+) -> Attachment:
     if not can_view_request(actor, request):
         raise NotAllowed("You cannot add files to this request.")
     checked = upload_check(upload)

@@ -26,6 +26,8 @@ class ApprovalErrorCode(StrEnum):
     LINK_USED = "link_used"
     LINK_REVOKED = "link_revoked"
     LINK_UNKNOWN = "link_unknown"
+    REASON_CODE_INVALID = "reason_code_invalid"
+    REASON_CODE_EXISTS = "reason_code_exists"
 
 
 def from_engine(error: EngineError) -> CountersignError:

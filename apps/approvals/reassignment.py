@@ -31,7 +31,7 @@ def tasks_reassign_from(*, actor: User, person: User) -> Reassignment:
     is reported, so an administrator can route it by hand; nothing is approved on its own."""
     if not actor.is_tenant_admin:
         raise NotAllowed("Only tenant administrators can reassign someone's tasks.")
-    manager = person.manager if person.manager_id and person.manager.is_active else None
+    manager = person.manager if person.manager is not None and person.manager.is_active else None
     moved: list[tuple[Task, User]] = []
     stranded: list[tuple[Task, str]] = []
     pending = Task.objects.filter(assignee=person, status=TaskStatus.PENDING).select_related(

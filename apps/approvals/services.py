@@ -76,7 +76,7 @@ def request_create(
     urgency: str = "standard",
     department: Department | None = None,
     submit: bool = True,
-    uploads: Mapping[str, UploadedFile] | None = None,
+    uploads: Mapping[str, UploadedFile[bytes]] | None = None,
 ) -> ApprovalRequest:
     """Create a request on the workflow's current version and (by default) submit it.
     `uploads` are the files of the form's file fields, by field name; a refused file refuses

@@ -70,22 +70,22 @@ class CountersignError(Exception):
 
 
 class InvalidInput(CountersignError):
-    code = CommonCode.INVALID_INPUT
+    code: str = CommonCode.INVALID_INPUT
     http_status = 400
 
 
 class NotAllowed(CountersignError):
-    code = CommonCode.NOT_ALLOWED
+    code: str = CommonCode.NOT_ALLOWED
     http_status = 403
 
 
 class NotFound(CountersignError):
-    code = CommonCode.NOT_FOUND
+    code: str = CommonCode.NOT_FOUND
     http_status = 404
 
 
 class Conflict(CountersignError):
-    code = CommonCode.CONFLICT
+    code: str = CommonCode.CONFLICT
     http_status = 409
 
 

@@ -70,7 +70,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         choices = {
-            key.removeprefix("pref-"): value
+            key.removeprefix("pref-"): str(value)
             for key, value in request.POST.items()
             if key.startswith("pref-")
         }

@@ -3,6 +3,7 @@ closures."""
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
@@ -135,7 +136,7 @@ def calendar_save(
     return row
 
 
-def closure_add(*, actor: User, date: object, reason: str = "") -> Closure:
+def closure_add(*, actor: User, date: datetime.date | str, reason: str = "") -> Closure:
     """Close the tenant for a day (on top of public holidays)."""
     _check_admin(actor)
     row = BusinessCalendar.objects.filter(department__isnull=True).order_by("pk").first()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
+from typing import cast
 
 from django.db.models import Q
 
@@ -47,7 +48,7 @@ def _parse_week(raw: Sequence[object]) -> tuple[Hours, ...]:
         if not day:
             week.append(None)
             continue
-        opens, closes = day  # type: ignore[misc]
+        opens, closes = cast("Sequence[object]", day)
         week.append((time.fromisoformat(str(opens)), time.fromisoformat(str(closes))))
     return tuple(week)
 

@@ -40,7 +40,7 @@ def send(
                 request=request,
                 task=task,
                 mandatory=mandatory,
-                extra=dict(extra or {}),
+                extra={key: str(value) for key, value in (extra or {}).items()},
             )
     except Exception:
         logger.exception("%s notice for request %s failed", kind, request.pk)

@@ -1,5 +1,7 @@
 """Writes for partners and tenants: provisioning by cloning the template schema."""
 
+from __future__ import annotations
+
 import logging
 import re
 from typing import Any
@@ -100,10 +102,10 @@ def template_schema_ensure(*, verbosity: int = 0) -> None:
             interactive=False,
             verbosity=verbosity,
         )
-        connection.set_schema_to_public()
+        connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' connection
         schema_pool_prune()
     finally:
-        connection.set_schema_to_public()
+        connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' connection
         lock_release()
 
 
@@ -325,7 +327,7 @@ BRANDING_TEXT_FIELDS = (
 
 
 def branding_images_check(
-    *, logo: "UploadedFile[bytes] | None" = None, favicon: "UploadedFile[bytes] | None" = None
+    *, logo: UploadedFile[bytes] | None = None, favicon: UploadedFile[bytes] | None = None
 ) -> None:
     """Refuse a logo or favicon before anything is written."""
     if logo is not None:
@@ -344,8 +346,8 @@ def tenant_branding_update(
     actor: Any,
     tenant: Tenant,
     values: dict[str, str],
-    logo: UploadedFile | None = None,
-    favicon: UploadedFile | None = None,
+    logo: UploadedFile[bytes] | None = None,
+    favicon: UploadedFile[bytes] | None = None,
 ) -> Branding:
     require_partner_member(actor, tenant)
     brand = Branding.objects.select_for_update().get(tenant=tenant)
@@ -358,9 +360,9 @@ def tenant_branding_update(
     except ValidationError as error:
         raise invalid_from_django(error, code=TenantErrorCode.BRANDING_INVALID) from error
     if logo is not None:
-        brand.logo.save(logo.name, logo, save=False)
+        brand.logo.save(logo.name or "logo", logo, save=False)
     if favicon is not None:
-        brand.favicon.save(favicon.name, favicon, save=False)
+        brand.favicon.save(favicon.name or "favicon", favicon, save=False)
     brand.save()
     if "display_name" in values and values["display_name"].strip():
         tenant.name = values["display_name"].strip()
@@ -412,8 +414,8 @@ def tenant_onboard(
     slug: str,
     name: str,
     branding: dict[str, str] | None = None,
-    logo: "UploadedFile[bytes] | None" = None,
-    favicon: "UploadedFile[bytes] | None" = None,
+    logo: UploadedFile[bytes] | None = None,
+    favicon: UploadedFile[bytes] | None = None,
     admin_email: str = "",
     admin_name: str = "",
     template_keys: list[str] | None = None,

@@ -4,12 +4,13 @@ tenants: another partner's tenant is a 404."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -38,7 +39,7 @@ from apps.tenants.forms import (
     SupportGrantForm,
     TenantWizardForm,
 )
-from apps.tenants.models import Tenant
+from apps.tenants.models import Partner, Tenant
 from apps.tenants.packs import latest_release, packs_for_partner, template_pack_sync
 from apps.tenants.selectors import partner_for_user, tenant_primary_host, tenants_visible_to
 from apps.tenants.services import (
@@ -52,6 +53,9 @@ from apps.tenants.services import (
     tenant_suspend,
 )
 from apps.tenants.support import support_entry_token, support_grant_request, support_grant_revoke
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 
 def _port_suffix(request: HttpRequest) -> str:
@@ -74,12 +78,15 @@ def _message_of(exc: CountersignError) -> str:
 class PartnerMixin(LoginRequiredMixin):
     """Partner staff only; ``self.partner`` is theirs and ``tenant()`` finds only their tenants."""
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    partner: Partner
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated:
-            self.partner = partner_for_user(request.user)  # type: ignore[arg-type]
-            if self.partner is None:
+            partner = partner_for_user(request.user)
+            if partner is None:
                 raise PermissionDenied("Only partner staff can use the console.")
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+            self.partner = partner
+        return super().dispatch(request, *args, **kwargs)
 
     def tenant(self, slug: str) -> Tenant:
         tenant = tenants_visible_to(self.request.user).filter(slug=slug).first()  # type: ignore[attr-defined]
@@ -154,7 +161,7 @@ class TenantWizardView(PartnerMixin, View):
         try:
             tenant, _ = tenant_onboard(
                 actor=request.user,
-                partner=self.partner,  # type: ignore[arg-type]
+                partner=self.partner,
                 slug=data["slug"],
                 name=data["name"],
                 branding=branding,
@@ -435,8 +442,8 @@ class PartnerSettingsView(PartnerMixin, View):
         if form.is_valid():
             try:
                 partner_defaults_update(
-                    actor=request.user, partner=self.partner, values=form.cleaned_data
-                )  # type: ignore[arg-type]
+                    actor=cast("User", request.user), partner=self.partner, values=form.cleaned_data
+                )
             except (InvalidInput, Conflict) as exc:
                 _form_errors(form, exc)
         if form.errors:
@@ -452,9 +459,9 @@ class ApiKeyCreateView(PartnerMixin, View):
             messages.error(request, "Name the key.")
             return redirect("partner-settings")
         _, raw = partner_api_key_create(
-            actor=request.user,
+            actor=cast("User", request.user),
             partner=self.partner,
-            name=form.cleaned_data["name"],  # type: ignore[arg-type]
+            name=form.cleaned_data["name"],
         )
         request.session["partner_new_api_key"] = raw
         return redirect(reverse("partner-settings") + "#api-keys")

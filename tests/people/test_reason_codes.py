@@ -1,8 +1,8 @@
 """Reason codes: add, rename, deactivate and reactivate; never delete."""
 
 import pytest
-from django.core.exceptions import PermissionDenied
 
+from apps.approvals.exceptions import InvalidInput, NotAllowed
 from apps.approvals.models import ReasonCode
 from apps.approvals.reason_codes import selectors as reason_code_selectors
 from apps.approvals.reason_codes import services as reason_code_services
@@ -66,9 +66,28 @@ def test_there_is_no_way_to_delete(world, as_alice):
 
 
 def test_services_refuse_non_admins(world, in_tenant_a):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         reason_code_services.reason_code_create(actor=world.bob, code="X", label="X")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         reason_code_services.reason_code_set_active(
             actor=world.bob, reason_code=world.reason_code, is_active=False
         )
+
+
+def test_services_refuse_bad_codes_with_stable_codes(world, in_tenant_a):
+    before = ReasonCode.objects.count()
+    with pytest.raises(InvalidInput) as bad:
+        reason_code_services.reason_code_create(actor=world.alice, code="no budget", label="X")
+    assert bad.value.code == "reason_code_invalid"
+    assert "code" in bad.value.fields
+    with pytest.raises(InvalidInput) as taken:
+        reason_code_services.reason_code_create(
+            actor=world.alice, code="GRANT_EXHAUSTED", label="X"
+        )
+    assert taken.value.code == "reason_code_exists"
+    with pytest.raises(InvalidInput) as blank:
+        reason_code_services.reason_code_rename(
+            actor=world.alice, reason_code=world.reason_code, label="  "
+        )
+    assert blank.value.code == "reason_code_invalid"
+    assert ReasonCode.objects.count() == before

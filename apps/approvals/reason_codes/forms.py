@@ -14,7 +14,7 @@ class ReasonCodeForm(forms.Form):
 
     def clean_code(self) -> str:
         # Lowercase typing is accepted and capitalised; everything else is the service's call.
-        return self.cleaned_data["code"].strip().upper()
+        return str(self.cleaned_data["code"]).strip().upper()
 
 
 class ReasonCodeLabelForm(forms.Form):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 
 from apps.accounts.models import User
+from apps.approvals.exceptions import ApprovalErrorCode, NotAllowed
 from apps.approvals.models import ReasonCode
 from apps.core.actions import action, action_service
+from apps.core.errors import invalid_fields
 
 # The tenant's standard codes (from the template pack) are upper snake case: BUDGET_NOT_AVAILABLE.
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
@@ -20,13 +21,15 @@ CODE_MESSAGE = (
 
 def _require_admin(actor: User) -> None:
     if not actor.is_tenant_admin:
-        raise PermissionDenied("Only tenant administrators can change reason codes.")
+        raise NotAllowed("Only tenant administrators can change reason codes.")
 
 
 def _clean_label(label: str) -> str:
     label = label.strip()
     if not label:
-        raise ValidationError({"label": ["Enter a label."]})
+        raise invalid_fields(
+            {"label": ["Enter a label."]}, code=ApprovalErrorCode.REASON_CODE_INVALID
+        )
     return label
 
 
@@ -34,19 +37,23 @@ def _clean_label(label: str) -> str:
 def reason_code_create(*, actor: User, code: str, label: str) -> ReasonCode:
     _require_admin(actor)
     errors: dict[str, list[str]] = {}
+    code_error = ApprovalErrorCode.REASON_CODE_INVALID
     if not CODE_RE.match(code):
         errors["code"] = [CODE_MESSAGE]
     elif ReasonCode.objects.filter(code=code).exists():
         errors["code"] = ["This code already exists; reactivate it instead."]
+        code_error = ApprovalErrorCode.REASON_CODE_EXISTS
     if not label.strip():
         errors["label"] = ["Enter a label."]
     if errors:
-        raise ValidationError(errors)
+        raise invalid_fields(errors, code=code_error)
     try:
         with action(actor=actor):
             return ReasonCode.objects.create(code=code, label=label.strip())
     except IntegrityError as exc:  # created concurrently after the check above
-        raise ValidationError({"code": ["This code already exists."]}) from exc
+        raise invalid_fields(
+            {"code": ["This code already exists."]}, code=ApprovalErrorCode.REASON_CODE_EXISTS
+        ) from exc
 
 
 @action_service

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
@@ -17,6 +16,7 @@ from apps.approvals.reason_codes.services import (
     reason_code_rename,
     reason_code_set_active,
 )
+from apps.core.errors import CountersignError
 from apps.core.mixins import TenantAdminMixin
 from apps.people.forms import add_service_errors
 
@@ -50,7 +50,7 @@ class ReasonCodeListView(TenantAdminMixin, View):
                     code=form.cleaned_data["code"],
                     label=form.cleaned_data["label"],
                 )
-            except ValidationError as error:
+            except CountersignError as error:
                 add_service_errors(form, error)
             else:
                 messages.success(request, f"Reason code “{reason_code.label}” added.")
@@ -79,7 +79,7 @@ class ReasonCodeEditView(TenantAdminMixin, View):
                     reason_code=reason_code,
                     label=form.cleaned_data["label"],
                 )
-            except ValidationError as error:
+            except CountersignError as error:
                 add_service_errors(form, error)
             else:
                 messages.success(request, f"Reason code {reason_code.code} renamed.")
