@@ -39,7 +39,7 @@ def _requests_for(item: str) -> list[ApprovalRequest]:
 def test_a_refused_quote_leaves_no_request_and_the_retry_agrees(
     chromium, live_site, open_db, monkeypatch
 ):
-    monkeypatch.setattr("apps.approvals.services.MAX_ATTACHMENT_BYTES", LIMIT)
+    monkeypatch.setattr("apps.approvals.discussion.MAX_ATTACHMENT_BYTES", LIMIT)
     item = f"Infusion pumps {secrets.token_hex(3)}"
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
