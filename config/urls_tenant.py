@@ -10,13 +10,14 @@ from apps.core.views import (
     metrics,
     readyz,
 )
-from apps.tenants.tenant_views import branding_logo
+from apps.tenants.tenant_views import branding_favicon, branding_logo
 
 urlpatterns = [
     path("", TenantHomeView.as_view(), name="home"),
     path("login/", TenantLoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("branding/logo", branding_logo, name="branding-logo"),
+    path("branding/favicon", branding_favicon, name="branding-favicon"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
@@ -31,6 +32,8 @@ urlpatterns = [
     path("", include("apps.insights.urls")),
     path("", include("apps.assist.urls")),
     path("", include("apps.accounts.urls")),
+    path("", include("apps.tenants.tenant_urls")),
+    path("admin/people/reason-codes/", include("apps.approvals.reason_codes.urls")),
     path("admin/people/", include("apps.people.urls")),
     path("admin/workflows/", include("apps.workflows.urls")),
 ]

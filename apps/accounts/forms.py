@@ -3,8 +3,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from apps.tenants.models import PartnerMembership
-
 
 class SignInForm(AuthenticationForm):
     username = forms.EmailField(
@@ -17,7 +15,7 @@ class PartnerSignInForm(SignInForm):
 
     def confirm_login_allowed(self, user):  # type: ignore[no-untyped-def]
         super().confirm_login_allowed(user)
-        if not PartnerMembership.objects.filter(user=user).exists():
+        if not hasattr(user, "partner_membership"):  # set up by the tenants app
             raise forms.ValidationError(
                 "This account is not a partner account. Sign in on your organisation's own "
                 "Countersign address.",

@@ -51,10 +51,8 @@ def invitation_token(user: User) -> str:
 
 
 def _invitation_email(*, user: User, link: str, invited_by: str) -> EmailMessage:
-    from apps.tenants.branding import sender_of
-    from apps.tenants.models import Branding
-
-    brand = Branding.objects.filter(tenant__schema_name=connection.schema_name).first()  # type: ignore[attr-defined]  # django-tenants' connection
+    # The tenant's own look (django-tenants puts the tenant on the connection).
+    brand = getattr(connection.tenant, "branding", None)  # type: ignore[attr-defined]
     org = brand.display_name if brand else "Countersign"
     body = (
         f"{invited_by or 'An administrator'} invited you to {org} on Countersign.\n\n"
@@ -64,7 +62,11 @@ def _invitation_email(*, user: User, link: str, invited_by: str) -> EmailMessage
     return EmailMessage(
         subject=f"You are invited to {org}",
         body=body,
-        from_email=sender_of(brand, settings.PLATFORM_DOMAIN),
+        from_email=(
+            brand.sender(settings.PLATFORM_DOMAIN)
+            if brand
+            else f'"Countersign" <no-reply@{settings.PLATFORM_DOMAIN}>'
+        ),
         to=[user.email],
         reply_to=[brand.email_reply_to] if brand and brand.email_reply_to else None,
     )

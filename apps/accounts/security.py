@@ -20,6 +20,7 @@ from apps.accounts.models import SecurityPolicy
 from apps.audit.models import AuditCategory
 from apps.audit.services import audit_append
 from apps.core.actions import action
+from apps.core.context import SUPPORT_SESSION_KEY
 
 IDLE_KEY = "idle_minutes"
 LAST_SEEN_KEY = "last_seen"
@@ -103,7 +104,7 @@ ENROLMENT_OPEN_VIEWS = {
     "logout",
     "healthz",
     "branding-logo",
-    "accounts:branding-favicon",
+    "branding-favicon",
 }
 
 
@@ -142,8 +143,6 @@ class MfaEnrolmentRequiredMiddleware:
 
     @staticmethod
     def _state_of_new_session(request: HttpRequest) -> str:
-        from apps.tenants.support import SESSION_KEY as SUPPORT_SESSION_KEY
-
         user = request.user
         if request.session.get(SUPPORT_SESSION_KEY) or user.is_verified():  # type: ignore[union-attr]
             return "ok"  # a partner support session: MFA was passed on the console

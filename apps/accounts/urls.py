@@ -18,13 +18,6 @@ from apps.accounts.views import (
     MfaVerifyView,
     SecurityPolicyView,
 )
-from apps.tenants.tenant_views import (
-    SupportEnterView,
-    SupportGrantDecideView,
-    SupportSessionsView,
-    TemplateUpdatesView,
-    branding_favicon,
-)
 
 app_name = "accounts"
 # Also served on the partner console (config/urls_public.py), under the same namespace.
@@ -43,13 +36,4 @@ urlpatterns = [
     path("admin/users/invite/", UserInviteView.as_view(), name="user-invite"),
     path("admin/users/<int:pk>/deactivate/", UserDeactivateView.as_view(), name="user-deactivate"),
     path("admin/users/<int:pk>/reactivate/", UserReactivateView.as_view(), name="user-reactivate"),
-    path("support/enter/<str:token>/", SupportEnterView.as_view(), name="support-enter"),
-    path("admin/support-sessions/", SupportSessionsView.as_view(), name="support-sessions"),
-    path(
-        "admin/support-sessions/<int:pk>/<slug:action>/",
-        SupportGrantDecideView.as_view(),
-        name="support-grant-decide",
-    ),
-    path("admin/template-updates/", TemplateUpdatesView.as_view(), name="template-updates"),
-    path("branding/favicon", branding_favicon, name="branding-favicon"),
 ]

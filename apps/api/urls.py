@@ -4,7 +4,7 @@ the API keys admin page."""
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
-from apps.api import views
+from apps.api import fhir, views
 from apps.api.docs import HAS_SIDECAR, OfflineDocsView, SchemaView
 from apps.api.errors import api_not_found
 from apps.api.v1 import events, keys, requests, tasks, webhooks, workflows
@@ -72,6 +72,9 @@ urlpatterns = [
         name="docs",
     ),
     re_path(r"^api/", api_not_found),
+    # FHIR Da Vinci PAS endpoints (keys or session), on top of the integrations' FHIR mapping.
+    path("fhir/Claim/$submit", fhir.claim_submit, name="fhir-claim-submit"),
+    path("fhir/ClaimResponse/<str:reference>", fhir.claim_response, name="fhir-claim-response"),
     path("admin/api-keys/", views.ApiKeyAdminView.as_view(), name="admin-keys"),
     path(
         "admin/api-keys/<int:key_id>/revoke",

@@ -9,8 +9,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
 from apps.core.actions import Channel, entry
-
-SUPPORT_SESSION_KEY = "countersign_support_session"  # set by apps.tenants.support
+from apps.core.context import SUPPORT_SESSION_KEY
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from apps.accounts.models import User
 from apps.audit.models import AuditEntry
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 AUDITOR_ROLES = ("auditor", "privacy_officer", "compliance")
 

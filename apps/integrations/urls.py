@@ -3,17 +3,10 @@
 from django.urls import path
 
 from apps.integrations.erp import views as erp_views
-from apps.integrations.fhir import views as fhir_views
 
 app_name = "integrations"
 urlpatterns = [
     path("integrations/callbacks/<slug:source>", erp_views.inbound_callback, name="callback"),
-    path("fhir/Claim/$submit", fhir_views.claim_submit, name="fhir-claim-submit"),
-    path(
-        "fhir/ClaimResponse/<str:reference>",
-        fhir_views.claim_response,
-        name="fhir-claim-response",
-    ),
     path("admin/erp/", erp_views.reconciliation, name="erp-admin"),
     path(
         "admin/erp/postings/<int:posting_id>/reconcile",

@@ -1,8 +1,7 @@
-"""URLs of the people pages on tenant hosts (mounted at /admin/people/), reason codes included."""
+"""URLs of the people pages on tenant hosts (mounted at /admin/people/)."""
 
 from django.urls import path
 
-from apps.approvals.reason_codes import views as reason_codes
 from apps.people import views
 
 app_name = "people"
@@ -29,21 +28,5 @@ urlpatterns = [
     path("out-of-office/", views.OutOfOfficeView.as_view(), name="out-of-office"),
     path(
         "out-of-office/<int:pk>/end/", views.OutOfOfficeEndView.as_view(), name="out-of-office-end"
-    ),
-    path("reason-codes/", reason_codes.ReasonCodeListView.as_view(), name="reason-codes"),
-    path(
-        "reason-codes/<int:pk>/",
-        reason_codes.ReasonCodeEditView.as_view(),
-        name="reason-code-edit",
-    ),
-    path(
-        "reason-codes/<int:pk>/deactivate/",
-        reason_codes.ReasonCodeActiveView.as_view(is_active=False),
-        name="reason-code-deactivate",
-    ),
-    path(
-        "reason-codes/<int:pk>/reactivate/",
-        reason_codes.ReasonCodeActiveView.as_view(is_active=True),
-        name="reason-code-reactivate",
     ),
 ]

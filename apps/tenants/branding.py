@@ -7,7 +7,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 
 from apps.tenants.exceptions import InvalidInput, TenantErrorCode
-from apps.tenants.models import Branding, Partner
+from apps.tenants.models import Partner
 
 WCAG_AA_NORMAL_TEXT = 4.5
 LOGO_MAX_BYTES = 512 * 1024
@@ -129,9 +129,3 @@ def branding_defaults_from(partner: Partner) -> dict[str, str]:
         "support_email": partner.default_support_email,
     }
     return {key: value for key, value in defaults.items() if value}
-
-
-def sender_of(brand: Branding | None, platform_domain: str) -> str:
-    name = (brand.email_sender_name or brand.display_name) if brand else "Countersign"
-    name = name.replace('"', "").replace("<", "").replace(">", "")
-    return f'"{name}" <no-reply@{platform_domain}>'

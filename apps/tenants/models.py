@@ -142,6 +142,15 @@ class Branding(models.Model):
     def __str__(self) -> str:
         return f"Branding of {self.display_name}"
 
+    def sender(self, platform_domain: str) -> str:
+        """The From address of the tenant's own mail (invitations): its sender name."""
+        return sender_address(self.email_sender_name or self.display_name, platform_domain)
+
+
+def sender_address(name: str, platform_domain: str) -> str:
+    name = name.replace('"', "").replace("<", "").replace(">", "")
+    return f'"{name}" <no-reply@{platform_domain}>'
+
 
 class CustomDomain(models.Model):
     """A hostname a tenant wants to use. It is routed (copied into ``Domain``) only once a DNS

@@ -13,6 +13,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from apps.core.actions import action_service
+from apps.core.context import SUPPORT_SESSION_KEY
 from apps.tenants.exceptions import InvalidInput, NotAllowed, TenantErrorCode, invalid_fields
 from apps.tenants.models import SupportGrant, SupportSession, Tenant
 from apps.tenants.services import require_partner_member
@@ -20,7 +21,7 @@ from apps.tenants.services import require_partner_member
 ENTRY_SALT = "countersign.tenants.support-entry"
 ENTRY_LINK_MAX_AGE = 120  # seconds: the link is used by a redirect straight away
 DEFAULT_MINUTES, MIN_MINUTES, MAX_MINUTES = 60, 5, 8 * 60
-SESSION_KEY = "countersign_support_session"
+SESSION_KEY = SUPPORT_SESSION_KEY
 SUPPORT_EMAIL_DOMAIN = "countersign.invalid"
 
 

@@ -75,7 +75,7 @@ class SupportGrantDecideView(TenantAdminMixin, View):
                 raise Http404
         except CountersignError as exc:
             messages.error(request, " ".join(exc.messages))
-        return redirect("accounts:support-sessions")
+        return redirect("tenants:support-sessions")
 
 
 class TemplateUpdatesView(TenantAdminMixin, View):
@@ -103,12 +103,12 @@ class TemplateUpdatesView(TenantAdminMixin, View):
             return self.get(request, confirm=key, problems=exc.messages)
         except CountersignError as exc:
             messages.error(request, " ".join(exc.messages))
-            return redirect("accounts:template-updates")
+            return redirect("tenants:template-updates")
         messages.success(
             request,
             f"Published {version.definition.name} version {version.number} from the update.",
         )
-        return redirect("accounts:template-updates")
+        return redirect("tenants:template-updates")
 
 
 def branding_favicon(request: HttpRequest) -> FileResponse:

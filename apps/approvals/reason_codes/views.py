@@ -54,7 +54,7 @@ class ReasonCodeListView(TenantAdminMixin, View):
                 add_service_errors(form, error)
             else:
                 messages.success(request, f"Reason code “{reason_code.label}” added.")
-                return redirect("people:reason-codes")
+                return redirect("reason_codes:list")
         return self.render_page(request, form)
 
 
@@ -83,7 +83,7 @@ class ReasonCodeEditView(TenantAdminMixin, View):
                 add_service_errors(form, error)
             else:
                 messages.success(request, f"Reason code {reason_code.code} renamed.")
-                return redirect("people:reason-codes")
+                return redirect("reason_codes:list")
         return render(request, self.template_name, {"reason_code": reason_code, "form": form})
 
 
@@ -102,4 +102,4 @@ class ReasonCodeActiveView(TenantAdminMixin, View):
         )
         verb = "reactivated" if self.is_active else "deactivated"
         messages.success(request, f"Reason code “{reason_code.label}” {verb}.")
-        return redirect("people:reason-codes")
+        return redirect("reason_codes:list")

@@ -7,12 +7,11 @@ embedded development server's superuser; in production, the migration/owner role
 from datetime import date
 
 from django.core.management.base import CommandError, CommandParser
-from django_tenants.utils import tenant_context
+from django_tenants.utils import get_tenant_model, tenant_context
 
 from apps.audit.retention import RetentionError, audit_purge, retention_years
 from apps.audit.verify import chain_verify
 from apps.core.management.base import CountersignCommand
-from apps.tenants.models import Tenant
 
 
 class Command(CountersignCommand):
@@ -24,7 +23,7 @@ class Command(CountersignCommand):
         parser.add_argument("--confirm", action="store_true", help="really delete")
 
     def handle(self, *args: object, **options: object) -> None:
-        tenant = Tenant.objects.filter(slug=options["tenant"]).first()
+        tenant = get_tenant_model().objects.filter(slug=options["tenant"]).first()
         if tenant is None or tenant.schema_name == "public":
             raise CommandError(f'No tenant "{options["tenant"]}".')
         try:

@@ -1,11 +1,10 @@
 """`manage.py audit_verify [--tenant SLUG]`: walk each audit chain, name the first broken link."""
 
 from django.core.management.base import CommandError, CommandParser
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_tenant_model, schema_context
 
 from apps.audit.verify import chain_verify
 from apps.core.management.base import CountersignCommand
-from apps.tenants.models import Tenant
 
 
 class Command(CountersignCommand):
@@ -15,7 +14,7 @@ class Command(CountersignCommand):
         parser.add_argument("--tenant", help="slug of one tenant (default: all, plus platform)")
 
     def handle(self, *args: object, **options: str) -> None:
-        tenants = Tenant.objects.order_by("schema_name")
+        tenants = get_tenant_model().objects.order_by("schema_name")
         if options["tenant"]:
             tenants = tenants.filter(slug=options["tenant"])
             if not tenants.exists():

@@ -1,4 +1,5 @@
-"""FHIR endpoints on tenant hosts: `POST fhir/Claim/$submit` and `GET fhir/ClaimResponse/<ref>`.
+"""FHIR endpoints on tenant hosts (served by the API app; the mapping lives in
+`apps.integrations.fhir`): `POST fhir/Claim/$submit` and `GET fhir/ClaimResponse/<ref>`.
 
 Authenticated by the browser session (CSRF-checked for POST) or by an API key (the API app's
 `ApiKeyAuthentication`; a key needs the requests:write / requests:read scope). Anonymous
