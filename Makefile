@@ -29,7 +29,9 @@ typecheck: bootstrap
 test: bootstrap lint typecheck
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest
+	# A fresh test database each run: browser, worker and race tests commit rows, which a
+	# reused database would carry into the next run.
+	$(VENV)/bin/pytest --create-db
 
 stop services-stop:
 	$(PY) -m config.embedded stop
