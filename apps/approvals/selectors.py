@@ -65,6 +65,15 @@ def can_view_request(user: User, request: ApprovalRequest) -> bool:
     return requests_visible_to(user).filter(pk=request.pk).exists()
 
 
+def is_approver_of(user: User, approval: ApprovalRequest) -> bool:
+    """Has `user` a task on this request: assigned, on someone's behalf, or through a queue?"""
+    return (
+        Task.objects.filter(request=approval)
+        .filter(Q(assignee=user) | Q(on_behalf_of=user) | Q(queue_role__members=user))
+        .exists()
+    )
+
+
 def request_for(user: User, reference: str) -> ApprovalRequest:
     """A request the user may see, with everything the detail page shows, in a fixed number
     of queries. Outsiders get NotFound (the request's existence is not revealed)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
-from apps.accounts.models import User
 from apps.approvals import (
     discussion,
     grants,
@@ -31,9 +30,12 @@ from apps.audit.services import audit_phi_access
 from apps.core import paging
 from apps.core.links import path_for_each
 from apps.core.paging import page_number, page_of
-from apps.people.models import Department
-from apps.workflows.models import WorkflowDefinition
-from apps.workflows.selectors import published_workflows, spec_fields
+from apps.people import selectors as people_selectors
+from apps.people.selectors import active_people, colleague_by_email
+from apps.workflows.selectors import active_workflows, published_workflows, spec_fields
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 
 def _not_found(error: NotFound) -> Http404:
@@ -58,7 +60,7 @@ def new_request(request: HttpRequest, key: str) -> HttpResponse:
     department_key = request.POST.get("department", "")
     if request.method == "POST":
         values = submission_from_post(fields, request.POST, request.FILES)
-        department = Department.objects.filter(key=department_key).first()
+        department = people_selectors.department_by_key(department_key)
         uploads = {
             spec["name"]: request.FILES[spec["name"]]
             for spec in fields
@@ -88,7 +90,7 @@ def new_request(request: HttpRequest, key: str) -> HttpResponse:
         "widgets": widgets_for(fields, values, errors),
         "urgencies": Urgency.choices,
         "urgency": urgency,
-        "departments": Department.objects.all(),
+        "departments": people_selectors.departments(),
         "department_key": department_key,
         "errors": errors,
     }
@@ -120,7 +122,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "tasks": page.items,
         "page": page,
         "filters": filters,
-        "workflows": WorkflowDefinition.objects.filter(is_active=True).only("key", "name"),
+        "workflows": active_workflows(),
         "urgencies": Urgency.choices,
     }
     template = "approvals/_inbox_rows.html" if request.htmx else "approvals/inbox.html"  # type: ignore[attr-defined]
@@ -267,7 +269,7 @@ def break_glass_review(request: HttpRequest) -> HttpResponse:
 def request_share(request: HttpRequest, reference: str) -> HttpResponse:
     def share(user: User, approval: ApprovalRequest) -> str:
         email = request.POST.get("email", "").strip().lower()
-        to = User.objects.filter(email=email, is_active=True).first()
+        to = colleague_by_email(email, active_only=True)
         if to is None:
             raise InvalidInput("No active colleague with that email.")
         sharing.request_share(actor=user, request=approval, user=to)
@@ -343,7 +345,7 @@ def task_claim(request: HttpRequest, reference: str, task_id: int) -> HttpRespon
 def task_delegate(request: HttpRequest, reference: str, task_id: int) -> HttpResponse:
     def delegate(user: User, approval: ApprovalRequest) -> str:
         task = selectors.task_for(user, task_id)
-        to = User.objects.filter(email=request.POST.get("to", "").strip().lower()).first()
+        to = colleague_by_email(request.POST.get("to", ""))
         if to is None:
             raise NotFound("No colleague with that email.")
         services.task_delegate(actor=user, task=task, to=to)
@@ -452,7 +454,7 @@ def exception_queue(request: HttpRequest) -> HttpResponse:
         return render(request, "403.html", status=403)
     if request.method == "POST":
         approval = selectors.exception_queue(user).filter(pk=request.POST.get("request")).first()  # type: ignore[misc]  # None matches no row
-        assignee = User.objects.filter(email=request.POST.get("assignee", "").strip()).first()
+        assignee = colleague_by_email(request.POST.get("assignee", ""))
         if approval is None or assignee is None:
             messages.error(request, "Choose a request in the queue and an active colleague.")
         else:
@@ -465,7 +467,7 @@ def exception_queue(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("approvals:exceptions"))
     context = {
         "requests": selectors.exception_queue(user),
-        "users": User.objects.filter(is_active=True).order_by("full_name"),
+        "users": active_people(),
     }
     return render(request, "approvals/exceptions.html", context)
 

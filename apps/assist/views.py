@@ -8,15 +8,13 @@ from typing import TYPE_CHECKING, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 from django.views.decorators.http import require_POST
 
 from apps.approvals.exceptions import NotFound
-from apps.approvals.models import ApprovalRequest, Task
-from apps.approvals.selectors import request_for
+from apps.approvals.selectors import is_approver_of, request_for
 from apps.assist.models import AssistSettings, Recommendation, RecommendationKind
 from apps.assist.selectors import assist_settings
 from apps.assist.services import assist_run, assist_settings_update, recommendation_feedback
@@ -24,17 +22,13 @@ from apps.core.mixins import TenantAdminMixin
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
+    from apps.approvals.models import ApprovalRequest
 
 
 def _may_see_assist(user: User, approval: ApprovalRequest, settings: AssistSettings) -> bool:
     if user.is_tenant_admin:
         return True
-    is_approver = (
-        Task.objects.filter(request=approval)
-        .filter(Q(assignee=user) | Q(on_behalf_of=user) | Q(queue_role__members=user))
-        .exists()
-    )
-    if is_approver:
+    if is_approver_of(user, approval):
         return True
     return approval.requester_id == user.pk and settings.show_to_requester
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from apps.accounts.models import User
 from apps.people.models import AuthorityLimit, Delegation, Department, DirectoryVersion, Role
@@ -123,3 +124,39 @@ def known_names() -> dict[str, set[str]]:
         "departments": set(Department.objects.values_list("key", flat=True)),
         "users": set(User.objects.filter(is_active=True).values_list("email", flat=True)),
     }
+
+
+def department_by_key(key: str) -> Department | None:
+    return Department.objects.filter(key=key).first() if key else None
+
+
+def departments() -> QuerySet[Department]:
+    return Department.objects.all()
+
+
+def role_names() -> dict[str, str]:
+    """Role names by key, for pick lists."""
+    return dict(Role.objects.values_list("key", "name"))
+
+
+def department_names() -> dict[str, str]:
+    """Department names by key, for pick lists."""
+    return dict(Department.objects.values_list("key", "name"))
+
+
+def colleague_by_email(email: str, *, active_only: bool = False) -> User | None:
+    """The person with this address in the current tenant (addresses are stored lowercase)."""
+    people = User.objects.filter(email=email.strip().lower())
+    if active_only:
+        people = people.filter(is_active=True)
+    return people.first()
+
+
+def active_user_names() -> dict[str, str]:
+    """Full names of active people by email, for pick lists."""
+    return dict(User.objects.filter(is_active=True).values_list("email", "full_name"))
+
+
+def active_people() -> QuerySet[User]:
+    """Active people by name, for pick lists."""
+    return User.objects.filter(is_active=True).order_by("full_name")

@@ -12,6 +12,11 @@ _SPEC_CACHE: dict[tuple[str, int], WorkflowSpec] = {}
 _SPEC_CACHE_SIZE = 1024
 
 
+def active_workflows() -> QuerySet[WorkflowDefinition]:
+    """Active workflows (key and name), for filters."""
+    return WorkflowDefinition.objects.filter(is_active=True).only("key", "name")
+
+
 def published_workflows() -> QuerySet[WorkflowDefinition]:
     return (
         WorkflowDefinition.objects.filter(is_active=True, current_version__isnull=False)

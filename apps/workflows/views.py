@@ -4,7 +4,7 @@ edits a spec by itself."""
 
 import json
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -13,11 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
-from apps.accounts.models import User
 from apps.core.errors import CountersignError
 from apps.core.mixins import TenantAdminMixin
-from apps.people.models import Department, Role
-from apps.people.selectors import directory_snapshot
+from apps.people.selectors import (
+    active_user_names,
+    department_names,
+    directory_snapshot,
+    role_names,
+)
 from apps.workflows import designer, route_preview
 from apps.workflows.engine.conditions import BUILTIN_FIELDS
 from apps.workflows.forms import (
@@ -42,6 +45,9 @@ from apps.workflows.services import (
     workflow_publish,
     workflow_spec_check,
 )
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 
 def _messages_of(exc: CountersignError) -> list[str]:
@@ -70,10 +76,7 @@ def _editable(definition: WorkflowDefinition) -> dict[str, Any]:
 
 def _people() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     """Names for pick lists: roles by key, active users by email, departments by key."""
-    roles = dict(Role.objects.values_list("key", "name"))
-    users = dict(User.objects.filter(is_active=True).values_list("email", "full_name"))
-    departments = dict(Department.objects.values_list("key", "name"))
-    return roles, users, departments
+    return role_names(), active_user_names(), department_names()
 
 
 def _condition_fields(spec: dict[str, Any]) -> dict[str, str]:
