@@ -140,12 +140,12 @@ def request_build() -> tuple[str, int]:
         request = request_create(actor=people["carol"], workflow=workflow, data=ANSWERS)
         for local, name, kind, size in FILES[:2]:
             upload = SimpleUploadedFile(name, content(kind, size), content_type=kind)
-            attachment_add(actor=people[local], request=request, upload=upload)
+            attachment_add(actor=people[local], approval=request, upload=upload)
         comments = iter(COMMENTS)
 
         def comment() -> None:
             local, body = next(comments)
-            comment_add(actor=people[local], request=request, body=body)
+            comment_add(actor=people[local], approval=request, body=body)
 
         def decide(decision: DecisionInput) -> None:
             task = request.tasks.filter(status="pending").order_by("id").first()
@@ -162,13 +162,13 @@ def request_build() -> tuple[str, int]:
         decide(DecisionInput("request_info", comment="Leasing comparison and failure log, please."))
         for local, name, kind, size in FILES[2:4]:
             upload = SimpleUploadedFile(name, content(kind, size), content_type=kind)
-            attachment_add(actor=people[local], request=request, upload=upload)
+            attachment_add(actor=people[local], approval=request, upload=upload)
         comment()
-        request_resubmit(actor=people["carol"], request=request)
+        request_resubmit(actor=people["carol"], approval=request)
         decide(DecisionInput("approve", comment="Comparison favours buying."))
         local, name, kind, size = FILES[4]
         upload = SimpleUploadedFile(name, content(kind, size), content_type=kind)
-        attachment_add(actor=people[local], request=request, upload=upload)
+        attachment_add(actor=people[local], approval=request, upload=upload)
         comment()
         decide(DecisionInput("approve", comment="Endorsed; see allocation attached."))
         comment()
@@ -206,7 +206,7 @@ def packet_once(reference: str, tenant_id: int) -> dict[str, float | int]:
             started = time.perf_counter()
             actor = User.objects.get(email=f"carol@{SLUG}.test")
             approval = selectors.request_for(actor, reference)
-            pdf = packet.packet_render(actor=actor, request=approval, tenant=tenant)
+            pdf = packet.packet_render(actor=actor, approval=approval, tenant=tenant)
             total = time.perf_counter() - started
     finally:
         packet.render_to_string = real_render

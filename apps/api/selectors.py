@@ -92,20 +92,20 @@ def request_by_id(user: User, request_id: int) -> ApprovalRequest:
 
 def request_plain(user: User, request_id: int) -> ApprovalRequest:
     """The request row only (for actions, which lock and reload it anyway)."""
-    request = requests_visible_to(user).filter(pk=request_id).first()
-    if request is None:
+    approval = requests_visible_to(user).filter(pk=request_id).first()
+    if approval is None:
         raise NotFound("No request with that id that you can see.")
-    return request
+    return approval
 
 
 def comments_of(user: User, request_id: int) -> QuerySet[Comment]:
-    request = request_plain(user, request_id)
-    return Comment.objects.filter(request=request).select_related("author")
+    approval = request_plain(user, request_id)
+    return Comment.objects.filter(request=approval).select_related("author")
 
 
 def attachments_of(user: User, request_id: int) -> QuerySet[Attachment]:
-    request = request_plain(user, request_id)
-    return Attachment.objects.filter(request=request).select_related("uploaded_by")
+    approval = request_plain(user, request_id)
+    return Attachment.objects.filter(request=approval).select_related("uploaded_by")
 
 
 def attachment_for(user: User, request_id: int, attachment_id: int) -> Attachment:

@@ -25,18 +25,18 @@ ALLOWED_ATTACHMENT_TYPES = {
 }
 
 
-def _timeline(request: ApprovalRequest, actor: User, kind: str, summary: str) -> None:
-    TimelineEntry.objects.create(request=request, actor=actor, kind=kind, summary=summary[:300])
+def _timeline(approval: ApprovalRequest, actor: User, kind: str, summary: str) -> None:
+    TimelineEntry.objects.create(request=approval, actor=actor, kind=kind, summary=summary[:300])
 
 
-def comment_add(*, actor: User, request: ApprovalRequest, body: str) -> Comment:
-    if not can_view_request(actor, request):
+def comment_add(*, actor: User, approval: ApprovalRequest, body: str) -> Comment:
+    if not can_view_request(actor, approval):
         raise NotAllowed("You cannot comment on this request.")
     if not body.strip():
         raise InvalidInput("Write a comment first.", fields={"body": ["Required."]})
     with action(actor=actor):
-        comment = Comment.objects.create(request=request, author=actor, body=body.strip())
-        _timeline(request, actor, "comment", f"{actor.full_name} commented.")
+        comment = Comment.objects.create(request=approval, author=actor, body=body.strip())
+        _timeline(approval, actor, "comment", f"{actor.full_name} commented.")
     return comment
 
 
@@ -74,11 +74,11 @@ def upload_check(upload: UploadedFile[bytes], *, field: str = "file") -> Checked
 
 
 def attachment_store(
-    *, actor: User, request: ApprovalRequest, upload: UploadedFile[bytes], checked: CheckedUpload
+    *, actor: User, approval: ApprovalRequest, upload: UploadedFile[bytes], checked: CheckedUpload
 ) -> Attachment:
     with action(actor=actor):
         attachment = Attachment.objects.create(
-            request=request,
+            request=approval,
             uploaded_by=actor,
             file=upload,
             original_name=(upload.name or "file")[:255],
@@ -86,14 +86,14 @@ def attachment_store(
             size=checked.size,
             sha256=checked.sha256,
         )
-        _timeline(request, actor, "attachment", f"{actor.full_name} attached a file.")
+        _timeline(approval, actor, "attachment", f"{actor.full_name} attached a file.")
     return attachment
 
 
 def attachment_add(
-    *, actor: User, request: ApprovalRequest, upload: UploadedFile[bytes]
+    *, actor: User, approval: ApprovalRequest, upload: UploadedFile[bytes]
 ) -> Attachment:
-    if not can_view_request(actor, request):
+    if not can_view_request(actor, approval):
         raise NotAllowed("You cannot add files to this request.")
     checked = upload_check(upload)
-    return attachment_store(actor=actor, request=request, upload=upload, checked=checked)
+    return attachment_store(actor=actor, approval=approval, upload=upload, checked=checked)

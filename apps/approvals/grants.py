@@ -63,9 +63,9 @@ def has_role(user: User, key: str) -> bool:
     return user.is_authenticated and user.roles.filter(key=key).exists()
 
 
-def active_break_glass(user: User, request: ApprovalRequest) -> BreakGlassGrant | None:
+def active_break_glass(user: User, approval: ApprovalRequest) -> BreakGlassGrant | None:
     return (
-        BreakGlassGrant.objects.filter(request=request, user=user, expires_at__gt=timezone.now())
+        BreakGlassGrant.objects.filter(request=approval, user=user, expires_at__gt=timezone.now())
         .order_by("-expires_at")
         .first()
     )

@@ -15,19 +15,19 @@ HIDDEN = "Hidden (minimum necessary)"
 # --- minimum necessary -----------------------------------------------------------------------
 
 
-def _hidden_roles(request: ApprovalRequest) -> set[str]:
-    return set(request.workflow_version.spec.get("phi_hidden_from_roles") or [])
+def _hidden_roles(approval: ApprovalRequest) -> set[str]:
+    return set(approval.workflow_version.spec.get("phi_hidden_from_roles") or [])
 
 
-def _phi_fields(request: ApprovalRequest) -> list[str]:
-    fields = request.workflow_version.spec.get("form", {}).get("fields", [])
+def _phi_fields(approval: ApprovalRequest) -> list[str]:
+    fields = approval.workflow_version.spec.get("form", {}).get("fields", [])
     return [f["name"] for f in fields if f.get("phi")]
 
 
-def _hidden_steps(request: ApprovalRequest, hidden_roles: set[str]) -> set[str]:
+def _hidden_steps(approval: ApprovalRequest, hidden_roles: set[str]) -> set[str]:
     """Steps whose approvers are all roles that do not need PHI."""
     steps = set()
-    for stage in request.workflow_version.spec.get("stages", []):
+    for stage in approval.workflow_version.spec.get("stages", []):
         for step in stage.get("steps", []):
             approvers = step.get("approvers") or []
             if approvers and all(
@@ -37,13 +37,13 @@ def _hidden_steps(request: ApprovalRequest, hidden_roles: set[str]) -> set[str]:
     return steps
 
 
-def _needs_phi(user: User, request: ApprovalRequest, hidden_roles: set[str]) -> bool:
+def _needs_phi(user: User, approval: ApprovalRequest, hidden_roles: set[str]) -> bool:
     """Is the user entitled to the request other than only through a hidden role?"""
-    if user.is_tenant_admin or request.requester_id == user.pk:
+    if user.is_tenant_admin or approval.requester_id == user.pk:
         return True
-    hidden_steps = _hidden_steps(request, hidden_roles)
+    hidden_steps = _hidden_steps(approval, hidden_roles)
     role_keys = dict(user.roles.values_list("pk", "key"))
-    for task in request.tasks.all():
+    for task in approval.tasks.all():
         involved = (
             task.assignee_id == user.pk
             or task.on_behalf_of_id == user.pk
@@ -55,29 +55,29 @@ def _needs_phi(user: User, request: ApprovalRequest, hidden_roles: set[str]) -> 
         if involved and not through_hidden:
             return True
     return (
-        ApprovalRequest.objects.filter(pk=request.pk)
+        ApprovalRequest.objects.filter(pk=approval.pk)
         .filter(shared_with(user) | department_granted_to(user) | break_glass_open_for(user))
         .exists()
     )
 
 
-def hidden_fields(*, user: User | None, request: ApprovalRequest) -> set[str]:
+def hidden_fields(*, user: User | None, approval: ApprovalRequest) -> set[str]:
     """The PHI fields of `request` the user does not need (minimum necessary). Empty for
     workflows that hide PHI from no role, so ordinary pages cost no extra query. With no
     known viewer, every PHI field is hidden."""
     if user is None or not user.is_authenticated:
-        return set(_phi_fields(request))
-    hidden_roles = _hidden_roles(request)
+        return set(_phi_fields(approval))
+    hidden_roles = _hidden_roles(approval)
     if not hidden_roles:
         return set()
-    phi = _phi_fields(request)
-    if not phi or _needs_phi(user, request, hidden_roles):
+    phi = _phi_fields(approval)
+    if not phi or _needs_phi(user, approval, hidden_roles):
         return set()
     return set(phi)
 
 
-def visible_data(*, user: User | None, request: ApprovalRequest) -> dict[str, Any]:
+def visible_data(*, user: User | None, approval: ApprovalRequest) -> dict[str, Any]:
     """The request's answers as the user may see them: PHI the user does not need is replaced
     by a marker. Used by the detail page, the packet and the API."""
-    hidden = hidden_fields(user=user, request=request)
-    return {name: (HIDDEN if name in hidden else value) for name, value in request.data.items()}
+    hidden = hidden_fields(user=user, approval=approval)
+    return {name: (HIDDEN if name in hidden else value) for name, value in approval.data.items()}

@@ -18,13 +18,13 @@ from apps.workflows.selectors import spec_fields
 MEANINGS = {"approve": "Approved", "reject": "Denied", "request_info": "Information requested"}
 
 
-def packet_render(*, actor: User, request: ApprovalRequest, tenant: object) -> bytes:
+def packet_render(*, actor: User, approval: ApprovalRequest, tenant: object) -> bytes:
     """Render the packet of a request the actor may see (callers fetch it with `request_for`).
     Generating it is recorded as an access to patient data."""
     branding = Branding.objects.filter(tenant=tenant).first()  # type: ignore[misc]  # the connection's tenant
     head = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", "last_hash").first()
     audit_phi_access(
-        actor=actor, action="packet.download", obj=request, request_reference=request.reference
+        actor=actor, action="packet.download", obj=approval, request_reference=approval.reference
     )
     decisions = [
         {
@@ -37,21 +37,21 @@ def packet_render(*, actor: User, request: ApprovalRequest, tenant: object) -> b
             "comment": d.comment,
             "channel": d.channel,
         }
-        for d in request.decisions.all()
+        for d in approval.decisions.all()
     ]
     html = render_to_string(
         "approvals/packet.html",
         {
-            "approval": request,
-            "workflow": request.workflow_version.definition,
-            "version": request.workflow_version,
+            "approval": approval,
+            "workflow": approval.workflow_version.definition,
+            "version": approval.workflow_version,
             "rows": display_rows(
-                spec_fields(request.workflow_version), visible_data(user=actor, request=request)
+                spec_fields(approval.workflow_version), visible_data(user=actor, approval=approval)
             ),
             "decisions": decisions,
-            "comments": list(request.comments.all()),
-            "attachments": list(request.attachments.all()),
-            "timeline": list(request.timeline.all()),
+            "comments": list(approval.comments.all()),
+            "attachments": list(approval.attachments.all()),
+            "timeline": list(approval.timeline.all()),
             "branding": branding,
             "generated_at": timezone.now(),
             "generated_by": actor.full_name,

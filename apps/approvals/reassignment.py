@@ -44,7 +44,7 @@ def tasks_reassign_from(*, actor: User, person: User) -> Reassignment:
         try:
             request_apply_system_event(
                 actor=actor,
-                request=task.request,
+                approval=task.request,
                 event=engine.Reassign(
                     task_key=task.key, to=manager.email, reason="assignee deactivated"
                 ),

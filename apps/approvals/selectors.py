@@ -61,8 +61,8 @@ def requests_visible_to(user: User) -> QuerySet[ApprovalRequest]:
     return base.filter(_involvement(user))
 
 
-def can_view_request(user: User, request: ApprovalRequest) -> bool:
-    return requests_visible_to(user).filter(pk=request.pk).exists()
+def can_view_request(user: User, approval: ApprovalRequest) -> bool:
+    return requests_visible_to(user).filter(pk=approval.pk).exists()
 
 
 def is_approver_of(user: User, approval: ApprovalRequest) -> bool:
@@ -80,7 +80,7 @@ def request_for(user: User, reference: str) -> ApprovalRequest:
     queryset = requests_visible_to(user).select_related(
         "workflow_version__definition", "requester", "department"
     )
-    request = (
+    approval = (
         queryset.prefetch_related(
             Prefetch(
                 "tasks",
@@ -103,9 +103,9 @@ def request_for(user: User, reference: str) -> ApprovalRequest:
         .filter(reference=reference)
         .first()
     )
-    if request is None:
+    if approval is None:
         raise NotFound(f"No request {reference} that you can see.")
-    return request
+    return approval
 
 
 def _plainly_visible(user: User, task: Task) -> bool:

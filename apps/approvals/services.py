@@ -123,94 +123,96 @@ def request_create(
                 now=now,
             )
         for upload, checked in files.values():
-            attachment_store(actor=actor, request=request, upload=upload, checked=checked)
+            attachment_store(actor=actor, approval=request, upload=upload, checked=checked)
     return request
 
 
-def request_submit(*, actor: User, request: ApprovalRequest) -> ApprovalRequest:
+def request_submit(*, actor: User, approval: ApprovalRequest) -> ApprovalRequest:
     """Submit a draft."""
     with action(actor=actor):
-        request = _locked(request)
-        if request.requester_id != actor.pk:
+        approval = _locked(approval)
+        if approval.requester_id != actor.pk:
             raise NotAllowed("Only the requester can submit this request.")
-        if request.status != RequestStatus.DRAFT:
-            raise Conflict("This request has already been submitted.", current=_current(request))
+        if approval.status != RequestStatus.DRAFT:
+            raise Conflict("This request has already been submitted.", current=_current(approval))
         _advance(
-            request,
+            approval,
             engine.Submit(
                 requester=actor.email,
-                data=request.data,
-                urgency=request.urgency,
-                department=request.department.key if request.department else None,
+                data=approval.data,
+                urgency=approval.urgency,
+                department=approval.department.key if approval.department else None,
             ),
             actor=actor,
         )
-    return request
+    return approval
 
 
 # --- acting on a request ----------------------------------------------------------------------
 
 
-def request_withdraw(*, actor: User, request: ApprovalRequest, reason: str = "") -> ApprovalRequest:
+def request_withdraw(
+    *, actor: User, approval: ApprovalRequest, reason: str = ""
+) -> ApprovalRequest:
     with action(actor=actor):
-        request = _locked(request)
-        _advance(request, engine.Withdraw(actor=actor.email), actor=actor, note=reason)
-    return request
+        approval = _locked(approval)
+        _advance(approval, engine.Withdraw(actor=actor.email), actor=actor, note=reason)
+    return approval
 
 
 def request_resubmit(
-    *, actor: User, request: ApprovalRequest, data: Mapping[str, object] | None = None
+    *, actor: User, approval: ApprovalRequest, data: Mapping[str, object] | None = None
 ) -> ApprovalRequest:
     """The requester answers a request for information (optionally changing the form)."""
     with action(actor=actor):
-        request = _locked(request)
-        cleaned = _validated(spec_of(request.workflow_version), data) if data is not None else None
+        approval = _locked(approval)
+        cleaned = _validated(spec_of(approval.workflow_version), data) if data is not None else None
         _advance(
-            request,
+            approval,
             engine.Resubmit(actor=actor.email, data=cleaned.to_json() if cleaned else None),
             actor=actor,
         )
-    return request
+    return approval
 
 
 def request_amend(
-    *, actor: User, request: ApprovalRequest, data: Mapping[str, object]
+    *, actor: User, approval: ApprovalRequest, data: Mapping[str, object]
 ) -> ApprovalRequest:
     """Change the form while in review; a changed amount or scope re-routes to earlier approvers."""
     with action(actor=actor):
-        request = _locked(request)
-        cleaned = _validated(spec_of(request.workflow_version), data)
-        _advance(request, engine.Amend(actor=actor.email, data=cleaned.to_json()), actor=actor)
-    return request
+        approval = _locked(approval)
+        cleaned = _validated(spec_of(approval.workflow_version), data)
+        _advance(approval, engine.Amend(actor=actor.email, data=cleaned.to_json()), actor=actor)
+    return approval
 
 
-def request_cancel(*, actor: User, request: ApprovalRequest, reason: str) -> ApprovalRequest:
+def request_cancel(*, actor: User, approval: ApprovalRequest, reason: str) -> ApprovalRequest:
     if not actor.is_tenant_admin:
         raise NotAllowed("Only tenant administrators can cancel a request.")
     if not reason.strip():
         raise InvalidInput("Say why the request is cancelled.", fields={"reason": ["Required."]})
     with action(actor=actor):
-        request = _locked(request)
-        _advance(request, engine.Cancel(actor=actor.email, reason=reason), actor=actor)
-    return request
+        approval = _locked(approval)
+        _advance(approval, engine.Cancel(actor=actor.email, reason=reason), actor=actor)
+    return approval
 
 
 def exception_resolve(
-    *, actor: User, request: ApprovalRequest, assignee: User, step_key: str | None = None
+    *, actor: User, approval: ApprovalRequest, assignee: User, step_key: str | None = None
 ) -> ApprovalRequest:
     """An administrator names the approver that routing could not find (for the step the
     request is stuck on, unless another step is named)."""
     if not actor.is_tenant_admin:
         raise NotAllowed("Only tenant administrators can resolve exceptions.")
     with action(actor=actor):
-        request = _locked(request)
-        step_key = step_key or request.engine_state.get("exception_step") or ""
+        approval = _locked(approval)
+        step_key = step_key or approval.engine_state.get("exception_step") or ""
         _advance(
-            request,
+            approval,
             engine.ResolveException(actor=actor.email, step_key=step_key, assignee=assignee.email),
             actor=actor,
         )
-    return request
+    return approval
 
 
 # --- tasks ------------------------------------------------------------------------------------
@@ -264,16 +266,16 @@ def _task_decide(
     if errors:
         raise InvalidInput("The decision is incomplete.", fields=errors)
     with action(actor=actor, channel=channel):
-        request = _locked(task.request)
-        task = _locked_tasks(request)[task.pk]
+        approval = _locked(task.request)
+        task = _locked_tasks(approval)[task.pk]
         if task.status != TaskStatus.PENDING:
             raise Conflict(
                 f"This task was already {task.get_status_display().lower()}.",
                 code="task_already_decided",
-                current=_current(request, task),
+                current=_current(approval, task),
             )
         _advance(
-            request,
+            approval,
             engine.Decide(
                 task_key=task.key,
                 actor=actor.email,
@@ -289,7 +291,7 @@ def _task_decide(
             with transaction.atomic(savepoint=False):
                 return Decision.objects.create(
                     task=task,
-                    request=request,
+                    request=approval,
                     actor=actor,
                     on_behalf_of=task.on_behalf_of,
                     outcome=decision.decision,
@@ -304,16 +306,18 @@ def _task_decide(
 
 def task_claim(*, actor: User, task: Task) -> Task:
     with action(actor=actor):
-        request = _locked(task.request)
-        _advance(request, engine.Claim(task_key=task.key, actor=actor.email), actor=actor)
+        approval = _locked(task.request)
+        _advance(approval, engine.Claim(task_key=task.key, actor=actor.email), actor=actor)
     return Task.objects.get(pk=task.pk)
 
 
 def task_delegate(*, actor: User, task: Task, to: User) -> Task:
     with action(actor=actor):
-        request = _locked(task.request)
+        approval = _locked(task.request)
         _advance(
-            request, engine.Delegate(task_key=task.key, actor=actor.email, to=to.email), actor=actor
+            approval,
+            engine.Delegate(task_key=task.key, actor=actor.email, to=to.email),
+            actor=actor,
         )
     return Task.objects.get(pk=task.pk)
 
@@ -321,20 +325,20 @@ def task_delegate(*, actor: User, task: Task, to: User) -> Task:
 # --- for other apps: system events and row locks ----------------------------------------------
 
 
-def request_lock(request: ApprovalRequest) -> ApprovalRequest:
+def request_lock(approval: ApprovalRequest) -> ApprovalRequest:
     """Lock the request row for the rest of the caller's transaction and return it fresh.
     Lock order everywhere: (timer,) request, then its task rows, then their action tokens."""
-    return _locked(request)
+    return _locked(approval)
 
 
-def tasks_lock(request: ApprovalRequest) -> dict[int, Task]:
+def tasks_lock(approval: ApprovalRequest) -> dict[int, Task]:
     """Lock the task rows of a request already locked with `request_lock`, by id."""
-    return _locked_tasks(request)
+    return _locked_tasks(approval)
 
 
 def request_apply_system_event(
     *,
-    request: ApprovalRequest,
+    approval: ApprovalRequest,
     event: engine.Event,
     now: datetime | None = None,
     actor: User | SystemActor | None = None,
@@ -343,45 +347,45 @@ def request_apply_system_event(
     expiry) with the same locking, persistence and side effects as every other change. The
     audit names `actor` (an administrator whose action caused it) or the system part at work."""
     with action(actor=actor):
-        return _advance(_locked(request), event, actor=None, now=now)
+        return _advance(_locked(approval), event, actor=None, now=now)
 
 
 # --- persistence of the engine's outcome --------------------------------------------------------
 
 
-def _locked(request: ApprovalRequest) -> ApprovalRequest:
+def _locked(approval: ApprovalRequest) -> ApprovalRequest:
     return (
         ApprovalRequest.objects.select_for_update(of=("self",))
         .select_related("workflow_version__definition", "department", "requester")
-        .get(pk=request.pk)
+        .get(pk=approval.pk)
     )
 
 
-def _locked_tasks(request: ApprovalRequest) -> dict[int, Task]:
+def _locked_tasks(approval: ApprovalRequest) -> dict[int, Task]:
     """The request's task rows, locked in id order after the request row (FOR NO KEY UPDATE:
     an action token being minted for a task only needs its key, so minting never waits)."""
     rows = (
         Task.objects.select_for_update(no_key=True, of=("self",))
         .select_related("on_behalf_of")
-        .filter(request=request)
+        .filter(request=approval)
         .order_by("pk")
     )
     return {row.pk: row for row in rows}
 
 
-def _current(request: ApprovalRequest, task: Task | None = None) -> dict[str, Any]:
-    current: dict[str, Any] = {"reference": request.reference, "status": request.status}
+def _current(approval: ApprovalRequest, task: Task | None = None) -> dict[str, Any]:
+    current: dict[str, Any] = {"reference": approval.reference, "status": approval.status}
     if task is not None:
         current["task"] = {"id": task.pk, "status": task.status}
     return current
 
 
-def _timeline(request: ApprovalRequest, actor: User | None, kind: str, summary: str) -> None:
-    TimelineEntry.objects.create(request=request, actor=actor, kind=kind, summary=summary[:300])
+def _timeline(approval: ApprovalRequest, actor: User | None, kind: str, summary: str) -> None:
+    TimelineEntry.objects.create(request=approval, actor=actor, kind=kind, summary=summary[:300])
 
 
 def _advance(
-    request: ApprovalRequest,
+    approval: ApprovalRequest,
     event: engine.Event,
     *,
     actor: User | None,
@@ -389,20 +393,20 @@ def _advance(
     note: str = "",
 ) -> engine.Outcome:
     now = now or timezone.now()
-    spec = spec_of(request.workflow_version)
-    state = engine.state_from_dict(request.engine_state) if request.engine_state else None
+    spec = spec_of(approval.workflow_version)
+    state = engine.state_from_dict(approval.engine_state) if approval.engine_state else None
     try:
         outcome = engine.advance(
             state, event, spec=spec, directory=directory_snapshot(now=now), now=now
         )
     except engine.EngineError as error:
         raise from_engine(error) from None
-    _persist(request, spec, outcome, event, actor=actor, now=now, note=note)
+    _persist(approval, spec, outcome, event, actor=actor, now=now, note=note)
     return outcome
 
 
 def _persist(
-    request: ApprovalRequest,
+    approval: ApprovalRequest,
     spec: engine.WorkflowSpec,
     outcome: engine.Outcome,
     event: engine.Event,
@@ -439,12 +443,12 @@ def _persist(
             words=words,
             step_name=name,
         )
-        _timeline(request, actor, "decision", sentence)
+        _timeline(approval, actor, "decision", sentence)
 
     for effect in outcome.effects:
         if isinstance(effect, engine.CreateTask):
             Task.objects.create(
-                request=request,
+                request=approval,
                 key=effect.task_key,
                 step_key=effect.step_key,
                 step_name=step_names.get(effect.step_key, effect.step_key),
@@ -460,23 +464,23 @@ def _persist(
                 else None,
                 queue_name=roles[effect.queue_role].name if effect.queue_role in roles else None,
             )
-            _timeline(request, None, "task", sentence)
+            _timeline(approval, None, "task", sentence)
         elif isinstance(effect, engine.CloseTask):
-            Task.objects.filter(request=request, key=effect.task_key).update(
+            Task.objects.filter(request=approval, key=effect.task_key).update(
                 status=effect.status, closed_at=now
             )
         elif isinstance(effect, engine.StatusChanged):
             words = sentences.STATUS_WORDS.get(effect.new, effect.new)
-            _timeline(request, actor, "status", sentences.status_sentence(words=words, note=note))
+            _timeline(approval, actor, "status", sentences.status_sentence(words=words, note=note))
         elif isinstance(effect, engine.RaiseException):
-            _timeline(request, None, "exception", sentences.exception_sentence(effect.reason))
+            _timeline(approval, None, "exception", sentences.exception_sentence(effect.reason))
 
     # Claims and delegations change who holds a pending task without closing it.
     assigned = {t.key: t for t in state.tasks}
     if isinstance(event, engine.Claim | engine.Delegate):
         task_state = assigned.get(event.task_key)
         if task_state is not None:
-            Task.objects.filter(request=request, key=event.task_key).update(
+            Task.objects.filter(request=approval, key=event.task_key).update(
                 assignee=users.get(task_state.assignee) if task_state.assignee else None,
                 status=task_state.status,
             )
@@ -485,22 +489,22 @@ def _persist(
                     actor_name=actor.full_name if actor else None,
                     step_name=step_names.get(task_state.step_key),
                 )
-                _timeline(request, actor, "claim", sentence)
+                _timeline(approval, actor, "claim", sentence)
 
-    request.engine_state = engine.state_to_dict(state)
-    request.status = state.status
-    request.data = dict(state.data)
-    request.amount = state.amount
-    request.touchless = state.touchless
-    request.exception_reason = (state.exception_reason or "")[:300]
-    if state.submitted_at and request.submitted_at is None:
-        request.submitted_at = now
-    if state.status in engine.FINAL_STATUSES and request.completed_at is None:
-        request.completed_at = now
-    request.save()
+    approval.engine_state = engine.state_to_dict(state)
+    approval.status = state.status
+    approval.data = dict(state.data)
+    approval.amount = state.amount
+    approval.touchless = state.touchless
+    approval.exception_reason = (state.exception_reason or "")[:300]
+    if state.submitted_at and approval.submitted_at is None:
+        approval.submitted_at = now
+    if state.status in engine.FINAL_STATUSES and approval.completed_at is None:
+        approval.completed_at = now
+    approval.save()
     effects.dispatch(
         effects.StateChange(
-            request=request,
+            request=approval,
             spec=spec,
             event=event,
             effects=outcome.effects,

@@ -42,18 +42,18 @@ def _share_permission() -> Permission:
 
 
 @action_service
-def request_share(*, actor: User, request: ApprovalRequest, user: User) -> None:
+def request_share(*, actor: User, approval: ApprovalRequest, user: User) -> None:
     """Let `user` see `request`. Only its requester and tenant admins may share it."""
-    if not (actor.is_tenant_admin or request.requester_id == actor.pk):
+    if not (actor.is_tenant_admin or approval.requester_id == actor.pk):
         raise NotAllowed("Only the requester or a tenant admin may share this request.")
     if not user.is_active:
         raise InvalidInput("Choose an active colleague to share with.")
-    assign_perm(_share_permission(), user, request)
+    assign_perm(_share_permission(), user, approval)
     audit_append(
         category=AuditCategory.CHANGE,
         action="request.share",
-        obj=request,
-        request_reference=request.reference,
+        obj=approval,
+        request_reference=approval.reference,
         actor_id=actor.pk,
         actor_email=actor.email,
         detail={"shared_with": user.pk, "shared_with_email": user.email},
@@ -61,7 +61,7 @@ def request_share(*, actor: User, request: ApprovalRequest, user: User) -> None:
 
 
 @action_service
-def break_glass_open(*, actor: User, request: ApprovalRequest, reason: str) -> BreakGlassGrant:
+def break_glass_open(*, actor: User, approval: ApprovalRequest, reason: str) -> BreakGlassGrant:
     """Emergency access for a member of the break-glass role: time-boxed, audited, and the
     tenant's privacy officers are told and get a review to do."""
     from apps.notifications.services import notify
@@ -76,7 +76,7 @@ def break_glass_open(*, actor: User, request: ApprovalRequest, reason: str) -> B
         )
     now = timezone.now()
     grant = BreakGlassGrant.objects.create(
-        request=request,
+        request=approval,
         user=actor,
         reason=reason[:2000],
         opened_at=now,
@@ -85,8 +85,8 @@ def break_glass_open(*, actor: User, request: ApprovalRequest, reason: str) -> B
     audit_append(
         category=AuditCategory.PHI_ACCESS,
         action="break_glass.open",
-        obj=request,
-        request_reference=request.reference,
+        obj=approval,
+        request_reference=approval.reference,
         actor_id=actor.pk,
         actor_email=actor.email,
         detail={
@@ -96,7 +96,7 @@ def break_glass_open(*, actor: User, request: ApprovalRequest, reason: str) -> B
         },
     )
     officers = User.objects.filter(roles__key=PRIVACY_OFFICER_ROLE, is_active=True).distinct()
-    notify(kind="break_glass", recipients=list(officers), request=request, mandatory=True)
+    notify(kind="break_glass", recipients=list(officers), approval=approval, mandatory=True)
     return grant
 
 

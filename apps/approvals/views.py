@@ -162,7 +162,7 @@ def _detail_context(request: HttpRequest, approval: ApprovalRequest) -> dict[str
         "approval": approval,
         "workflow": version.definition,
         "rows": display_rows(
-            spec_fields(version), masking.visible_data(user=user, request=approval)
+            spec_fields(version), masking.visible_data(user=user, approval=approval)
         ),
         "stages": stages,
         "tasks": tasks,
@@ -228,7 +228,7 @@ def break_glass(request: HttpRequest, reference: str) -> HttpResponse:
         raise Http404("No request with that reference that you can see.")
     try:
         sharing.break_glass_open(
-            actor=user, request=candidate, reason=request.POST.get("reason", "")
+            actor=user, approval=candidate, reason=request.POST.get("reason", "")
         )
     except ApprovalError as error:
         messages.error(request, error.message)
@@ -272,7 +272,7 @@ def request_share(request: HttpRequest, reference: str) -> HttpResponse:
         to = colleague_by_email(email, active_only=True)
         if to is None:
             raise InvalidInput("No active colleague with that email.")
-        sharing.request_share(actor=user, request=approval, user=to)
+        sharing.request_share(actor=user, approval=approval, user=to)
         return f"{reference} is shared with {to.full_name}."
 
     return _simple_action(request, reference, share)
@@ -358,7 +358,7 @@ def task_delegate(request: HttpRequest, reference: str, task_id: int) -> HttpRes
 @require_POST
 def request_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     def withdraw(user: User, approval: ApprovalRequest) -> str:
-        services.request_withdraw(actor=user, request=approval)
+        services.request_withdraw(actor=user, approval=approval)
         return f"{reference} was withdrawn."
 
     return _simple_action(request, reference, withdraw)
@@ -368,7 +368,7 @@ def request_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def comment_add(request: HttpRequest, reference: str) -> HttpResponse:
     def comment(user: User, approval: ApprovalRequest) -> str:
-        discussion.comment_add(actor=user, request=approval, body=request.POST.get("body", ""))
+        discussion.comment_add(actor=user, approval=approval, body=request.POST.get("body", ""))
         return "Comment added."
 
     return _simple_action(request, reference, comment)
@@ -381,7 +381,7 @@ def attachment_add(request: HttpRequest, reference: str) -> HttpResponse:
         upload = request.FILES.get("file")
         if upload is None:
             raise InvalidInput("Choose a file to upload.")
-        discussion.attachment_add(actor=user, request=approval, upload=upload)
+        discussion.attachment_add(actor=user, approval=approval, upload=upload)
         return f"{upload.name} attached."
 
     return _simple_action(request, reference, attach)
@@ -425,7 +425,7 @@ def request_resubmit(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method == "POST":
         values = submission_from_post(fields, request.POST, request.FILES)
         try:
-            services.request_resubmit(actor=user, request=approval, data=values)
+            services.request_resubmit(actor=user, approval=approval, data=values)
         except ApprovalError as error:
             errors = error.fields
             messages.error(request, error.message)
@@ -459,7 +459,7 @@ def exception_queue(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Choose a request in the queue and an active colleague.")
         else:
             try:
-                services.exception_resolve(actor=user, request=approval, assignee=assignee)
+                services.exception_resolve(actor=user, approval=approval, assignee=assignee)
             except ApprovalError as error:
                 messages.error(request, error.message)
             else:
@@ -479,7 +479,7 @@ def packet_pdf(request: HttpRequest, reference: str) -> HttpResponse:
         approval = selectors.request_for(request.user, reference)  # type: ignore[arg-type]
     except NotFound as error:
         raise _not_found(error) from None
-    pdf = packet_render(actor=request.user, request=approval, tenant=request.tenant)  # type: ignore[arg-type,attr-defined]
+    pdf = packet_render(actor=request.user, approval=approval, tenant=request.tenant)  # type: ignore[arg-type,attr-defined]
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{reference}-packet.pdf"'
     return response

@@ -41,9 +41,9 @@ def _bucket_amount(value: Any) -> str:
     return ">=250000"
 
 
-def features_of(request: ApprovalRequest, attachment_count: int | None = None) -> list[str]:
-    data = request.data or {}
-    files = attachment_count if attachment_count is not None else request.attachments.count()
+def features_of(approval: ApprovalRequest, attachment_count: int | None = None) -> list[str]:
+    data = approval.data or {}
+    files = attachment_count if attachment_count is not None else approval.attachments.count()
     therapy = data.get("conservative_therapy_weeks")
     try:
         therapy_bucket = (
@@ -52,13 +52,13 @@ def features_of(request: ApprovalRequest, attachment_count: int | None = None) -
     except (TypeError, ValueError):
         therapy_bucket = "none"
     return [
-        f"workflow={request.workflow_version.definition.key}",
-        f"urgency={request.urgency}",
-        f"department={request.department.key if request.department else 'none'}",
+        f"workflow={approval.workflow_version.definition.key}",
+        f"urgency={approval.urgency}",
+        f"department={approval.department.key if approval.department else 'none'}",
         f"payer={data.get('payer') or 'none'}",
         f"cpt={data.get('cpt_code') or 'none'}",
         f"therapy={therapy_bucket}",
-        f"amount={_bucket_amount(request.amount)}",
+        f"amount={_bucket_amount(approval.amount)}",
         f"files={'none' if not files else 'some'}",
     ]
 
@@ -93,7 +93,7 @@ def risk_model_train() -> RiskModel | None:
         )
 
 
-def denial_risk(request: ApprovalRequest) -> dict[str, Any]:
+def denial_risk(approval: ApprovalRequest) -> dict[str, Any]:
     latest = RiskModel.objects.first()
     if latest is None:
         return {
@@ -110,7 +110,7 @@ def denial_risk(request: ApprovalRequest) -> dict[str, Any]:
             "model_version": latest.version,
             "confidence": None,
         }
-    features = features_of(request)
+    features = features_of(approval)
     probability = fitted.posterior(features)[DENIED]
     towards = DENIED if probability >= 0.5 else APPROVED
     other = APPROVED if towards == DENIED else DENIED

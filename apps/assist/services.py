@@ -29,7 +29,7 @@ def _hash(inputs: Any) -> str:
 def recommendation_record(
     *,
     kind: str,
-    request: ApprovalRequest,
+    approval: ApprovalRequest,
     inputs: Any,
     model_version: str,
     confidence: float | None,
@@ -38,13 +38,13 @@ def recommendation_record(
     """Store a recommendation; the same inputs and model give back the stored one."""
     inputs_hash = _hash(inputs)
     existing = Recommendation.objects.filter(
-        kind=kind, request=request, inputs_hash=inputs_hash, model_version=model_version
+        kind=kind, request=approval, inputs_hash=inputs_hash, model_version=model_version
     ).first()
     if existing:
         return existing
     return Recommendation.objects.create(
         kind=kind,
-        request=request,
+        request=approval,
         inputs_hash=inputs_hash,
         model_version=model_version,
         confidence=confidence,
@@ -77,7 +77,7 @@ def attachment_classify(*, attachment: Attachment, settings: AssistSettings) -> 
         result = classifier.classify(text, threshold=settings.classifier_threshold)
     return recommendation_record(
         kind=RecommendationKind.CLASSIFICATION,
-        request=attachment.request,
+        approval=attachment.request,
         inputs={
             "attachment": attachment.pk,
             "sha256": attachment.sha256,
@@ -95,28 +95,28 @@ def attachment_classify(*, attachment: Attachment, settings: AssistSettings) -> 
     )
 
 
-def assist_run(*, actor: User, request: ApprovalRequest) -> list[Recommendation]:
+def assist_run(*, actor: User, approval: ApprovalRequest) -> list[Recommendation]:
     """Every advisory output for one request (stored, reused while the inputs are the same)."""
     settings = assist_settings()
     with action(actor=actor):
         classified = [
-            attachment_classify(attachment=a, settings=settings) for a in request.attachments.all()
+            attachment_classify(attachment=a, settings=settings) for a in approval.attachments.all()
         ]
         kinds = {r.output["attachment"]: r.output["label"] for r in classified}
         names = {r.output["attachment"]: r.output["display"] for r in classified}
-        spec = request.workflow_version.spec
+        spec = approval.workflow_version.spec
         attachments = [
             {"name": a.original_name, "kind": kinds.get(a.pk, "")}
-            for a in request.attachments.all()
+            for a in approval.attachments.all()
         ]
-        findings = completeness_check(spec=spec, data=request.data, attachments=attachments)
+        findings = completeness_check(spec=spec, data=approval.data, attachments=attachments)
         completeness = recommendation_record(
             kind=RecommendationKind.COMPLETENESS,
-            request=request,
+            approval=approval,
             inputs={
-                "data": request.data,
+                "data": approval.data,
                 "attachments": attachments,
-                "version": request.workflow_version_id,
+                "version": approval.workflow_version_id,
             },
             model_version=COMPLETENESS_VERSION,
             confidence=None,
@@ -125,22 +125,22 @@ def assist_run(*, actor: User, request: ApprovalRequest) -> list[Recommendation]
                 "missing": sum(1 for f in findings if not f.ok),
             },
         )
-        risk_output = risk.denial_risk(request)
+        risk_output = risk.denial_risk(approval)
         denial = recommendation_record(
             kind=RecommendationKind.DENIAL_RISK,
-            request=request,
-            inputs={"features": risk.features_of(request)},
+            approval=approval,
+            inputs={"features": risk.features_of(approval)},
             model_version=risk_output["model_version"],
             confidence=risk_output.get("confidence"),
             output=risk_output,
         )
-        statements = case_summary(request, names)
+        statements = case_summary(approval, names)
         provider = provider_for(settings)
         if provider.external:
             statements = provider.summarise(statements=guard_phi(provider, settings, statements))
         summary = recommendation_record(
             kind=RecommendationKind.SUMMARY,
-            request=request,
+            approval=approval,
             inputs={"statements": statements},
             model_version=SUMMARY_VERSION,
             confidence=None,

@@ -9,16 +9,18 @@ from typing import Any
 from apps.approvals.models import ApprovalRequest
 
 
-def case_summary(request: ApprovalRequest, classifications: dict[int, str]) -> list[dict[str, str]]:
-    spec = request.workflow_version.spec
+def case_summary(
+    approval: ApprovalRequest, classifications: dict[int, str]
+) -> list[dict[str, str]]:
+    spec = approval.workflow_version.spec
     statements: list[dict[str, str]] = [
         {
-            "text": f"{spec.get('name', 'Request')} ({request.get_urgency_display().lower()}), "
-            f"status {request.get_status_display().lower()}.",
+            "text": f"{spec.get('name', 'Request')} ({approval.get_urgency_display().lower()}), "
+            f"status {approval.get_status_display().lower()}.",
             "source": "request record",
         }
     ]
-    data: dict[str, Any] = request.data or {}
+    data: dict[str, Any] = approval.data or {}
     for field in spec.get("form", {}).get("fields", []):
         name, label = field["name"], field.get("label", field["name"])
         if field.get("type") == "file":
@@ -36,7 +38,7 @@ def case_summary(request: ApprovalRequest, classifications: dict[int, str]) -> l
         else:
             shown = str(value)
             statements.append({"text": f"{label}: {shown[:120]}", "source": f"field “{label}”"})
-    for attachment in request.attachments.all():
+    for attachment in approval.attachments.all():
         kind = classifications.get(attachment.pk, "not classified")
         statements.append(
             {
@@ -44,7 +46,7 @@ def case_summary(request: ApprovalRequest, classifications: dict[int, str]) -> l
                 "source": f"attachment “{attachment.original_name}”",
             }
         )
-    for entry in request.timeline.all().order_by("-at", "-id")[:5]:
+    for entry in approval.timeline.all().order_by("-at", "-id")[:5]:
         statements.append(
             {"text": entry.summary, "source": f"timeline {entry.at:%Y-%m-%d %H:%M} ({entry.kind})"}
         )

@@ -47,7 +47,7 @@ def _approval(request: HttpRequest, reference: str) -> tuple[ApprovalRequest, As
 @login_required
 def panel(request: HttpRequest, reference: str) -> HttpResponse:
     approval, _ = _approval(request, reference)
-    recommendations = assist_run(actor=cast("User", request.user), request=approval)
+    recommendations = assist_run(actor=cast("User", request.user), approval=approval)
     by_kind: dict[str, list[Recommendation]] = {}
     for rec in recommendations:
         by_kind.setdefault(rec.kind, []).append(rec)

@@ -108,17 +108,17 @@ def sample_data(spec: dict[str, Any], departments: list[str], users: list[str]) 
     return data
 
 
-def _drive(request: ApprovalRequest, target: str, reason_code: str) -> None:
+def _drive(approval: ApprovalRequest, target: str, reason_code: str) -> None:
     """Decide the request's tasks, as their approvers would, until it reaches `target`."""
     for _ in range(12):
-        request.refresh_from_db()
-        if request.status != RequestStatus.IN_REVIEW or target == "in_review":
+        approval.refresh_from_db()
+        if approval.status != RequestStatus.IN_REVIEW or target == "in_review":
             return
-        task = request.tasks.filter(status=TaskStatus.PENDING).order_by("id").first()
+        task = approval.tasks.filter(status=TaskStatus.PENDING).order_by("id").first()
         if task is None:
             return
         if task.assignee is None:
-            member = task.queue_role.members.exclude(pk=request.requester_id).first()  # type: ignore[union-attr]  # unassigned: queued to a role
+            member = task.queue_role.members.exclude(pk=approval.requester_id).first()  # type: ignore[union-attr]  # unassigned: queued to a role
             if member is None:
                 return
             task = task_claim(actor=member, task=task)

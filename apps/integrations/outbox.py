@@ -57,20 +57,20 @@ def record_events(change: StateChange) -> None:
     emitted = [effect for effect in change.effects if isinstance(effect, EmitEvent)]
     if not emitted:
         return
-    request = change.request
+    approval = change.request
     base = webhook_delivery.link_base()
     task_keys = {str(e.payload["task"]) for e in emitted if e.payload.get("task")}
     task_ids = {key: task.pk for key, task in change.tasks.items() if key in task_keys}
-    version = request.workflow_version
+    version = approval.workflow_version
     workflow = {"key": version.definition.key, "version": version.number}
     now = timezone.now()
     events = [
         OutboxEvent(
             id=uuid7(),
             type=effect.type,
-            request_id=request.pk,
-            request_reference=request.reference,
-            payload=event_payload(effect, request, workflow, task_ids, base),
+            request_id=approval.pk,
+            request_reference=approval.reference,
+            payload=event_payload(effect, approval, workflow, task_ids, base),
             created_at=now,
         )
         for effect in emitted

@@ -113,23 +113,23 @@ def wording(kind: str) -> Wording:
     return WORDING.get(kind, GENERIC)
 
 
-def placeholders(request: ApprovalRequest, task: Task | None) -> dict[str, str]:
-    definition = request.workflow_version.definition
+def placeholders(approval: ApprovalRequest, task: Task | None) -> dict[str, str]:
+    definition = approval.workflow_version.definition
     return {
-        "reference": request.reference,
+        "reference": approval.reference,
         "workflow": definition.name,
         "step": task.step_name if task is not None else "",
         "queue": task.queue_role.name if task is not None and task.queue_role else "",
     }
 
 
-def subject_for(kind: str, request: ApprovalRequest, task: Task | None) -> str:
-    return wording(kind).subject.format(**placeholders(request, task))[:300]
+def subject_for(kind: str, approval: ApprovalRequest, task: Task | None) -> str:
+    return wording(kind).subject.format(**placeholders(approval, task))[:300]
 
 
-def title_for(kind: str, request: ApprovalRequest, task: Task | None) -> str:
+def title_for(kind: str, approval: ApprovalRequest, task: Task | None) -> str:
     """The in-app line under the bell."""
-    return subject_for(kind, request, task)
+    return subject_for(kind, approval, task)
 
 
 # --- branding and links -----------

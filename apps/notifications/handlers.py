@@ -32,7 +32,7 @@ def handle_state_change(change: StateChange) -> None:
         services.notify(
             kind=effect.kind,
             recipients=list(recipients),
-            request=request,
+            approval=request,
             task=tasks.get(effect.task_key) if effect.task_key else None,
         )
     # The requester hears about each decided step while the request is still under way (the
@@ -45,6 +45,6 @@ def handle_state_change(change: StateChange) -> None:
         services.notify(
             kind="decided",
             recipients=[request.requester],
-            request=request,
+            approval=request,
             task=tasks.get(change.event.task_key),
         )

@@ -85,11 +85,11 @@ def sign_in_needed(action: ActionToken, user: User | None) -> bool:
     if user is not None and user.is_authenticated and user.pk == action.approver_id:
         return False
     settings = notification_settings()
-    request = action.task.request
+    approval = action.task.request
     if (
         settings.signin_above_amount is not None
-        and request.amount is not None
-        and request.amount > settings.signin_above_amount
+        and approval.amount is not None
+        and approval.amount > settings.signin_above_amount
     ):
         return True
-    return request.workflow_version.definition.key in (settings.signin_workflows or [])
+    return approval.workflow_version.definition.key in (settings.signin_workflows or [])

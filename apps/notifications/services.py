@@ -56,7 +56,7 @@ def notify(
     *,
     kind: str,
     recipients: Iterable[User],
-    request: ApprovalRequest,
+    approval: ApprovalRequest,
     task: Task | None = None,
     mandatory: bool = False,
     extra: Mapping[str, str] | None = None,
@@ -74,11 +74,11 @@ def notify(
             "user_id", "delivery"
         )
     )
-    title = emails.title_for(kind, request, task)
+    title = emails.title_for(kind, approval, task)
     url = (
         reverse("approvals:exceptions")
         if kind == "request_exception"
-        else reverse("approvals:detail", args=[request.reference])
+        else reverse("approvals:detail", args=[approval.reference])
     )
     safe_extra = {key: str(value) for key, value in (extra or {}).items() if key in SAFE_EXTRAS}
     rows = []
@@ -90,7 +90,7 @@ def notify(
             Notification(
                 recipient=user,
                 kind=kind,
-                request=request,
+                request=approval,
                 task=task,
                 title=title,
                 url=url,
@@ -98,7 +98,7 @@ def notify(
             )
         )
     Notification.objects.bulk_create(rows)
-    subject = emails.subject_for(kind, request, task)
+    subject = emails.subject_for(kind, approval, task)
     for row in rows:
         if row.delivery == Delivery.IMMEDIATE:
             _queue_email(
@@ -106,7 +106,7 @@ def notify(
                 recipient=row.recipient,
                 kind=kind,
                 subject=subject,
-                request=request,
+                approval=approval,
                 task=task,
                 extra=safe_extra,
             )
@@ -118,7 +118,7 @@ def _queue_email(
     recipient: User | None,
     kind: str,
     subject: str,
-    request: ApprovalRequest | None = None,
+    approval: ApprovalRequest | None = None,
     task: Task | None = None,
     extra: Mapping[str, object] | None = None,
 ) -> EmailLog:
@@ -127,7 +127,7 @@ def _queue_email(
         recipient=recipient,
         kind=kind,
         subject=subject,
-        request=request,
+        request=approval,
         task=task,
         extra=dict(extra or {}),
     )

@@ -104,8 +104,8 @@ def _event(
     )
 
 
-def _timeline(request: ApprovalRequest, actor: User | None, summary: str) -> None:
-    TimelineEntry.objects.create(request=request, actor=actor, kind="sla", summary=summary[:300])
+def _timeline(approval: ApprovalRequest, actor: User | None, summary: str) -> None:
+    TimelineEntry.objects.create(request=approval, actor=actor, kind="sla", summary=summary[:300])
 
 
 def _clock_name(clock: Clock) -> str:
@@ -115,12 +115,12 @@ def _clock_name(clock: Clock) -> str:
 # --- starting, stopping, pausing ----------------------------------------------------------------
 
 
-def _publish_due(clock: Clock, request: ApprovalRequest | None = None) -> None:
+def _publish_due(clock: Clock, approval: ApprovalRequest | None = None) -> None:
     """Copy the clock's due time to the request or task the inbox and pages sort by."""
     if clock.scope == "request":
         ApprovalRequest.objects.filter(pk=clock.request_id).update(due_at=clock.due_at)
-        if request is not None:
-            request.due_at = clock.due_at
+        if approval is not None:
+            approval.due_at = clock.due_at
     elif clock.task_id:
         Task.objects.filter(pk=clock.task_id).update(due_at=clock.due_at)
         if clock.task is not None:  # the instance other handlers of this change read
@@ -166,7 +166,7 @@ def _schedule_timers(clock: Clock, cal: WorkingCalendar, now: datetime) -> None:
 
 def clock_start(
     *,
-    request: ApprovalRequest,
+    approval: ApprovalRequest,
     task: Task | None,
     step_key: str,
     policy: EffectivePolicy,
@@ -174,15 +174,15 @@ def clock_start(
     actor: User | None = None,
 ) -> Clock:
     """Start a clock (inside the caller's transaction) and schedule its timers."""
-    calendar_row = business_calendar_for(request.department)
+    calendar_row = business_calendar_for(approval.department)
     cal = working_calendar(calendar_row)
     due = due_at(cal, policy.calendar, now, policy.hours)
     clock = Clock.objects.create(
-        request=request,
+        request=approval,
         task=task,
         scope="task" if task is not None else "request",
         step_key=step_key,
-        urgency=request.urgency,
+        urgency=approval.urgency,
         policy_source=policy.source,
         hours=policy.hours,
         calendar=policy.calendar,
@@ -198,7 +198,7 @@ def clock_start(
         total_seconds=remaining_seconds(cal, policy.calendar, now, due),
     )
     _schedule_timers(clock, cal, now)
-    _publish_due(clock, request)
+    _publish_due(clock, approval)
     basis = "business hours" if policy.calendar == CalendarKind.BUSINESS else "calendar time"
     _event(
         clock,

@@ -54,7 +54,7 @@ def on_state_change(change: approval_effects.StateChange) -> None:
         request_sla = spec.sla.for_urgency(request.urgency) if spec.sla else None
         policy = policy_for("", request_sla)
         if policy is not None:
-            clock_start(request=request, task=None, step_key="", policy=policy, now=now)
+            clock_start(approval=request, task=None, step_key="", policy=policy, now=now)
 
     tasks = change.tasks if created else {}
     open_clocks: list[Clock] = list(
@@ -80,7 +80,11 @@ def on_state_change(change: approval_effects.StateChange) -> None:
             if task is not None and policy is not None:
                 open_clocks.append(
                     clock_start(
-                        request=request, task=task, step_key=effect.step_key, policy=policy, now=now
+                        approval=request,
+                        task=task,
+                        step_key=effect.step_key,
+                        policy=policy,
+                        now=now,
                     )
                 )
         elif isinstance(effect, engine.StopClock):

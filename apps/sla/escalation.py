@@ -92,7 +92,7 @@ def _remind(clock: Clock, timer: Timer, now: datetime) -> None:
     notices.send(
         kind="reminder",
         recipients=recipients,
-        request=clock.request,
+        approval=clock.request,
         task=clock.task,
         extra={"percent": timer.step, "due_at": clock.due_at.isoformat()},
     )
@@ -113,7 +113,7 @@ def _breach(clock: Clock, now: datetime) -> None:
     notices.send(
         kind="breached",
         recipients=[*_holders(clock), *_admins()],
-        request=clock.request,
+        approval=clock.request,
         task=clock.task,
         extra={"due_at": clock.due_at.isoformat()},
     )
@@ -142,7 +142,7 @@ def _escalate(clock: Clock, level: int, now: datetime) -> None:
             )
             try:
                 # Its own action (a savepoint here): a refusal leaves nothing behind.
-                request_apply_system_event(actor=SLA, request=clock.request, event=event, now=now)
+                request_apply_system_event(actor=SLA, approval=clock.request, event=event, now=now)
             except ApprovalError as error:
                 note = f"{target.full_name} could not take it: {error.message}"
                 continue
@@ -159,7 +159,7 @@ def _escalate(clock: Clock, level: int, now: datetime) -> None:
     notices.send(
         kind="escalated",
         recipients=[*targets, *_holders(clock)],
-        request=clock.request,
+        approval=clock.request,
         task=clock.task,
         mandatory=True,
         extra={"level": level, "action": action},

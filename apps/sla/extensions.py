@@ -26,21 +26,21 @@ from apps.sla.models import (
 # --- extension ----------------------------------------------------------------------------------
 
 
-def can_extend(actor: User, request: ApprovalRequest) -> bool:
+def can_extend(actor: User, approval: ApprovalRequest) -> bool:
     """Tenant admins and the request's current approvers may extend its clock."""
     if not actor.is_authenticated or not actor.is_active:
         return False
     if actor.is_tenant_admin:
         return True
     return (
-        Task.objects.filter(request=request, status=TaskStatus.PENDING)
+        Task.objects.filter(request=approval, status=TaskStatus.PENDING)
         .filter(Q(assignee=actor) | Q(assignee__isnull=True, queue_role__members=actor))
         .exists()
     )
 
 
 def request_extend(
-    *, actor: User, request: ApprovalRequest, new_due_at: datetime, reason: str
+    *, actor: User, approval: ApprovalRequest, new_due_at: datetime, reason: str
 ) -> Clock:
     """Move the request clock's due time later, with a reason, an audit trail and a notice to
     the requester. Never a silent pause: the clock keeps running toward the new due time."""
@@ -55,13 +55,13 @@ def request_extend(
         raise InvalidInput("The extension is incomplete.", fields=errors)
     now = timezone.now()
     with action(actor=actor):
-        request = request_lock(request)
-        if not can_extend(actor, request):
+        approval = request_lock(approval)
+        if not can_extend(actor, approval):
             raise NotAllowed("Only tenant administrators and current approvers can extend.")
         clock = (
             Clock.objects.select_for_update(of=("self",))
             .select_related("business_calendar")
-            .filter(request=request, scope="request")
+            .filter(request=approval, scope="request")
             .exclude(status=ClockStatus.STOPPED)
             .first()
         )
@@ -84,7 +84,7 @@ def request_extend(
         clock.escalation_level = 0
         clock.save(update_fields=["total_seconds", "due_at", "breached_at", "escalation_level"])
         _schedule_timers(clock, cal, now)
-        _publish_due(clock, request)
+        _publish_due(clock, approval)
         _event(
             clock,
             SlaEventKind.EXTENDED,
@@ -95,15 +95,15 @@ def request_extend(
             new_due_at=new_due_at,
         )
         _timeline(
-            request,
+            approval,
             actor,
             f"{actor.full_name} extended the due time from {_when(old, cal)} to "
             f"{_when(new_due_at, cal)}: {reason.strip()}",
         )
         notices.send(
             kind="extension",
-            recipients=[request.requester],
-            request=request,
+            recipients=[approval.requester],
+            approval=approval,
             mandatory=True,
             extra={"old_due_at": old.isoformat(), "new_due_at": new_due_at.isoformat()},
         )

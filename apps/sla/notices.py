@@ -22,7 +22,7 @@ def send(
     *,
     kind: str,
     recipients: Iterable[User],
-    request: ApprovalRequest,
+    approval: ApprovalRequest,
     task: Task | None = None,
     mandatory: bool = False,
     extra: Mapping[str, object] | None = None,
@@ -37,10 +37,10 @@ def send(
             notify(
                 kind=kind,
                 recipients=people,
-                request=request,
+                approval=approval,
                 task=task,
                 mandatory=mandatory,
                 extra={key: str(value) for key, value in (extra or {}).items()},
             )
     except Exception:
-        logger.exception("%s notice for request %s failed", kind, request.pk)
+        logger.exception("%s notice for request %s failed", kind, approval.pk)

@@ -64,10 +64,10 @@ class Panel:
     now: datetime
 
 
-def panel_for(user: User, request: ApprovalRequest) -> Panel:
+def panel_for(user: User, approval: ApprovalRequest) -> Panel:
     """The request's clocks for its detail page (the caller has checked visibility)."""
     clocks = list(
-        Clock.objects.filter(request=request)
+        Clock.objects.filter(request=approval)
         .select_related("task__assignee", "task__queue_role")
         .order_by("-started_at", "-id")
     )
@@ -76,7 +76,7 @@ def panel_for(user: User, request: ApprovalRequest) -> Panel:
     allowed = bool(
         request_clock is not None
         and request_clock.status == ClockStatus.RUNNING
-        and can_extend(user, request)
+        and can_extend(user, approval)
     )
     return Panel(request_clock, sorted(open_tasks, key=lambda c: c.due_at), allowed, timezone.now())
 

@@ -19,7 +19,7 @@ def capital(tenant_a, carol):
         request = submit_capital(carol, "120000")
         attachment = attachment_add(
             actor=carol,
-            request=request,
+            approval=request,
             upload=SimpleUploadedFile("quote.pdf", b"%PDF-1.4", content_type="application/pdf"),
         )
         (task,) = pending(request)

@@ -42,10 +42,10 @@ def test_request_detail_query_count_does_not_grow_with_history(tenant_a, client_
             (task,) = pending(request)
             task_decide(actor=bob, task=task, decision=DecisionInput("approve"))
         for number in range(10):
-            comment_add(actor=bob, request=long, body=f"note {number}")
+            comment_add(actor=bob, approval=long, body=f"note {number}")
             attachment_add(
                 actor=carol,
-                request=long,
+                approval=long,
                 upload=SimpleUploadedFile(f"n{number}.txt", b"note", content_type="text/plain"),
             )
     few = _queries(client_a, f"/requests/{short.reference}/")

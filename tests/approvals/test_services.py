@@ -118,10 +118,10 @@ def test_same_tenant_outsider_sees_nothing(in_tenant_a, carol, bob, olivia, alic
     assert requests_visible_to(bob).filter(pk=request.pk).exists()  # the director
     assert requests_visible_to(alice).filter(pk=request.pk).exists()  # tenant admin
     with pytest.raises(NotAllowed):
-        discussion.comment_add(actor=olivia, request=request, body="hello")
+        discussion.comment_add(actor=olivia, approval=request, body="hello")
     upload = SimpleUploadedFile("quote.pdf", b"%PDF-1.4 quote", content_type="application/pdf")
     with pytest.raises(NotAllowed):
-        discussion.attachment_add(actor=olivia, request=request, upload=upload)
+        discussion.attachment_add(actor=olivia, approval=request, upload=upload)
 
 
 def test_changed_amount_after_approval_reroutes_to_earlier_approvers(
@@ -133,7 +133,7 @@ def test_changed_amount_after_approval_reroutes_to_earlier_approvers(
     request.refresh_from_db()
     (vp_task,) = pending(request)
     assert vp_task.assignee == victor
-    services.request_amend(actor=carol, request=request, data=capital_data("150000"))
+    services.request_amend(actor=carol, approval=request, data=capital_data("150000"))
     request.refresh_from_db()
     (again,) = pending(request)
     assert again.assignee == bob  # the director approves the new amount again
@@ -151,8 +151,8 @@ def test_needs_info_and_resubmit(in_tenant_a, carol, bob):
     request.refresh_from_db()
     assert request.status == "needs_info"
     with pytest.raises(NotAllowed):
-        services.request_resubmit(actor=bob, request=request)
-    services.request_resubmit(actor=carol, request=request, data=capital_data("9500"))
+        services.request_resubmit(actor=bob, approval=request)
+    services.request_resubmit(actor=carol, approval=request, data=capital_data("9500"))
     request.refresh_from_db()
     assert request.status == "in_review"
     (fresh,) = pending(request)
@@ -162,8 +162,8 @@ def test_needs_info_and_resubmit(in_tenant_a, carol, bob):
 def test_withdraw_only_by_the_requester(in_tenant_a, carol, bob):
     request = submit_capital(carol)
     with pytest.raises(NotAllowed):
-        services.request_withdraw(actor=bob, request=request)
-    services.request_withdraw(actor=carol, request=request)
+        services.request_withdraw(actor=bob, approval=request)
+    services.request_withdraw(actor=carol, approval=request)
     request.refresh_from_db()
     assert request.status == "withdrawn"
     assert pending(request) == []
@@ -174,7 +174,7 @@ def test_unresolvable_approver_goes_to_exception_never_approval(in_tenant_a, car
     request = submit_capital(carol, "9000")
     assert request.status == "exception"
     assert "director" in request.exception_reason
-    services.exception_resolve(actor=alice, request=request, assignee=frank)  # the stuck step
+    services.exception_resolve(actor=alice, approval=request, assignee=frank)  # the stuck step
     request.refresh_from_db()
     assert request.status == "in_review"
     (task,) = pending(request)
@@ -184,9 +184,9 @@ def test_unresolvable_approver_goes_to_exception_never_approval(in_tenant_a, car
 def test_only_admins_resolve_exceptions_or_cancel(in_tenant_a, carol, bob):
     request = submit_capital(carol)
     with pytest.raises(NotAllowed):
-        services.exception_resolve(actor=bob, request=request, step_key="director", assignee=bob)
+        services.exception_resolve(actor=bob, approval=request, step_key="director", assignee=bob)
     with pytest.raises(NotAllowed):
-        services.request_cancel(actor=bob, request=request, reason="duplicate")
+        services.request_cancel(actor=bob, approval=request, reason="duplicate")
 
 
 def test_delegation_sends_new_tasks_to_the_delegate(in_tenant_a, carol, bob, victor):
@@ -221,7 +221,7 @@ def test_attachments_are_checked(in_tenant_a, carol, name, content_type, size, m
     request = submit_capital(carol)
     upload = SimpleUploadedFile(name, b"x" * size, content_type=content_type)
     with pytest.raises(InvalidInput) as error:
-        discussion.attachment_add(actor=carol, request=request, upload=upload)
+        discussion.attachment_add(actor=carol, approval=request, upload=upload)
     assert message in error.value.fields["file"][0]
     assert not request.attachments.exists()
 
@@ -232,7 +232,7 @@ def test_attachment_is_stored_with_its_digest(in_tenant_a, carol):
     request = submit_capital(carol)
     body = b"%PDF-1.4 quote body"
     upload = SimpleUploadedFile("quote.pdf", body, content_type="application/pdf")
-    attachment = discussion.attachment_add(actor=carol, request=request, upload=upload)
+    attachment = discussion.attachment_add(actor=carol, approval=request, upload=upload)
     assert attachment.sha256 == hashlib.sha256(body).hexdigest()
     assert "/alpha/" in attachment.file.path  # stored in the tenant's own folder
     assert attachment.file.read() == body

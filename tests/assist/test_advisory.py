@@ -30,14 +30,14 @@ def prior_auth(tenant_a, carol):
         request = submit_prior_auth(carol)
         attachment_add(
             actor=carol,
-            request=request,
+            approval=request,
             upload=SimpleUploadedFile(
                 "scan-notes.txt", b"zzz qqq lorem ipsum", content_type="text/plain"
             ),
         )
         attachment_add(
             actor=carol,
-            request=request,
+            approval=request,
             upload=SimpleUploadedFile(
                 "mri.txt",
                 b"Radiology report. MRI lumbar spine without contrast. Findings: disc bulge. "
@@ -110,8 +110,8 @@ def test_no_assist_code_path_changes_the_request(prior_auth, client_a, tenant_a,
         "/admin/assist/", {"enabled": "on", "classifier_threshold": "0.5", "external_provider": ""}
     )
     with tenant_context(tenant_a):
-        services.assist_run(actor=bob, request=prior_auth)
-        services.assist_run(actor=alice, request=prior_auth)
+        services.assist_run(actor=bob, approval=prior_auth)
+        services.assist_run(actor=alice, approval=prior_auth)
         risk.risk_model_train()
         risk_retrain.apply()
         risk.denial_risk(prior_auth)
@@ -137,8 +137,8 @@ def test_assist_never_imports_the_approvals_services():
 
 def test_recommendations_are_stored_with_their_inputs(prior_auth, tenant_a, bob):
     with tenant_context(tenant_a):
-        first = services.assist_run(actor=bob, request=prior_auth)
-        again = services.assist_run(actor=bob, request=prior_auth)
+        first = services.assist_run(actor=bob, approval=prior_auth)
+        again = services.assist_run(actor=bob, approval=prior_auth)
         assert [r.pk for r in first] == [r.pk for r in again]  # same inputs → same record
         kinds = {r.kind for r in first}
         assert kinds == {"completeness", "classification", "denial_risk", "summary"}

@@ -105,7 +105,7 @@ def approval_with_file(tenant_a, carol):
         request = submit_capital(carol, "9000")
         attachment = attachment_add(
             actor=carol,
-            request=request,
+            approval=request,
             upload=SimpleUploadedFile("note.pdf", b"%PDF-1.4", content_type="application/pdf"),
         )
     return request, attachment

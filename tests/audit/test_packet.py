@@ -22,10 +22,10 @@ def decided(tenant_a, carol, bob, victor):
         body = b"%PDF-1.4 vendor quote"
         attachment_add(
             actor=carol,
-            request=request,
+            approval=request,
             upload=SimpleUploadedFile("quote.pdf", body, content_type="application/pdf"),
         )
-        comment_add(actor=bob, request=request, body="Checked against the budget.")
+        comment_add(actor=bob, approval=request, body="Checked against the budget.")
         (task,) = pending(request)
         task_decide(actor=bob, task=task, decision=DecisionInput("approve", comment="Fine."))
         (task,) = pending(request)

@@ -30,14 +30,14 @@ def test_visible_data_hides_phi_from_the_finance_approver_only(
 ):
     (task,) = pending(at_finance)
     assert task.assignee == frank
-    seen = visible_data(user=frank, request=at_finance)
+    seen = visible_data(user=frank, approval=at_finance)
     assert seen["amount"] == "6400.00"
     assert seen["payer"] == "Blue Valley Health Plan"
     for name in WRITE_OFF_PHI:
         assert seen[name] == HIDDEN, name
     for user in (carol, victor, alice):  # requester, revenue cycle manager, admin
-        assert hidden_fields(user=user, request=at_finance) == set()
-        assert visible_data(user=user, request=at_finance) == at_finance.data
+        assert hidden_fields(user=user, approval=at_finance) == set()
+        assert visible_data(user=user, approval=at_finance) == at_finance.data
 
 
 def test_detail_page_hides_phi_from_the_finance_approver(tenant_a, client_a, at_finance):

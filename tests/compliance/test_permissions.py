@@ -90,9 +90,9 @@ def test_a_share_lets_one_colleague_in_and_nobody_else(tenant_a, client_a, carol
 def test_only_the_requester_and_admins_may_share(in_tenant_a, carol, bob, alice, frank, olivia):
     request = submit_capital(carol)
     with pytest.raises(NotAllowed):
-        request_share(actor=bob, request=request, user=olivia)  # an approver may not
+        request_share(actor=bob, approval=request, user=olivia)  # an approver may not
     assert not selectors.can_view_request(olivia, request)
-    request_share(actor=alice, request=request, user=frank)
+    request_share(actor=alice, approval=request, user=frank)
     assert selectors.can_view_request(frank, request)
     assert not selectors.can_view_request(olivia, request)
 

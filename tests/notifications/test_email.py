@@ -120,14 +120,14 @@ def test_preferences_off_digest_and_mandatory(
         # A caller can force an email even when the user turned the kind off.
         with django_capture_on_commit_callbacks(execute=True):
             services.notify(
-                kind="request_approved", recipients=[carol], request=request, mandatory=True
+                kind="request_approved", recipients=[carol], approval=request, mandatory=True
             )
         (forced,) = smtp_server.to("carol@alpha.test")
         assert forced["Subject"] == f"Approved: {request.reference}"
 
         # Digest: collected, then one email; a second run sends nothing more.
         with django_capture_on_commit_callbacks(execute=True):
-            services.notify(kind="decided", recipients=[carol], request=request, task=task)
+            services.notify(kind="decided", recipients=[carol], approval=request, task=task)
         assert len(smtp_server.to("carol@alpha.test")) == 1
         with django_capture_on_commit_callbacks(execute=True):
             assert services.digest_send() == 1

@@ -34,8 +34,8 @@ def notified(tenant_a, carol, bob):
     """bob has two notifications (one task, one queue); carol has her own."""
     with tenant_context(tenant_a):
         request = submit_capital(carol)  # bob: task_assigned
-        services.notify(kind="reminder", recipients=[bob], request=request)
-        services.notify(kind="decided", recipients=[carol], request=request)
+        services.notify(kind="reminder", recipients=[bob], approval=request)
+        services.notify(kind="decided", recipients=[carol], approval=request)
     return request
 
 

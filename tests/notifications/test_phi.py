@@ -54,7 +54,7 @@ def test_no_phi_in_any_email(tenant_a, carol, bob, smtp_server, django_capture_o
         }
         with django_capture_on_commit_callbacks(execute=True):
             request = request_create(actor=carol, workflow=workflow, data=data)
-            comment_add(actor=carol, request=request, body=comment_text)
+            comment_add(actor=carol, approval=request, body=comment_text)
         (task,) = pending(request)
         with django_capture_on_commit_callbacks(execute=True):
             task = task_claim(actor=bob, task=task)

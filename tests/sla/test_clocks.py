@@ -198,7 +198,7 @@ def test_needs_info_pauses_only_where_the_policy_says_so(in_tenant_a, alice, bob
     assert clock.status == "paused"
     assert not timers_of(clock).exists()
     with time_machine.travel(MONDAY + timedelta(days=2), tick=False):
-        request_resubmit(actor=carol, request=request)
+        request_resubmit(actor=carol, approval=request)
     clock.refresh_from_db()
     assert clock.status == "running"
     assert clock.due_at == MONDAY + timedelta(days=9)  # the two paused days are added
@@ -213,7 +213,7 @@ def test_extension_moves_the_due_time_with_an_audit_trail(in_tenant_a, alice, ca
     old = clock.due_at
     new = old + timedelta(days=14)
     with time_machine.travel(MONDAY + timedelta(days=1), tick=False):
-        request_extend(actor=alice, request=request, new_due_at=new, reason="Awaiting imaging")
+        request_extend(actor=alice, approval=request, new_due_at=new, reason="Awaiting imaging")
     clock.refresh_from_db()
     request.refresh_from_db()
     assert clock.due_at == request.due_at == new
@@ -237,14 +237,14 @@ def test_who_may_extend_and_what_is_refused(in_tenant_a, bob, carol, olivia):
     later = clock.due_at + timedelta(days=1)
     for outsider in (olivia, carol):  # not involved; the requester
         with pytest.raises(NotAllowed):
-            request_extend(actor=outsider, request=request, new_due_at=later, reason="why not")
+            request_extend(actor=outsider, approval=request, new_due_at=later, reason="why not")
     with pytest.raises(InvalidInput):
-        request_extend(actor=bob, request=request, new_due_at=later, reason=" ")
+        request_extend(actor=bob, approval=request, new_due_at=later, reason=" ")
     with pytest.raises(InvalidInput):
         request_extend(
-            actor=bob, request=request, new_due_at=clock.due_at - timedelta(hours=1), reason="x"
+            actor=bob, approval=request, new_due_at=clock.due_at - timedelta(hours=1), reason="x"
         )
-    request_extend(actor=bob, request=request, new_due_at=later, reason="Peer review")  # queue
+    request_extend(actor=bob, approval=request, new_due_at=later, reason="Peer review")  # queue
     capital = submit_capital(carol, "9000")
     with pytest.raises(Conflict):
-        request_extend(actor=bob, request=capital, new_due_at=later, reason="no request clock")
+        request_extend(actor=bob, approval=capital, new_due_at=later, reason="no request clock")

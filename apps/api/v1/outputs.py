@@ -196,14 +196,14 @@ class RequestDetailOut(RequestSummaryOut):
         """The answers through the minimum-necessary filter of the viewing user (context
         "user"); without a viewer every PHI field is hidden."""
         out = super().to_representation(instance)
-        out["data"] = visible_data(user=self.context.get("user"), request=instance)
+        out["data"] = visible_data(user=self.context.get("user"), approval=instance)
         return out
 
     @extend_schema_field(StageOut(many=True))
-    def get_stages(self, request: ApprovalRequest) -> list[dict[str, Any]]:
-        tasks = list(request.tasks.all())
+    def get_stages(self, approval: ApprovalRequest) -> list[dict[str, Any]]:
+        tasks = list(approval.tasks.all())
         stages = []
-        for index, stage in enumerate(request.workflow_version.spec.get("stages", [])):
+        for index, stage in enumerate(approval.workflow_version.spec.get("stages", [])):
             steps = [
                 {
                     "key": step["key"],

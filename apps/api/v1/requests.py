@@ -198,7 +198,7 @@ class RequestSubmitApi(ApiView):
     @idempotent
     def post(self, request: Request, request_id: int) -> Response:
         approval = selectors.request_plain(self.actor, request_id)
-        services.request_submit(actor=self.actor, request=approval)
+        services.request_submit(actor=self.actor, approval=approval)
         return detail(self.actor, request_id)
 
 
@@ -213,7 +213,7 @@ class RequestWithdrawApi(ApiView):
     def post(self, request: Request, request_id: int) -> Response:
         data = validated(self.Input, request.data)
         approval = selectors.request_plain(self.actor, request_id)
-        services.request_withdraw(actor=self.actor, request=approval, reason=data["reason"])
+        services.request_withdraw(actor=self.actor, approval=approval, reason=data["reason"])
         return detail(self.actor, request_id)
 
 
@@ -230,7 +230,7 @@ class RequestResubmitApi(ApiView):
     def post(self, request: Request, request_id: int) -> Response:
         data = validated(self.Input, request.data)
         approval = selectors.request_plain(self.actor, request_id)
-        services.request_resubmit(actor=self.actor, request=approval, data=data.get("data"))
+        services.request_resubmit(actor=self.actor, approval=approval, data=data.get("data"))
         return detail(self.actor, request_id)
 
 
@@ -245,7 +245,7 @@ class RequestAmendApi(ApiView):
     def post(self, request: Request, request_id: int) -> Response:
         data = validated(self.Input, request.data)
         approval = selectors.request_plain(self.actor, request_id)
-        services.request_amend(actor=self.actor, request=approval, data=data["data"])
+        services.request_amend(actor=self.actor, approval=approval, data=data["data"])
         return detail(self.actor, request_id)
 
 
@@ -262,7 +262,10 @@ class RequestExtendApi(ApiView):
         data = validated(self.Input, request.data)
         approval = selectors.request_plain(self.actor, request_id)
         request_extend(
-            actor=self.actor, request=approval, new_due_at=data["new_due_at"], reason=data["reason"]
+            actor=self.actor,
+            approval=approval,
+            new_due_at=data["new_due_at"],
+            reason=data["reason"],
         )
         return detail(self.actor, request_id)
 
@@ -288,7 +291,7 @@ class CommentListApi(ApiView):
     def post(self, request: Request, request_id: int) -> Response:
         data = validated(self.Input, request.data)
         approval = selectors.request_plain(self.actor, request_id)
-        comment = discussion.comment_add(actor=self.actor, request=approval, body=data["body"])
+        comment = discussion.comment_add(actor=self.actor, approval=approval, body=data["body"])
         return Response(CommentOut(comment).data, status=status.HTTP_201_CREATED)
 
 
@@ -320,7 +323,7 @@ class AttachmentListApi(ApiView):
         data = validated(self.Input, request.data)
         approval = selectors.request_plain(self.actor, request_id)
         attachment = discussion.attachment_add(
-            actor=self.actor, request=approval, upload=data["file"]
+            actor=self.actor, approval=approval, upload=data["file"]
         )
         return Response(AttachmentOut(attachment).data, status=status.HTTP_201_CREATED)
 

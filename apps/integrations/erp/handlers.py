@@ -46,6 +46,6 @@ def on_state_change(change: StateChange) -> None:
         return
     request = change.request
     if wants_budget and has_sources(request, erp.mapping_for(PostingKind.BUDGET_CHECK)):
-        posting_schedule(request=request, kind=PostingKind.BUDGET_CHECK, erp=erp)
+        posting_schedule(approval=request, kind=PostingKind.BUDGET_CHECK, erp=erp)
     if wants_requisition:
-        posting_schedule(request=request, kind=PostingKind.REQUISITION, erp=erp)
+        posting_schedule(approval=request, kind=PostingKind.REQUISITION, erp=erp)

@@ -36,7 +36,7 @@ def mapping_problems(mapping: dict[str, str], spec: engine.WorkflowSpec | None =
 
 
 def build_payload(
-    request: ApprovalRequest, spec: engine.WorkflowSpec, mapping: dict[str, str]
+    approval: ApprovalRequest, spec: engine.WorkflowSpec, mapping: dict[str, str]
 ) -> dict[str, Any]:
     problems = mapping_problems(mapping, spec)
     if problems:
@@ -47,25 +47,25 @@ def build_payload(
         if source.startswith("const:"):
             value = source[6:]
         elif source == "reference":
-            value = request.reference
+            value = approval.reference
         elif source == "amount":
-            value = request.amount
+            value = approval.amount
         elif source == "urgency":
-            value = request.urgency
+            value = approval.urgency
         elif source == "workflow":
             value = spec.key
         else:
-            value = request.data.get(source[5:])
+            value = approval.data.get(source[5:])
         if isinstance(value, Decimal):
             value = str(value)
         payload[target] = value
     return payload
 
 
-def has_sources(request: ApprovalRequest, mapping: dict[str, str]) -> bool:
+def has_sources(approval: ApprovalRequest, mapping: dict[str, str]) -> bool:
     """Whether every `data.` source the mapping needs is present in the request."""
     return all(
-        request.data.get(source[5:]) not in (None, "")
+        approval.data.get(source[5:]) not in (None, "")
         for source in mapping.values()
         if source.startswith("data.")
     )

@@ -39,9 +39,9 @@ class PanelRow:
         return self.posting.kind == PostingKind.BUDGET_CHECK
 
 
-def panel_rows(user: User, request: ApprovalRequest) -> list[PanelRow]:
+def panel_rows(user: User, approval: ApprovalRequest) -> list[PanelRow]:
     """ERP rows for the request's side panel (nothing for people who cannot see the request)."""
-    if not can_view_request(user, request):
+    if not can_view_request(user, approval):
         return []
-    postings = ErpPosting.objects.filter(request=request).order_by("kind")
+    postings = ErpPosting.objects.filter(request=approval).order_by("kind")
     return [PanelRow(p, posting_summary(p), budget_result(p)) for p in postings]

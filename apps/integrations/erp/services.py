@@ -60,8 +60,10 @@ BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 600.0
 
 
-def _timeline(request: ApprovalRequest, kind: str, summary: str, actor: User | None = None) -> None:
-    TimelineEntry.objects.create(request=request, actor=actor, kind=kind, summary=summary[:300])
+def _timeline(
+    approval: ApprovalRequest, kind: str, summary: str, actor: User | None = None
+) -> None:
+    TimelineEntry.objects.create(request=approval, actor=actor, kind=kind, summary=summary[:300])
 
 
 def _require_admin(actor: User | None) -> None:
@@ -131,25 +133,25 @@ def active_connection() -> ErpConnection | None:
 # --- postings -------------------------------------------------------------------------------------
 
 
-def idempotency_key_for(request: ApprovalRequest, kind: str) -> str:
+def idempotency_key_for(approval: ApprovalRequest, kind: str) -> str:
     """Stable per request and kind, and unique across tenants sharing one ERP."""
-    return f"countersign:{connection.schema_name}:{request.reference}:{kind}"  # type: ignore[attr-defined]  # django-tenants' connection
+    return f"countersign:{connection.schema_name}:{approval.reference}:{kind}"  # type: ignore[attr-defined]  # django-tenants' connection
 
 
 def posting_schedule(
-    *, request: ApprovalRequest, kind: str, erp: ErpConnection
+    *, approval: ApprovalRequest, kind: str, erp: ErpConnection
 ) -> ErpPosting | None:
     """Inside a state change's transaction: write the posting row, send after commit. A posting
     that already exists for the request and kind is left alone (the key is stable)."""
     posting, created = ErpPosting.objects.get_or_create(
-        request=request,
+        request=approval,
         kind=kind,
-        defaults={"connection": erp, "idempotency_key": idempotency_key_for(request, kind)},
+        defaults={"connection": erp, "idempotency_key": idempotency_key_for(approval, kind)},
     )
     if not created:
         return None
     words = "Budget check" if kind == PostingKind.BUDGET_CHECK else "Purchase requisition"
-    _timeline(request, f"erp_{kind}", f"{words}: queued for the ERP.")
+    _timeline(approval, f"erp_{kind}", f"{words}: queued for the ERP.")
     transaction.on_commit(lambda: enqueue_delivery(posting.pk))
     return posting
 
@@ -190,16 +192,16 @@ def posting_deliver(*, posting_id: int, now: datetime | None = None) -> Delivery
             return Delivery("missing")
         if posting.status in (PostingStatus.SUCCEEDED, PostingStatus.FAILED):
             return Delivery(posting.status)  # already done: never re-sent
-        request = posting.request
+        approval = posting.request
         previous = posting.status
         posting.attempts += 1
         posting.last_attempt_at = now
         retry_in: float | None = None
         try:
             connector = connector_for(posting.connection)
-            spec = spec_of(request.workflow_version)
+            spec = spec_of(approval.workflow_version)
             mapping = posting.connection.mapping_for(posting.kind)
-            payload = build_payload(request, spec, mapping)
+            payload = build_payload(approval, spec, mapping)
             if posting.kind == PostingKind.BUDGET_CHECK:
                 budget = connector.check_budget(
                     payload=payload, idempotency_key=posting.idempotency_key
@@ -232,7 +234,7 @@ def posting_deliver(*, posting_id: int, now: datetime | None = None) -> Delivery
             posting.last_error = ""
         posting.save()
         if posting.status != previous:
-            _timeline(request, f"erp_{posting.kind}", posting_summary(posting))
+            _timeline(approval, f"erp_{posting.kind}", posting_summary(posting))
     logger.info(
         "ERP posting %s (%s) attempt %s: %s",
         posting.pk,
@@ -434,8 +436,8 @@ def callback_receive(
     if existing is not None:
         InboundCallback.objects.filter(pk=existing.pk).update(replays=existing.replays + 1)
         return CallbackOutcome(existing, duplicate=True)
-    request = ApprovalRequest.objects.filter(reference=reference).first()
-    if request is None:
+    approval = ApprovalRequest.objects.filter(reference=reference).first()
+    if approval is None:
         raise UnknownReference("No request with that reference here.")
     try:
         with action(actor=None):
@@ -443,11 +445,11 @@ def callback_receive(
                 source=source,
                 event_id=event_id,
                 event_type=event_type,
-                request=request,
+                request=approval,
                 status=status,
                 external_reference=external,
             )
-            _apply_callback(source, callback, request)
+            _apply_callback(source, callback, approval)
     except IntegrityError:  # the same event arrived twice at once: the first one won
         existing = InboundCallback.objects.get(source=source, event_id=event_id)
         return CallbackOutcome(existing, duplicate=True)
@@ -455,17 +457,17 @@ def callback_receive(
 
 
 def _apply_callback(
-    source: CallbackSource, callback: InboundCallback, request: ApprovalRequest
+    source: CallbackSource, callback: InboundCallback, approval: ApprovalRequest
 ) -> None:
     words = callback.status.replace("_", " ")
     ref = f" (ref {callback.external_reference})" if callback.external_reference else ""
     if callback.event_type == "prior_auth.decision":
-        _timeline(request, "payer_decision", f"Payer decision from {source.name}: {words}{ref}.")
+        _timeline(approval, "payer_decision", f"Payer decision from {source.name}: {words}{ref}.")
         return
-    posting = ErpPosting.objects.filter(request=request, kind=PostingKind.REQUISITION).first()
+    posting = ErpPosting.objects.filter(request=approval, kind=PostingKind.REQUISITION).first()
     if posting is not None:
         posting.external_status = callback.status
         if callback.external_reference and not posting.external_id:
             posting.external_id = callback.external_reference
         posting.save(update_fields=["external_status", "external_id"])
-    _timeline(request, "erp_status", f"ERP ({source.name}) reports the requisition {words}{ref}.")
+    _timeline(approval, "erp_status", f"ERP ({source.name}) reports the requisition {words}{ref}.")

@@ -44,40 +44,40 @@ def _review_action(code: str, reference: str) -> dict[str, Any]:
     }
 
 
-def _items(request: ApprovalRequest, claim: ImportedClaim | None) -> list[dict[str, Any]]:
+def _items(approval: ApprovalRequest, claim: ImportedClaim | None) -> list[dict[str, Any]]:
     if claim is not None and claim.items:
         return list(claim.items)
-    return [{"sequence": 1, "code": request.data.get("cpt_code", ""), "system": codes.CPT}]
+    return [{"sequence": 1, "code": approval.data.get("cpt_code", ""), "system": codes.CPT}]
 
 
-def review_action_for(request: ApprovalRequest, item: dict[str, Any], first: bool) -> str:
-    action = codes.STATUS_TO_ACTION.get(request.status, "A4")
+def review_action_for(approval: ApprovalRequest, item: dict[str, Any], first: bool) -> str:
+    action = codes.STATUS_TO_ACTION.get(approval.status, "A4")
     # The primary service was changed during review (the request now holds another code).
-    if action in ("A1", "A2") and first and item.get("code") != request.data.get("cpt_code"):
+    if action in ("A1", "A2") and first and item.get("code") != approval.data.get("cpt_code"):
         return "A6"
     return action
 
 
-def claim_response_bundle(request: ApprovalRequest) -> dict[str, Any]:
-    claim = ImportedClaim.objects.filter(request=request).first()
+def claim_response_bundle(approval: ApprovalRequest) -> dict[str, Any]:
+    claim = ImportedClaim.objects.filter(request=approval).first()
     now = timezone.now()
-    patient_url = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'patient:' + request.reference)}"
-    insurer_url = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'insurer:' + request.reference)}"
-    response_url = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'response:' + request.reference)}"
-    name = str(request.data.get("patient_name") or "")
+    patient_url = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'patient:' + approval.reference)}"
+    insurer_url = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'insurer:' + approval.reference)}"
+    response_url = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'response:' + approval.reference)}"
+    name = str(approval.data.get("patient_name") or "")
     given, _, family = name.rpartition(" ")
     patient: dict[str, Any] = {
         "resourceType": "Patient",
         "name": [
             {"text": name, "family": family or name, **({"given": given.split()} if given else {})}
         ],
-        "identifier": [{"value": str(request.data.get("member_id") or "")}],
+        "identifier": [{"value": str(approval.data.get("member_id") or "")}],
     }
-    if request.data.get("date_of_birth"):
-        patient["birthDate"] = str(request.data["date_of_birth"])
-    payer = (claim.insurer_name if claim else "") or str(request.data.get("payer") or "")
+    if approval.data.get("date_of_birth"):
+        patient["birthDate"] = str(approval.data["date_of_birth"])
+    payer = (claim.insurer_name if claim else "") or str(approval.data.get("payer") or "")
     items = []
-    for position, item in enumerate(_items(request, claim)):
+    for position, item in enumerate(_items(approval, claim)):
         items.append(
             {
                 "itemSequence": int(item["sequence"]),
@@ -88,28 +88,28 @@ def claim_response_bundle(request: ApprovalRequest) -> dict[str, Any]:
                         },
                         "extension": [
                             _review_action(
-                                review_action_for(request, item, position == 0), request.reference
+                                review_action_for(approval, item, position == 0), approval.reference
                             )
                         ],
                     }
                 ],
             }
         )
-    final = request.status in FINAL
+    final = approval.status in FINAL
     response: dict[str, Any] = {
         "resourceType": "ClaimResponse",
-        "identifier": [{"system": codes.CLAIM_IDENTIFIER_SYSTEM, "value": request.reference}],
+        "identifier": [{"system": codes.CLAIM_IDENTIFIER_SYSTEM, "value": approval.reference}],
         "status": "active",
         "type": {"coding": [{"system": codes.CLAIM_TYPE, "code": "professional"}]},
         "use": "preauthorization",
         "patient": {"reference": patient_url},
-        "created": (request.completed_at or now).isoformat(),
+        "created": (approval.completed_at or now).isoformat(),
         "insurer": {"reference": insurer_url, "display": payer},
-        "outcome": ("partial" if request.status == "partially_approved" else "complete")
+        "outcome": ("partial" if approval.status == "partially_approved" else "complete")
         if final
         else "queued",
-        "disposition": request.get_status_display(),
-        "preAuthRef": request.reference,
+        "disposition": approval.get_status_display(),
+        "preAuthRef": approval.reference,
         "item": items,
     }
     if claim is not None:
@@ -118,8 +118,8 @@ def claim_response_bundle(request: ApprovalRequest) -> dict[str, Any]:
         }
         if not claim.claim_system:
             del response["request"]["identifier"]["system"]
-    if request.status in ("approved", "partially_approved"):
-        start = (request.completed_at or now).date()
+    if approval.status in ("approved", "partially_approved"):
+        start = (approval.completed_at or now).date()
         response["preAuthPeriod"] = {
             "start": start.isoformat(),
             "end": (start + timedelta(days=APPROVAL_VALID_DAYS)).isoformat(),

@@ -304,9 +304,9 @@ def claim_import(*, actor: User, raw: bytes) -> Imported:
         )
     try:
         with action(actor=actor):
-            request = request_create(actor=actor, workflow=workflow, data=data, urgency=urgency)
+            approval = request_create(actor=actor, workflow=workflow, data=data, urgency=urgency)
             ImportedClaim.objects.create(
-                request=request,
+                request=approval,
                 claim_system=claim["system"],
                 claim_identifier=claim["identifier"],
                 items=claim["items"],
@@ -323,4 +323,4 @@ def claim_import(*, actor: User, raw: bytes) -> Imported:
             claim_system=claim["system"], claim_identifier=claim["identifier"]
         )
         return Imported(existing.request, created=False)
-    return Imported(request, created=True)
+    return Imported(approval, created=True)

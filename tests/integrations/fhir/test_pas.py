@@ -141,7 +141,7 @@ def test_cancelled_exports_c(imported, alice):
     from apps.integrations.fhir.pas_export import claim_response_bundle
 
     request, _ = imported
-    request_cancel(actor=alice, request=request, reason="Duplicate submission")
+    request_cancel(actor=alice, approval=request, reason="Duplicate submission")
     request.refresh_from_db()
     assert review_actions(claim_response_bundle(request)) == ["C", "C"]
 
