@@ -317,11 +317,24 @@ def tenants_by_status() -> dict[str, int]:
     return {row["status"]: row["n"] for row in rows}
 
 
+def _degraded_lines() -> list[str]:
+    from apps.core.degraded import degraded_counts
+
+    name = "countersign_degraded_total"
+    lines = [
+        f"# HELP {name} Requests answered without a part that was down (e.g. the Redis cache).",
+        f"# TYPE {name} counter",
+    ]
+    for part, count in sorted(degraded_counts().items()):
+        lines.append(f"{name}{_labels(('part',), (part,))} {count}")
+    return lines
+
+
 def _scrape_gauges() -> list[str]:
     from django.db import connection
     from django_tenants.utils import get_public_schema_name, schema_context
 
-    lines: list[str] = []
+    lines: list[str] = _degraded_lines()
     depth = celery_queue_depth()
     lines += _gauge_lines(
         "countersign_celery_queue_depth", "Messages waiting in the default Celery queue.", depth

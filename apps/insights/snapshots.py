@@ -27,7 +27,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
+from apps.core.degraded import degraded_noted
 from apps.insights import selectors
 from apps.insights.cms import CmsSettings, cms_report
 from apps.insights.datasets import DATASETS, rate_rows
@@ -144,13 +146,21 @@ def snapshot_for(kind: str, params: dict[str, Any]) -> Snapshot | None:
     snapshot (asking a worker for a new one when it is missing or stale), or None while the
     first one is being built."""
     if not is_large():
-        started = time.perf_counter()
-        figures = KINDS[kind](params)
-        return Snapshot(figures, timezone.now(), time.perf_counter() - started, live=True)
-    snapshot: Snapshot | None = cache.get(_key(kind, params))
-    if snapshot is None or snapshot.stale:
-        _build_later(kind, params)
+        return _live(kind, params)
+    try:
+        snapshot: Snapshot | None = cache.get(_key(kind, params))
+        if snapshot is None or snapshot.stale:
+            _build_later(kind, params)
+    except (RedisError, OSError) as error:  # the cache is down: slower, but the page answers
+        degraded_noted("cache", error)
+        return _live(kind, params)
     return snapshot
+
+
+def _live(kind: str, params: dict[str, Any]) -> Snapshot:
+    started = time.perf_counter()
+    figures = KINDS[kind](params)
+    return Snapshot(figures, timezone.now(), time.perf_counter() - started, live=True)
 
 
 def chart_rows(name: str, filters: selectors.Filters) -> list[dict[str, Any]] | None:

@@ -144,13 +144,16 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker --------------------------------------------------------------
+# One Redis for both (REDIS_URL), or separate instances (CACHE_URL, CELERY_BROKER_URL). Neither is
+# needed to answer a request: throttling fails open to a per-process limit and queued work waits
+# in the database for the sweeps (docs/operations.md, "Redis outage").
 REDIS_URL = env_str("REDIS_URL", "")
-if REDIS_URL:
-    CACHE_REDIS_URL = CELERY_BROKER_URL = REDIS_URL
-else:
+CACHE_REDIS_URL = env_str("CACHE_URL", "") or REDIS_URL
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or REDIS_URL
+if not CACHE_REDIS_URL or not CELERY_BROKER_URL:
     _socket = embedded.redis_socket()
-    CACHE_REDIS_URL = f"unix://{_socket}?db=0"
-    CELERY_BROKER_URL = f"redis+socket://{_socket}"
+    CACHE_REDIS_URL = CACHE_REDIS_URL or f"unix://{_socket}?db=0"
+    CELERY_BROKER_URL = CELERY_BROKER_URL or f"redis+socket://{_socket}"
 
 CACHES = {
     "default": {
@@ -159,6 +162,8 @@ CACHES = {
         # Keys carry the schema name so tenants never read each other's cache.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        # A hung Redis must not hold a request: give up within a second and degrade.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
 

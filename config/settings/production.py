@@ -9,10 +9,13 @@ from config.settings.base import *
 
 if DEBUG:
     raise RuntimeError("DEBUG must be off in production.")
-if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+_redis_given = os.environ.get("REDIS_URL") or (
+    os.environ.get("CACHE_URL") and os.environ.get("CELERY_BROKER_URL")
+)
+if not os.environ.get("DATABASE_URL") or not _redis_given:
     raise RuntimeError(
-        "Set DATABASE_URL and REDIS_URL in production; embedded servers are for "
-        "development and tests only."
+        "Set DATABASE_URL and REDIS_URL (or CACHE_URL and CELERY_BROKER_URL) in production; "
+        "embedded servers are for development and tests only."
     )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -101,3 +101,19 @@ def test_the_beat_keeps_a_large_tenants_default_views_ready(tenant_a, settings):
             kept = cache.get(snapshots._key(kind, params))
             assert kept is not None
             assert not kept.stale
+
+
+def test_large_tenant_dashboard_is_computed_live_while_the_cache_is_down(db, settings):
+    settings.INSIGHTS_INLINE_MAX_REQUESTS = -2
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "LOCATION": "unix:///tmp/countersign-no-redis-here.sock?db=0",
+        }
+    }
+    alice = Client(HTTP_HOST=host_of("alpha"))
+    sign_in(alice, "alice@alpha.test")
+    page = alice.get("/admin/insights/?start=2001-02-03&end=2030-01-01")
+    assert page.status_code == 200
+    assert b'data-testid="chart-volume"' in page.content
+    assert b'data-testid="insights-preparing"' not in page.content
