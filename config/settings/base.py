@@ -191,6 +191,11 @@ CELERY_TASK_TENANT_CACHE_SECONDS = env_int("CELERY_TENANT_CACHE_SECONDS", 10, mi
 SITE_SCHEME = env_str("SITE_SCHEME", "https")
 SITE_PORT = env_int("SITE_PORT", 0, minimum=0) or None
 
+# --- Outbound HTTP ------------------------------------------------------------------------------
+# Webhooks and ERP connectors refuse hosts that resolve to loopback, private, link-local (cloud
+# metadata) or reserved addresses unless allowed here (an ERP on the hospital's own network).
+ERP_ALLOW_PRIVATE_HOSTS = env_bool("ERP_ALLOW_PRIVATE_HOSTS", False)
+
 # --- Secrets at rest (webhook keys, connector credentials) ---------------------------------------
 # Comma-separated Fernet keys; the first encrypts, all decrypt (rotation: put the new key first,
 # run `manage.py secrets_rotate`, then drop the old one).

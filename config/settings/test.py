@@ -27,3 +27,5 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Existing tests sign tenant admins in with a password only; MFA tests turn this on.
 MFA_ENFORCE = False
+# The fake ERP of the tests listens on loopback; tests of the private-address guard turn it off.
+ERP_ALLOW_PRIVATE_HOSTS = True

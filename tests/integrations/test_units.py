@@ -82,13 +82,13 @@ def test_connection_refused_is_retryable():
     with socket.socket() as probe:  # a port that nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    sender = transport.UrllibTransport(allow_private_hosts=True)
+    sender = transport.HttpTransport(allow_private_hosts=True)
     with pytest.raises(transport.RetryableError, match="connection error"):
         sender.post(f"http://127.0.0.1:{port}/", b"{}", {}, timeout=2)
 
 
 def test_private_hosts_refused_at_send_time_by_default():
-    sender = transport.UrllibTransport(allow_private_hosts=False)
+    sender = transport.HttpTransport(allow_private_hosts=False)
     with pytest.raises(transport.PermanentError, match="private"):
         sender.post("http://127.0.0.1:9/", b"{}", {}, timeout=2)
 

@@ -1,5 +1,6 @@
-"""The shared base of ERP connectors: an HTTP transport whose errors say retry or give up,
-and the small interface every connector implements.
+"""The shared base of ERP connectors: JSON over the one HTTP transport
+(`apps.integrations.http`: private-address guard, timeouts, retry-or-give-up errors), and the
+small interface every connector implements.
 
 Error messages are written here, never copied from the ERP's response body (which may echo
 request data): they name the HTTP status or the network failure only, so they are safe to store
@@ -12,27 +13,25 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
+from django.conf import settings
 
+from apps.integrations import http
+from apps.integrations.http import PermanentError, PrivateHostRefused, RetryableError
 
-class ConnectorError(Exception):
-    """Base of connector errors; `message` is safe to store (no PHI, no payload)."""
+# The transport's errors are the connectors' errors: one vocabulary for every outbound call.
+ConnectorError = http.TransportError
 
-    retry = False
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message[:300]
-
-
-class RetryableError(ConnectorError):
-    """Try again later: network failure, timeout, 429, 5xx."""
-
-    retry = True
-
-
-class PermanentError(ConnectorError):
-    """Give up: the ERP refused the request (4xx other than 408/409/429) or it is misconfigured."""
+__all__ = [
+    "BudgetResult",
+    "Connector",
+    "ConnectorError",
+    "NotFoundInErp",
+    "PermanentError",
+    "PrivateHostRefused",
+    "RequisitionResult",
+    "RetryableError",
+    "Transport",
+]
 
 
 class NotFoundInErp(PermanentError):
@@ -65,7 +64,10 @@ class RequisitionResult:
         return {"id": self.external_id, "status": self.status}
 
 
-RETRYABLE_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+def allow_private_hosts() -> bool:
+    """`ERP_ALLOW_PRIVATE_HOSTS` (default off): connectors may call loopback or private
+    addresses, e.g. an ERP on the hospital's own network or the test suite's fake ERP."""
+    return bool(getattr(settings, "ERP_ALLOW_PRIVATE_HOSTS", False))
 
 
 class Transport:
@@ -88,38 +90,45 @@ class Transport:
     ) -> tuple[int, dict[str, Any]]:
         url = f"{self.base_url}/{path.lstrip('/')}"
         try:
-            response = requests.request(
+            response = http.send(
                 method,
                 url,
-                json=body,
+                json_body=body,
                 params=params,
                 headers={**self.headers, **(headers or {})},
                 timeout=self.timeout,
-                allow_redirects=False,
+                allow_private_hosts=allow_private_hosts(),
             )
-        except requests.Timeout:
-            raise RetryableError(f"The ERP did not answer within {self.timeout:g} s.") from None
-        except requests.ConnectionError:
+        except PrivateHostRefused:
+            raise PrivateHostRefused(
+                "The ERP address is a private or reserved address; set ERP_ALLOW_PRIVATE_HOSTS "
+                "to allow it."
+            ) from None
+        except RetryableError as error:
+            if "timed out" in error.message:
+                raise RetryableError(f"The ERP did not answer within {self.timeout:g} s.") from None
             raise RetryableError("The ERP could not be reached (connection failed).") from None
-        except requests.RequestException as error:
-            raise PermanentError(f"The ERP request failed ({error.__class__.__name__}).") from None
-        if response.status_code in RETRYABLE_STATUSES:
-            raise RetryableError(f"The ERP answered HTTP {response.status_code}.")
-        if response.status_code == 404 and 404 not in ok:
-            raise NotFoundInErp("The ERP answered HTTP 404 (not found).")
-        if response.status_code in (401, 403):
+        except PermanentError as error:
+            raise PermanentError(f"The ERP request failed ({error.message}).") from None
+        status = response.status
+        if response.retryable:
+            raise RetryableError(f"The ERP answered HTTP {status}.", status=status)
+        if status == 404 and 404 not in ok:
+            raise NotFoundInErp("The ERP answered HTTP 404 (not found).", status=status)
+        if status in (401, 403):
             raise PermanentError(
-                f"The ERP refused our credentials (HTTP {response.status_code}): check the token."
+                f"The ERP refused our credentials (HTTP {status}): check the token.",
+                status=status,
             )
-        if response.status_code not in ok:
-            raise PermanentError(f"The ERP refused the request (HTTP {response.status_code}).")
+        if status not in ok:
+            raise PermanentError(f"The ERP refused the request (HTTP {status}).", status=status)
         try:
-            data = response.json() if response.content else {}
+            data = json.loads(response.body) if response.body else {}
         except (json.JSONDecodeError, ValueError):
             raise RetryableError("The ERP answered with a body that is not JSON.") from None
         if not isinstance(data, dict):
             raise PermanentError("The ERP answered with JSON that is not an object.")
-        return response.status_code, data
+        return status, data
 
 
 class Connector:

@@ -20,11 +20,11 @@ from apps.core.actions import action_service
 from apps.integrations.models import DeliveryState, OutboxEvent, WebhookDelivery
 from apps.integrations.webhooks import signing
 from apps.integrations.webhooks.transport import (
+    HttpTransport,
     PermanentError,
     RetryableError,
     Transport,
     TransportError,
-    UrllibTransport,
 )
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def allow_private_hosts() -> bool:
 
 
 def default_transport() -> Transport:
-    return UrllibTransport(allow_private_hosts=allow_private_hosts())
+    return HttpTransport(allow_private_hosts=allow_private_hosts())
 
 
 def link_base() -> str:
