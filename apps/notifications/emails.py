@@ -13,6 +13,7 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from apps.core.links import host_url
 from apps.notifications.choices import DIGEST_KIND
 
 if TYPE_CHECKING:
@@ -144,9 +145,7 @@ def site_base(tenant: Tenant) -> str:
     SITE_PORT describe how the platform is reached (https and the default port in production)."""
     domain = tenant.get_primary_domain()
     host = domain.domain if domain is not None else f"{tenant.slug}.{settings.PLATFORM_DOMAIN}"
-    scheme = getattr(settings, "SITE_SCHEME", "https")
-    port = getattr(settings, "SITE_PORT", None)
-    return f"{scheme}://{host}{f':{port}' if port else ''}"
+    return host_url(host)
 
 
 def site_url(tenant: Tenant, path: str, *, base: str | None = None) -> str:

@@ -63,10 +63,16 @@ def _admins() -> list[User]:
     return list(User.objects.filter(is_tenant_admin=True, is_active=True))
 
 
+def _not_targets(clock: Clock) -> set[int | None]:
+    """Never escalated to: the requester and the current holder of the task."""
+    holder = clock.task.assignee if clock.task_id and clock.task else None
+    return {clock.request.requester_id, holder.pk if holder else None}
+
+
 def escalation_targets(clock: Clock, entry: str) -> list[User]:
     """The people one escalation-chain entry names, never the requester or the holder."""
     holder = clock.task.assignee if clock.task_id and clock.task else None
-    exclude = {clock.request.requester_id, holder.pk if holder else None}
+    exclude = _not_targets(clock)
     people: Iterable[User]
     if entry == "manager":
         people = [holder.manager] if holder is not None and holder.manager else []
@@ -150,12 +156,14 @@ def _escalate(clock: Clock, level: int, now: datetime) -> None:
             done = f"{verb} {target.full_name}"
             targets = [target]
             break
-    if not targets:
-        targets = _admins()  # nobody in the chain entry: the tenant admins hear of it
+    if not targets:  # nobody in the chain entry: the (other) tenant admins hear of it
+        targets = [admin for admin in _admins() if admin.pk not in _not_targets(clock)]
     if not done:
         done = "notified " + ", ".join(t.full_name for t in targets)
     _event(clock, SlaEventKind.ESCALATED, now, note=f"level {level} ({entry}): {done}. {note}")
     _timeline(clock.request, None, f"Escalated ({_clock_name(clock)}): {done}.")
+    # The holder is told their task was escalated (so they know someone else now looks at it);
+    # the targets are never the holder.
     notices.send(
         kind="escalated",
         recipients=[*targets, *_holders(clock)],

@@ -186,3 +186,14 @@ def test_sweep_finds_tenants_with_pending_work(in_tenant_a, carol, tenant_b):
         OutboxEvent.objects.filter(dispatched_at__isnull=True).update(dispatched_at=later)
         WebhookDelivery.objects.filter(state="pending").update(state="dead")
     assert "bravo" not in outbox.schemas_with_pending_work(now=later)
+
+
+def test_payload_links_use_the_site_scheme_and_port(in_tenant_a, carol, settings):
+    settings.SITE_SCHEME = "http"
+    settings.SITE_PORT = 8123
+    request = submit_capital(carol, "9000")
+    submitted = OutboxEvent.objects.get(request_id=request.pk, type="request.submitted")
+    assert (
+        submitted.payload["request"]["url"]
+        == f"http://alpha.localhost:8123/api/v1/requests/{request.pk}"
+    )

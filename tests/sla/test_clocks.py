@@ -248,3 +248,24 @@ def test_who_may_extend_and_what_is_refused(in_tenant_a, bob, carol, olivia):
     capital = submit_capital(carol, "9000")
     with pytest.raises(Conflict):
         request_extend(actor=bob, approval=capital, new_due_at=later, reason="no request clock")
+
+
+def test_escalation_never_targets_the_holder_even_an_admin(in_tenant_a, alice, carol, sent):
+    from apps.approvals.models import Task
+    from apps.sla.escalation import _escalate, escalation_targets
+
+    with time_machine.travel(MONDAY, tick=False):
+        request = submit_capital(carol, "9000")
+    (task,) = pending(request)
+    Task.objects.filter(pk=task.pk).update(assignee=alice)  # an administrator holds the task
+    clock = Clock.objects.select_related("task__assignee", "request").get(task=task)
+    assert alice not in escalation_targets(clock, "admins")
+
+    clock.escalation_chain = ["user:nobody@alpha.test"]  # names nobody: admins are told instead
+    clock.save(update_fields=["escalation_chain"])
+    _escalate(clock, 1, clock.due_at + timedelta(minutes=1))
+    (event,) = SlaEvent.objects.filter(clock=clock, kind="escalated")
+    assert "notified" in event.note
+    assert alice.full_name not in event.note.partition("notified")[2]
+    (escalated,) = [n for n in sent if n["kind"] == "escalated"]
+    assert alice in escalated["recipients"]  # told, as the holder, not escalated to

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.actions import action_service
+from apps.core.links import host_url
 from apps.integrations.models import DeliveryState, OutboxEvent, WebhookDelivery
 from apps.integrations.webhooks import signing
 from apps.integrations.webhooks.transport import (
@@ -79,17 +80,17 @@ def default_transport() -> Transport:
 
 
 def link_base() -> str:
-    """`https://<tenant's primary host>`: links in payloads point at the tenant's API."""
+    """`<SITE_SCHEME>://<tenant's primary host>[:SITE_PORT]`: links in payloads point at the
+    tenant's API, the way emails link to its pages."""
     from apps.tenants.models import Domain
 
-    scheme = getattr(settings, "WEBHOOKS_LINK_SCHEME", "https")
     host = (
         Domain.objects.filter(tenant__schema_name=connection.schema_name)  # type: ignore[attr-defined]  # django-tenants' connection
         .order_by("-is_primary", "id")
         .values_list("domain", flat=True)
         .first()
     )
-    return f"{scheme}://{host or settings.PLATFORM_DOMAIN}"
+    return host_url(host or settings.PLATFORM_DOMAIN)
 
 
 def event_body(event: OutboxEvent) -> bytes:
