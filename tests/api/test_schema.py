@@ -1,5 +1,6 @@
 """Schemathesis over every operation of /api/schema/: authenticated with a tenant A key that
-has every scope, through Django's WSGI app. No 5xx, and every response matches the schema."""
+has every scope, through Django's WSGI app. No 5xx, every response matches the schema, and
+requests the schema forbids (negative data) are refused with a 4xx."""
 
 from contextlib import contextmanager
 
@@ -9,7 +10,8 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import negative_data_rejection, not_a_server_error
+from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -67,7 +69,34 @@ def test_every_operation_conforms_to_the_schema(api, alice, bob, carol, tenant_a
         _run_schemathesis(app, headers, real_ids)
 
 
-def _run_schemathesis(app, headers, real_ids):
+def test_what_the_schema_forbids_is_refused(api, alice, bob, carol, tenant_a):
+    key = key_for(tenant_a, alice)
+    headers = {"Authorization": f"Bearer {key}", "Host": "alpha.localhost"}
+    real_ids = _real_ids(api, carol, bob, alice)
+    with wsgi_app() as app:
+        _run_schemathesis(
+            app,
+            headers,
+            real_ids,
+            mode=GenerationMode.NEGATIVE,
+            checks=[not_a_server_error, negative_data_rejection],
+        )
+
+
+def test_blank_filters_and_bad_page_sizes_are_refused(api, carol):
+    carol_api = api(carol)
+    for query in ("workflow=", "urgency=", "status=%20"):
+        refused = carol_api.get(f"/api/v1/requests?{query}")
+        assert refused.status_code == 400, query
+        assert refused.json()["error"]["fields"], query
+    for size in ("true", "0", "-3", "", "1.5"):
+        refused = carol_api.get(f"/api/v1/requests?page_size={size}")
+        assert refused.status_code == 400, size
+        assert "page_size" in refused.json()["error"]["fields"]
+    assert carol_api.get("/api/v1/requests?page_size=500").status_code == 200  # capped at 200
+
+
+def _run_schemathesis(app, headers, real_ids, *, mode=GenerationMode.POSITIVE, checks=CHECKS):
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", app, headers=headers)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 30
@@ -75,7 +104,11 @@ def _run_schemathesis(app, headers, real_ids):
 
     for operation in operations:
 
-        @given(case=operation.as_strategy(), use_real=st.booleans(), pick=st.integers(0, 5))
+        @given(
+            case=operation.as_strategy(generation_mode=mode),
+            use_real=st.booleans(),
+            pick=st.integers(0, 5),
+        )
         @settings(
             max_examples=MAX_EXAMPLES,
             derandomize=True,
@@ -89,7 +122,7 @@ def _run_schemathesis(app, headers, real_ids):
                 if use_real and real_ids.get(name):
                     options = real_ids[name]
                     case.path_parameters[name] = options[pick % len(options)]
-            case.call_and_validate(headers=headers, checks=CHECKS)
+            case.call_and_validate(headers=headers, checks=checks)
             calls[case.operation.label] = calls.get(case.operation.label, 0) + 1
 
         run()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import QueryDict
 from rest_framework import serializers
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -37,6 +38,21 @@ class ApiView(APIView):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(output(page, many=True).data)
+
+
+def validated_query(
+    serializer_class: type[serializers.Serializer[Any]], query: QueryDict
+) -> dict[str, Any]:
+    """Query filters: `?workflow=` is a mistake, not "no filter", so a blank one is refused."""
+    names: list[str] = [str(name) for name in serializer_class().fields]
+    blank = {
+        name: ["Give a value or leave the parameter out."]
+        for name in names
+        if name in query and not (query.get(name) or "").strip()
+    }
+    if blank:
+        raise serializers.ValidationError(blank)
+    return validated(serializer_class, query)
 
 
 def validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.api.v1.base import ApiView, validated
+from apps.api.v1.base import ApiView, validated_query
 from apps.approvals.exceptions import InvalidInput
 from apps.approvals.selectors import requests_visible_to
 from apps.integrations.outbox import InvalidCursor, events_after
@@ -64,7 +64,7 @@ class EventFeedApi(ApiView):
         tags=["events"],
     )
     def get(self, request: Request) -> Response:
-        filters = validated(self.FilterInput, request.query_params)
+        filters = validated_query(self.FilterInput, request.query_params)
         cursor = filters.get("cursor")
         try:
             events = events_after(cursor=cursor, limit=filters["limit"])

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from apps.api import selectors
 from apps.api.idempotency import idempotent
 from apps.api.pagination import OldestFirstPagination
-from apps.api.v1.base import ApiView, validated
+from apps.api.v1.base import ApiView, validated, validated_query
 from apps.api.v1.outputs import AttachmentOut, CommentOut, RequestDetailOut, RequestSummaryOut
 from apps.approvals import discussion, services
 from apps.approvals.choices import RequestStatus, Urgency
@@ -135,7 +135,9 @@ class RequestListApi(ApiView):
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
-        filters = selectors.RequestFilters(**validated(self.FilterInput, request.query_params))
+        filters = selectors.RequestFilters(
+            **validated_query(self.FilterInput, request.query_params)
+        )
         return self.paginated(
             request, selectors.requests_for_api(self.actor, filters), RequestSummaryOut
         )

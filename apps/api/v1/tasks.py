@@ -16,7 +16,7 @@ from apps.api.choices import Scope
 from apps.api.idempotency import idempotent
 from apps.api.pagination import ApiCursorPagination
 from apps.api.schema import CONFLICT_EXAMPLE
-from apps.api.v1.base import ApiView, validated
+from apps.api.v1.base import ApiView, validated, validated_query
 from apps.api.v1.outputs import (
     INBOX_TASK_COLUMNS,
     DecisionOut,
@@ -45,7 +45,7 @@ class _InboxApi(ApiView):
         urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
 
     def get(self, request: Request) -> Response:
-        filters = validated(self.FilterInput, request.query_params)
+        filters = validated_query(self.FilterInput, request.query_params)
         tasks = selectors.inbox_for(
             self.actor,
             selectors.InboxFilters(
