@@ -94,6 +94,10 @@ def test_blank_filters_and_bad_page_sizes_are_refused(api, carol):
         assert refused.status_code == 400, size
         assert "page_size" in refused.json()["error"]["fields"]
     assert carol_api.get("/api/v1/requests?page_size=500").status_code == 200  # capped at 200
+    typo = carol_api.get("/api/v1/requests?stauts=approved")
+    assert typo.status_code == 400
+    assert "status" in typo.json()["error"]["fields"]["stauts"][0]  # names what is accepted
+    assert carol_api.get("/api/v1/me?page_size=5").status_code == 400  # not a list
 
 
 def _run_schemathesis(app, headers, real_ids, *, mode=GenerationMode.POSITIVE, checks=CHECKS):

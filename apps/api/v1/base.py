@@ -18,15 +18,36 @@ from apps.api.choices import Scope
 from apps.api.pagination import ApiCursorPagination
 from apps.core.actions import Channel, switch_channel
 
+PAGINATION_PARAMS = ("cursor", "page_size")
+
 
 class ApiView(APIView):
     read_scope = Scope.REQUESTS_READ
     write_scope = Scope.REQUESTS_WRITE
     pagination_class: type[BasePagination] = ApiCursorPagination
+    paginates = False  # list endpoints: `cursor` and `page_size` are theirs
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         switch_channel(Channel.API)  # the tenant REST API, by key or by session
         super().initial(request, *args, **kwargs)
+        self._refuse_unknown_query(request)
+
+    def _refuse_unknown_query(self, request: Request) -> None:
+        """A query parameter the endpoint does not document is refused (a typo such as
+        `?stauts=approved` would otherwise silently list everything)."""
+        known = set(PAGINATION_PARAMS if self.paginates else ())
+        filters = getattr(self, "FilterInput", None)
+        if filters is not None:
+            known |= {str(name) for name in filters().fields}
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            accepted = ", ".join(sorted(known)) or "none"
+            raise serializers.ValidationError(
+                {
+                    name: [f"Unknown parameter; this endpoint accepts: {accepted}."]
+                    for name in unknown
+                }
+            )
 
     @property
     def actor(self) -> User:

@@ -58,6 +58,7 @@ class ApiKeyCreatedOut(ApiKeyOut):
 
 
 class ApiKeyListApi(ApiView):
+    paginates = True
     read_scope = write_scope = Scope.ADMIN
 
     class Input(serializers.Serializer[Any]):

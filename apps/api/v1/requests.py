@@ -109,6 +109,8 @@ def detail(user: Any, request_id: int, code: int = status.HTTP_200_OK) -> Respon
 
 
 class RequestListApi(ApiView):
+    paginates = True
+
     class FilterInput(serializers.Serializer[Any]):
         status = serializers.ChoiceField(choices=RequestStatus.choices, required=False)
         workflow = serializers.SlugField(required=False, help_text="A workflow key.")
@@ -273,6 +275,7 @@ class RequestExtendApi(ApiView):
 
 
 class CommentListApi(ApiView):
+    paginates = True
     pagination_class = OldestFirstPagination
 
     class Input(serializers.Serializer[Any]):
@@ -298,6 +301,7 @@ class CommentListApi(ApiView):
 
 
 class AttachmentListApi(ApiView):
+    paginates = True
     pagination_class = OldestFirstPagination
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 

@@ -37,6 +37,7 @@ class InboxPagination(ApiCursorPagination):
 
 
 class _InboxApi(ApiView):
+    paginates = True
     scope_name = "all"
     pagination_class = InboxPagination
 

@@ -61,6 +61,8 @@ class _WebhookApi(ApiView):
 
 
 class WebhookListApi(_WebhookApi):
+    paginates = True
+
     class Input(serializers.Serializer[Any]):
         url = serializers.CharField(max_length=500, help_text="https:// URL receiving the events.")
         events = serializers.ListField(
@@ -133,6 +135,8 @@ class WebhookDetailApi(_WebhookApi):
 
 
 class WebhookDeliveryListApi(_WebhookApi):
+    paginates = True
+
     @extend_schema(
         operation_id="webhooks_deliveries_list",
         responses=WebhookDeliveryOut(many=True),

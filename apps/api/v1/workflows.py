@@ -75,6 +75,7 @@ WORKFLOW_EXAMPLE = OpenApiExample(
 
 
 class WorkflowListApi(ApiView):
+    paginates = True
     pagination_class = NameCursorPagination
 
     @extend_schema(
