@@ -133,3 +133,22 @@ def _run_schemathesis(app, headers, real_ids, *, mode=GenerationMode.POSITIVE, c
 
     assert len(calls) == len(operations)
     print(f"schemathesis: {len(operations)} operations, {sum(calls.values())} calls")
+
+
+def test_a_download_is_sent_with_a_content_type_the_schema_names(api, carol):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    carol_api = api(carol)
+    made = carol_api.post(
+        "/api/v1/requests", {"workflow": "capital-purchase", "data": capital_data()}
+    ).json()
+    upload = SimpleUploadedFile("quote.pdf", b"%PDF-1.4 quote", content_type="application/pdf")
+    attached = carol_api.post(
+        f"/api/v1/requests/{made['id']}/attachments", {"file": upload}, multipart=True
+    ).json()
+    download = carol_api.get(f"/api/v1/requests/{made['id']}/attachments/{attached['id']}/download")
+    schema = carol_api.get("/api/schema/?format=json").json()
+    path = "/api/v1/requests/{request_id}/attachments/{attachment_id}/download"
+    documented = schema["paths"][path]["get"]["responses"]["200"]["content"]
+    assert download["Content-Type"] == "application/pdf"
+    assert "application/pdf" in documented

@@ -337,10 +337,10 @@ class AttachmentListApi(ApiView):
 class AttachmentDownloadApi(ApiView):
     @extend_schema(
         operation_id="attachments_download",
+        # The file is sent with the content type it was accepted with: one of these.
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file, with its own content type."
-            )
+            (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
+            for media_type in sorted(discussion.ALLOWED_ATTACHMENT_TYPES)
         },
         tags=["attachments"],
     )
