@@ -84,7 +84,7 @@ class SafeJSONParser(parsers.JSONParser):
         encoding = (parser_context or {}).get("encoding") or "utf-8"
         strict = api_settings.STRICT_JSON
         try:
-            decoded = codecs.getreader(encoding)(stream)
+            decoded: Any = codecs.getreader(encoding)(stream)
             data = json.load(decoded, parse_constant=json.strict_constant if strict else None)
         except RecursionError:  # deeper than Python's own limit: refused like any other depth
             raise InvalidInput(DEPTH_MESSAGE, code=CommonCode.NESTING_TOO_DEEP, field="_") from None
@@ -117,5 +117,5 @@ class SafeMultiPartParser(parsers.MultiPartParser):
     ) -> Any:
         parsed = super().parse(stream, media_type, parser_context)
         refuse_unstorable(parsed.data)
-        refuse_unstorable({key: f.name for key, f in parsed.files.items()})
+        refuse_unstorable({key: getattr(f, "name", "") for key, f in parsed.files.items()})
         return parsed

@@ -25,9 +25,7 @@ def submitted(carol_api):
 
 
 def _raw(client, path, text):
-    return client.client.post(
-        path, text, content_type="application/json", headers=client.headers()
-    )
+    return client.client.post(path, text, content_type="application/json", headers=client.headers())
 
 
 def test_a_3_mb_comment_is_413_in_the_error_shape(carol_api, submitted, tenant_a):
