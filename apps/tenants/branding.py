@@ -102,8 +102,8 @@ def image_check(
         problem = svg_problem(content)
         if problem:
             raise InvalidInput(
-                f"This SVG cannot be used: {problem}. Upload a plain SVG (shapes, paths, text, "
-                "gradients) or a PNG.",
+                f"SVG images may not contain scripts or other active content ({problem}). "
+                "Upload a plain SVG (shapes, paths, text, gradients) or a PNG.",
                 code=TenantErrorCode.IMAGE_UNSAFE,
                 field=field,
             )
