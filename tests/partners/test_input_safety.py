@@ -182,3 +182,17 @@ def test_an_oversized_html_form_is_413(db, tenant_a):
         "/login/", {"username": "a@alpha.test", "password": "x" * (3 * 1024 * 1024)}
     )
     assert response.status_code == 413
+
+
+def test_an_active_svg_stored_before_the_check_is_not_served(db, tenant_b):
+    from django.core.files.base import ContentFile
+
+    brand = Branding.objects.get(tenant__slug="bravo")
+    brand.logo.save("old.svg", ContentFile(f"<svg {NS} onload='alert(1)'></svg>".encode()))
+    assert Client(HTTP_HOST="bravo.localhost").get("/branding/logo").status_code == 404
+    plain = f'<svg {NS}><rect width="1" height="1"/></svg>'.encode()
+    brand.logo.save("new.svg", ContentFile(plain))
+    served = Client(HTTP_HOST="bravo.localhost").get("/branding/logo")
+    assert served.status_code == 200
+    assert served["Content-Type"] == "image/svg+xml"
+    assert b"".join(served.streaming_content) == plain
