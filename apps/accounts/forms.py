@@ -3,11 +3,18 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from apps.core.text import email_normalise
+
 
 class SignInForm(AuthenticationForm):
     username = forms.EmailField(
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
+
+    def clean_username(self) -> str:
+        # Before authenticate(): the backend and the lockout (axes) both see one form of the
+        # address, so `Alice@` and `alice@` are the same account and share one failure count.
+        return email_normalise(self.cleaned_data.get("username") or "")
 
 
 class PartnerSignInForm(SignInForm):

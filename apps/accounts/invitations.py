@@ -22,6 +22,7 @@ from apps.accounts.exceptions import AccountErrorCode, InvalidInput, NotAllowed
 from apps.accounts.models import User
 from apps.core.actions import action_service
 from apps.core.errors import form_errors_show
+from apps.core.text import email_normalise, header_clean
 
 INVITATION_SALT = "countersign.accounts.invitation"
 INVITATION_MAX_AGE = timedelta(days=7)
@@ -60,7 +61,7 @@ def _invitation_email(*, user: User, link: str, invited_by: str) -> EmailMessage
         f"The link works once and expires in {INVITATION_MAX_AGE.days} days.\n"
     )
     return EmailMessage(
-        subject=f"You are invited to {org}",
+        subject=header_clean(f"You are invited to {org}"),
         body=body,
         from_email=(
             brand.sender(settings.PLATFORM_DOMAIN)
@@ -68,13 +69,13 @@ def _invitation_email(*, user: User, link: str, invited_by: str) -> EmailMessage
             else f'"Countersign" <no-reply@{settings.PLATFORM_DOMAIN}>'
         ),
         to=[user.email],
-        reply_to=[brand.email_reply_to] if brand and brand.email_reply_to else None,
+        reply_to=[header_clean(brand.email_reply_to)] if brand and brand.email_reply_to else None,
     )
 
 
 def invitation_email_check(email: str) -> str:
     """The address, normalised, once it is a valid email address."""
-    email = email.strip().lower()
+    email = email_normalise(email)
     try:
         validate_email(email)
     except ValidationError:

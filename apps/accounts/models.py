@@ -6,6 +6,8 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 
+from apps.core.text import email_normalise
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -13,10 +15,15 @@ class UserManager(BaseUserManager["User"]):
     def create_user(self, email: str, password: str | None = None, **fields: object) -> "User":
         if not email:
             raise ValueError("A user needs an email address.")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=email_normalise(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        """Sign-in looks up the normalised address (emails are stored lowercase), so
+        `ALICE@Alpha.test` finds alice@alpha.test."""
+        return self.get(email=email_normalise(username or ""))
 
     def create_superuser(self, email: str, password: str | None = None, **fields: object) -> "User":
         fields.setdefault("is_staff", True)
@@ -49,6 +56,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = email_normalise(self.email)
 
     def get_full_name(self) -> str:
         return self.full_name

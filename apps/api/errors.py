@@ -16,7 +16,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from apps.core.errors import CountersignError
+from apps.core.errors import CommonCode, CountersignError
+from apps.core.parsers import too_large_message
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,13 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    too_large = too_large_message(exc)
+    if too_large:
+        set_rollback()
+        return Response(
+            error_body(CommonCode.REQUEST_TOO_LARGE, too_large),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, CountersignError):
         set_rollback()
         return Response(

@@ -30,6 +30,7 @@ from apps.audit.services import audit_phi_access
 from apps.core import paging
 from apps.core.links import path_for_each
 from apps.core.paging import page_number, page_of
+from apps.core.text import email_normalise
 from apps.people import selectors as people_selectors
 from apps.people.selectors import active_people, colleague_by_email
 from apps.workflows.selectors import active_workflows, published_workflows, spec_fields
@@ -268,7 +269,7 @@ def break_glass_review(request: HttpRequest) -> HttpResponse:
 @require_POST
 def request_share(request: HttpRequest, reference: str) -> HttpResponse:
     def share(user: User, approval: ApprovalRequest) -> str:
-        email = request.POST.get("email", "").strip().lower()
+        email = email_normalise(request.POST.get("email", ""))
         to = colleague_by_email(email, active_only=True)
         if to is None:
             raise InvalidInput("No active colleague with that email.")

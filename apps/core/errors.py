@@ -20,6 +20,13 @@ class CommonCode(StrEnum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     BUSY = "busy"  # a lock conflict that persisted after one retry
+    # Input every endpoint refuses before it reaches a service (apps.core.parsers, middleware).
+    REQUEST_TOO_LARGE = "request_too_large"  # HTTP 413
+    NESTING_TOO_DEEP = "nesting_too_deep"
+    MALFORMED_REQUEST = "malformed_request"
+    NUL_CHARACTER = "nul_character"
+    UNPAIRED_SURROGATE = "unpaired_surrogate"
+    HEADER_UNSAFE = "header_unsafe"  # CR, LF or NUL in a value that goes into an email header
 
 
 class CountersignError(Exception):

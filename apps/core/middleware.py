@@ -1,14 +1,20 @@
-"""Request id propagation and a guard that binds a session to the tenant it was created on."""
+"""Request id propagation, input limits every request meets before any view, and a guard that
+binds a session to the tenant it was created on."""
 
 import re
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import logout
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from apps.core.context import request_id_var
+from apps.core.errors import CommonCode
+from apps.core.parsers import too_large_message
+from apps.core.text import NUL_MESSAGE, form_values, unstorable_fields
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 SESSION_SCHEMA_KEY = "countersign_schema"
@@ -31,6 +37,80 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+API_PREFIX = "/api/"
+
+
+def _refusal(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, list[str]] | None = None,
+) -> HttpResponse:
+    """The API's error shape under /api/ (the same body as `apps.api.errors.error_body`, built
+    here because this runs before any view); a plain page everywhere else."""
+    if request.path_info.startswith(API_PREFIX):
+        body = {"error": {"code": code, "message": message, "fields": dict(fields or {})}}
+        return JsonResponse(body, status=status)
+    lines = [message, *(f"{name}: {'; '.join(found)}" for name, found in (fields or {}).items())]
+    return HttpResponse("\n".join(lines), status=status, content_type="text/plain; charset=utf-8")
+
+
+class InputLimitsMiddleware:
+    """Refuses, before any view or database work, a body larger than the limits (413) and text
+    PostgreSQL cannot store (NUL, unpaired surrogates; 400 naming the field) in the path, the
+    query string and HTML form posts. API bodies are checked by `apps.core.parsers`.
+
+    Limits: `DATA_UPLOAD_MAX_MEMORY_SIZE` for every body but multipart uploads, which may carry
+    files up to `MAX_UPLOAD_REQUEST_BYTES` in all."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        refused = self.refusal(request)
+        return refused if refused is not None else self.get_response(request)
+
+    def refusal(self, request: HttpRequest) -> HttpResponse | None:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        multipart = request.content_type == "multipart/form-data"
+        limit = (
+            settings.MAX_UPLOAD_REQUEST_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        )
+        if limit is not None and length > limit:
+            return _refusal(
+                request,
+                413,
+                CommonCode.REQUEST_TOO_LARGE,
+                f"The request body is too large; the limit is {limit // 1024} KB.",
+            )
+        values: dict[str, object] = {"path": request.path_info}
+        values |= {f"query.{key}": found for key, found in form_values(request.GET).items()}
+        form_post = request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        )
+        if form_post and not request.path_info.startswith(API_PREFIX):
+            try:
+                values |= form_values(request.POST)
+            except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent) as exc:
+                message = too_large_message(exc) or "The request body is too large."
+                return _refusal(request, 413, CommonCode.REQUEST_TOO_LARGE, message)
+        fields = unstorable_fields(values)
+        if not fields:
+            return None
+        name, messages = next(iter(fields.items()))
+        code = (
+            CommonCode.NUL_CHARACTER
+            if messages[0].endswith(NUL_MESSAGE)
+            else CommonCode.UNPAIRED_SURROGATE
+        )
+        return _refusal(request, 400, code, f"{name}: {messages[0]}", fields)
 
 
 class SessionTenantGuardMiddleware:
@@ -67,6 +147,9 @@ class CountersignErrorMiddleware:
 
         from apps.core.errors import CountersignError
 
+        too_large = too_large_message(exception)
+        if too_large:  # a multipart body's fields past the limit, read by a view
+            return HttpResponse(too_large, status=413, content_type="text/plain; charset=utf-8")
         if not isinstance(exception, CountersignError):
             return None
         if exception.http_status == 403:

@@ -13,7 +13,11 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+<<<<<<< HEAD
 from apps.core.links import host_url
+=======
+from apps.core.text import header_clean
+>>>>>>> h-input-now
 from apps.notifications.choices import DIGEST_KIND
 
 if TYPE_CHECKING:
@@ -125,7 +129,8 @@ def placeholders(approval: ApprovalRequest, task: Task | None) -> dict[str, str]
 
 
 def subject_for(kind: str, approval: ApprovalRequest, task: Task | None) -> str:
-    return wording(kind).subject.format(**placeholders(approval, task))[:300]
+    # Names in a subject were typed by admins; a line break in one must not break the header.
+    return header_clean(wording(kind).subject.format(**placeholders(approval, task)))[:300]
 
 
 def title_for(kind: str, approval: ApprovalRequest, task: Task | None) -> str:
@@ -175,7 +180,7 @@ def brand_of(tenant: Tenant, *, base: str | None = None) -> dict[str, Any]:
 def sender_for(brand: dict[str, Any]) -> str:
     """'St. Brigid Regional Health via Countersign <no-reply@…>'."""
     _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    name = brand["sender_name"]
+    name = header_clean(brand["sender_name"])
     suffix = f" via {settings.PLATFORM_NAME}"
     if not name.endswith(suffix):
         name = f"{name}{suffix}"

@@ -23,6 +23,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.core.actions import action
 from apps.core.errors import NotAllowed
+from apps.core.text import header_clean
 from apps.notifications import emails, selectors, tokens
 from apps.notifications.choices import (
     DIGEST_KIND,
@@ -276,7 +277,9 @@ def digest_send(*, now: datetime | None = None) -> int:
                 to=person.email,
                 recipient=person,
                 kind=DIGEST_KIND,
-                subject=emails.DIGEST_SUBJECT.format(tenant=brand["display_name"], count=len(rows)),
+                subject=header_clean(
+                    emails.DIGEST_SUBJECT.format(tenant=brand["display_name"], count=len(rows))
+                ),
                 extra={"notification_ids": [row.pk for row in rows]},
             )
         Notification.objects.filter(pk__in=[row.pk for row in waiting]).update(digested_at=now)

@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from apps.accounts.models import User
+from apps.core.text import email_normalise
 from apps.people.models import AuthorityLimit, Delegation, Department, DirectoryVersion, Role
 from apps.workflows.engine import Delegation as EngineDelegation
 from apps.workflows.engine import Directory
@@ -146,7 +147,7 @@ def department_names() -> dict[str, str]:
 
 def colleague_by_email(email: str, *, active_only: bool = False) -> User | None:
     """The person with this address in the current tenant (addresses are stored lowercase)."""
-    people = User.objects.filter(email=email.strip().lower())
+    people = User.objects.filter(email=email_normalise(email))
     if active_only:
         people = people.filter(is_active=True)
     return people.first()

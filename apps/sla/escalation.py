@@ -15,6 +15,7 @@ from apps.approvals.choices import TaskStatus
 from apps.approvals.exceptions import ApprovalError
 from apps.approvals.models import Task
 from apps.core.actions import SLA
+from apps.core.text import email_normalise
 from apps.people.models import Role
 from apps.sla import notices
 from apps.sla.clocks import _calendar_of, _clock_name, _event, _timeline, _when
@@ -82,7 +83,7 @@ def escalation_targets(clock: Clock, entry: str) -> list[User]:
         role = Role.objects.filter(key=entry.partition(":")[2]).first()
         people = role.members.filter(is_active=True).order_by("full_name") if role else []
     elif entry.startswith("user:"):
-        people = User.objects.filter(email=entry.partition(":")[2].lower(), is_active=True)
+        people = User.objects.filter(email=email_normalise(entry.partition(":")[2]), is_active=True)
     else:
         people = []
     return [p for p in people if p.pk not in exclude and p.is_active]

@@ -8,7 +8,6 @@ from typing import Any, cast
 from django.conf import settings
 from django.http import Http404
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -18,6 +17,12 @@ from rest_framework.views import APIView
 from apps.accounts.models import User
 from apps.core.actions import Channel, switch_channel
 from apps.core.errors import CountersignError, InvalidInput, NotAllowed, NotFound
+from apps.core.parsers import (
+    SafeFormParser,
+    SafeJSONParser,
+    SafeMultiPartParser,
+    too_large_message,
+)
 from apps.tenants.api_keys import PartnerApiKeyAuthentication
 from apps.tenants.models import Partner, PartnerApiKey, Tenant, TenantHealth
 from apps.tenants.packs import latest_release, packs_for_partner, template_pack_sync
@@ -42,6 +47,9 @@ def partner_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     """The partner API's codes, kept stable for partners' integrations: every invalid field is
     "invalid", every refusal "forbidden", every unknown tenant "not_found"; other errors of the
     family keep their own code."""
+    too_large = too_large_message(exc)
+    if too_large:
+        return _error("request_too_large", too_large, 413)
     if isinstance(exc, InvalidInput):
         return _error("invalid", "The request has invalid fields.", 400, exc.fields)
     if isinstance(exc, exceptions.ValidationError):
@@ -72,7 +80,7 @@ class PartnerAPIView(APIView):
     authentication_classes = [PartnerApiKeyAuthentication]
     permission_classes = [HasPartnerKey]
     throttle_classes: list[type] = []
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [SafeJSONParser, SafeFormParser, SafeMultiPartParser]
     renderer_classes = [JSONRenderer]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:

@@ -1,6 +1,7 @@
 """Branding rules: WCAG contrast of white text on the tenant's colours, logo/favicon checks, and
 the effective branding a tenant shows (its own values over its partner's defaults)."""
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,20 +99,63 @@ def image_check(
         names = ", ".join(a.upper() for a in allowed)
         raise InvalidInput(f"Upload a {names} image.", code=TenantErrorCode.IMAGE_TYPE, field=field)
     if kind == "svg":
-        lowered = content.lower()
-        if b"<script" in lowered or b"javascript:" in lowered or b" on" in _attrs(lowered):
+        problem = svg_problem(content)
+        if problem:
             raise InvalidInput(
-                "SVG images may not contain scripts or handlers.",
+                f"SVG images may not contain scripts or other active content ({problem}). "
+                "Upload a plain SVG (shapes, paths, text, gradients) or a PNG.",
                 code=TenantErrorCode.IMAGE_UNSAFE,
                 field=field,
             )
 
 
-def _attrs(svg: bytes) -> bytes:
-    """Event-handler attributes (onload=, onclick=) reduced to a searchable marker."""
-    import re
+# SVG policy (docs/security.md): a strict allow-list, checked on the parsed XML (so entity- or
+# character-encoded payloads such as `java&#x73;cript:` are seen decoded). Anything active is
+# refused rather than rewritten: scripts, event handlers, animation, foreignObject, style
+# sheets, and any reference that is not a fragment of the same document.
+_SVG_NS = "http://www.w3.org/2000/svg"
+_XLINK_NS = "http://www.w3.org/1999/xlink"
+_SVG_ELEMENTS = frozenset(
+    {
+        *("svg", "g", "defs", "desc", "title", "metadata", "symbol", "use", "path", "rect"),
+        *("circle", "ellipse", "line", "polyline", "polygon", "text", "tspan", "textPath"),
+        *("linearGradient", "radialGradient", "stop", "clipPath", "mask", "pattern"),
+    }
+)
+_REFERENCE_ATTRIBUTES = frozenset({"href", f"{{{_XLINK_NS}}}href"})
+_URL_IN_VALUE = re.compile(r"url\s*\(\s*['\"]?\s*(?!#)", re.IGNORECASE)
+_ACTIVE_IN_VALUE = re.compile(r"javascript:|vbscript:|data:|expression\s*\(|@import", re.IGNORECASE)
 
-    return b" on" if re.search(rb"\son[a-z]+\s*=", svg) else b""
+
+def svg_problem(content: bytes) -> str | None:
+    """Why an SVG is not inert, or None when it is only shapes and local references."""
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        root = fromstring(content, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        return "it declares a DTD or entities"
+    except Exception:  # ParseError and friends: not well-formed XML
+        return "it is not well-formed SVG XML"
+    if root.tag != f"{{{_SVG_NS}}}svg":
+        return "its root element is not <svg> in the SVG namespace"
+    for element in root.iter():
+        if not isinstance(element.tag, str) or not element.tag.startswith(f"{{{_SVG_NS}}}"):
+            return f"it contains a non-SVG element ({element.tag})"
+        name = element.tag.split("}", 1)[1]
+        if name not in _SVG_ELEMENTS:
+            return f"it contains a <{name}> element"
+        for attribute, value in element.attrib.items():
+            local = attribute.rsplit("}", 1)[-1].lower()
+            if local.startswith("on"):
+                return f"it has an event handler ({local})"
+            compact = "".join(value.split())
+            if attribute in _REFERENCE_ATTRIBUTES and not compact.startswith("#"):
+                return "it refers to something outside the image"
+            if _ACTIVE_IN_VALUE.search(compact) or _URL_IN_VALUE.search(value):
+                return f"its {local} attribute refers to active or external content"
+    return None
 
 
 def powered_by_line(partner: Partner | None) -> str:

@@ -4,6 +4,7 @@ from typing import cast
 
 from django import forms
 
+from apps.core.text import header_safe
 from apps.tenants.models import hex_colour
 from apps.tenants.support import DEFAULT_MINUTES, MAX_MINUTES, MIN_MINUTES
 
@@ -19,11 +20,15 @@ def _colour(label: str, initial: str) -> forms.CharField:
 
 
 class BrandingForm(forms.Form):
-    display_name = forms.CharField(max_length=200, label="Display name")
+    display_name = forms.CharField(max_length=200, label="Display name", validators=[header_safe])
     primary_colour = _colour("Primary colour (top bar)", "#1d4ed8")
     accent_colour = _colour("Accent colour (buttons)", "#0f766e")
-    email_sender_name = forms.CharField(max_length=100, required=False, label="Email sender name")
-    email_reply_to = forms.EmailField(required=False, label="Email reply-to")
+    email_sender_name = forms.CharField(
+        max_length=100, required=False, label="Email sender name", validators=[header_safe]
+    )
+    email_reply_to = forms.EmailField(
+        required=False, label="Email reply-to", validators=[header_safe]
+    )
     support_email = forms.EmailField(required=False, label="Support email")
     support_phone = forms.CharField(max_length=40, required=False, label="Support phone")
     login_message = forms.CharField(
@@ -68,7 +73,9 @@ class SupportGrantForm(forms.Form):
 class PartnerDefaultsForm(forms.Form):
     default_primary_colour = _colour("Default primary colour", "#1d4ed8")
     default_accent_colour = _colour("Default accent colour", "#0f766e")
-    default_email_sender_name = forms.CharField(max_length=100, required=False)
+    default_email_sender_name = forms.CharField(
+        max_length=100, required=False, validators=[header_safe]
+    )
     default_support_email = forms.EmailField(required=False)
     show_powered_by = forms.BooleanField(required=False, label="Show a 'powered by' line")
     powered_by_text = forms.CharField(max_length=120, required=False)

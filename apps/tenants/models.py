@@ -8,6 +8,7 @@ from django.core.validators import FileExtensionValidator, RegexValidator
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
+from apps.core.text import header_clean, header_safe
 from apps.tenants.choices import PartnerRole, TenantStatus
 
 
@@ -39,7 +40,9 @@ class Partner(models.Model):  # type: ignore[django-manager-missing]  # Tenant s
     default_accent_colour = models.CharField(
         max_length=7, default="#0f766e", validators=[hex_colour]
     )
-    default_email_sender_name = models.CharField(max_length=100, blank=True)
+    default_email_sender_name = models.CharField(
+        max_length=100, blank=True, validators=[header_safe]
+    )
     default_support_email = models.EmailField(blank=True)
     show_powered_by = models.BooleanField(
         default=False, help_text="Show a 'powered by' line on tenants' sign-in pages."
@@ -118,7 +121,7 @@ class Branding(models.Model):
     """How a tenant looks: on every page, email, email-link page and PDF."""
 
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="branding")
-    display_name = models.CharField(max_length=200)
+    display_name = models.CharField(max_length=200, validators=[header_safe])  # in subjects
     logo = models.FileField(
         storage=branding_storage,
         upload_to=branding_upload_to,
@@ -133,8 +136,8 @@ class Branding(models.Model):
     )
     primary_colour = models.CharField(max_length=7, default="#1d4ed8", validators=[hex_colour])
     accent_colour = models.CharField(max_length=7, default="#0f766e", validators=[hex_colour])
-    email_sender_name = models.CharField(max_length=100, blank=True)
-    email_reply_to = models.EmailField(blank=True)
+    email_sender_name = models.CharField(max_length=100, blank=True, validators=[header_safe])
+    email_reply_to = models.EmailField(blank=True, validators=[header_safe])
     support_email = models.EmailField(blank=True)
     support_phone = models.CharField(max_length=40, blank=True)
     login_message = models.CharField(max_length=500, blank=True)
@@ -148,7 +151,7 @@ class Branding(models.Model):
 
 
 def sender_address(name: str, platform_domain: str) -> str:
-    name = name.replace('"', "").replace("<", "").replace(">", "")
+    name = header_clean(name).replace('"', "").replace("<", "").replace(">", "")
     return f'"{name}" <no-reply@{platform_domain}>'
 
 

@@ -3,6 +3,8 @@ sessions, template pack updates, and the favicon."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -12,6 +14,7 @@ from django.views import View
 
 from apps.core.errors import CountersignError
 from apps.core.mixins import TenantAdminMixin
+from apps.tenants.branding import svg_problem
 from apps.tenants.models import Branding
 from apps.tenants.packs import LocalChangesError, template_update_apply, template_updates_for
 from apps.tenants.support import (
@@ -111,10 +114,20 @@ class TemplateUpdatesView(TenantAdminMixin, View):
         return redirect("tenants:template-updates")
 
 
+def _stored_svg_is_active(image: Any) -> bool:
+    """Images stored before the SVG allow-list existed are checked again when served."""
+    if not (image.name or "").lower().endswith(".svg"):
+        return False
+    with image.open("rb") as stored:
+        return svg_problem(stored.read()) is not None
+
+
 def branding_favicon(request: HttpRequest) -> FileResponse:
     brand = Branding.objects.filter(tenant=request.tenant).first()  # type: ignore[attr-defined]
     if brand is None or not brand.favicon:
         raise Http404("No favicon.")
+    if _stored_svg_is_active(brand.favicon):
+        raise Http404("This image is withheld: it is an SVG with active content.")
     response = FileResponse(brand.favicon.open("rb"))
     if (brand.favicon.name or "").endswith(".svg"):
         response["Content-Type"] = "image/svg+xml"
@@ -128,6 +141,8 @@ def branding_logo(request: HttpRequest) -> FileResponse:
     brand = Branding.objects.filter(tenant=request.tenant).first()  # type: ignore[attr-defined]
     if brand is None or not brand.logo:
         raise Http404("This organisation has no logo.")
+    if _stored_svg_is_active(brand.logo):
+        raise Http404("This image is withheld: it is an SVG with active content.")
     response = FileResponse(brand.logo.open("rb"))
     if (brand.logo.name or "").endswith(".svg"):
         response["Content-Type"] = "image/svg+xml"

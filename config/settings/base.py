@@ -85,6 +85,7 @@ DEFAULT_NOT_FOUND_TENANT_VIEW = "apps.core.views.UnknownHostView"
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.middleware.InputLimitsMiddleware",  # 413 / 400 before any view (docs/security.md)
     "apps.tenants.middleware.TenantHostMiddleware",  # django-tenants' host lookup
     "apps.tenants.middleware.TenantAccessMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -290,6 +291,11 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Request size limits (docs/security.md, answered 413): every body but a multipart upload is held
+# to DATA_UPLOAD_MAX_MEMORY_SIZE (Django's default, 2.5 MB, made explicit); a multipart upload may
+# carry files up to MAX_UPLOAD_REQUEST_BYTES in all (attachments are at most 20 MB each).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+MAX_UPLOAD_REQUEST_BYTES = 21 * 1024 * 1024
 MEDIA_URL = "/media/"
 # Uploaded files live under MEDIA_ROOT/<schema name>/ so tenants never share a folder.
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
@@ -312,7 +318,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.ApiCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.SafeJSONParser"],
     "EXCEPTION_HANDLER": "apps.api.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {

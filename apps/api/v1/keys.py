@@ -18,6 +18,7 @@ from apps.api.services import api_key_create, api_key_revoke
 from apps.api.v1.base import ApiView, validated
 from apps.api.v1.outputs import UserRefOut
 from apps.approvals.exceptions import InvalidInput, NotFound
+from apps.core.text import email_normalise
 
 TAGS = ["api keys"]
 
@@ -90,7 +91,7 @@ class ApiKeyListApi(ApiView):
         data = validated(self.Input, request.data)
         owner = None
         if data.get("owner"):
-            owner = User.objects.filter(email=data["owner"].lower()).first()
+            owner = User.objects.filter(email=email_normalise(data["owner"])).first()
             if owner is None:
                 raise InvalidInput("No such person.", fields={"owner": ["Unknown person."]})
         key, text = api_key_create(

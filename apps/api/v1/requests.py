@@ -9,7 +9,6 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,6 +22,7 @@ from apps.approvals.choices import RequestStatus, Urgency
 from apps.approvals.exceptions import InvalidInput
 from apps.approvals.models import ApprovalRequest
 from apps.audit.services import audit_phi_access
+from apps.core.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from apps.people.models import Department
 from apps.sla.extensions import request_extend
 from apps.workflows.selectors import published_workflows
@@ -303,7 +303,7 @@ class CommentListApi(ApiView):
 class AttachmentListApi(ApiView):
     paginates = True
     pagination_class = OldestFirstPagination
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [SafeMultiPartParser, SafeFormParser, SafeJSONParser]
 
     class Input(serializers.Serializer[Any]):
         file = serializers.FileField(

@@ -28,6 +28,7 @@ from apps.approvals import selectors, services
 from apps.approvals.choices import DecisionOutcome, Urgency
 from apps.approvals.exceptions import InvalidInput
 from apps.core.actions import Channel
+from apps.core.text import email_normalise
 
 TAGS = ["tasks"]
 
@@ -183,7 +184,7 @@ class TaskDelegateApi(ApiView):
     def post(self, request: Request, task_id: int) -> Response:
         data = validated(self.Input, request.data)
         task = selectors.task_for(self.actor, task_id)
-        to = User.objects.filter(email=data["to"].strip().lower(), is_active=True).first()
+        to = User.objects.filter(email=email_normalise(data["to"]), is_active=True).first()
         if to is None:
             raise InvalidInput("No colleague with that email.", fields={"to": ["Unknown person."]})
         task = services.task_delegate(actor=self.actor, task=task, to=to)

@@ -12,6 +12,7 @@ from apps.api.choices import ALL_SCOPES
 from apps.api.services import api_key_create
 from apps.approvals.exceptions import ApprovalError
 from apps.core.management.base import CountersignCommand
+from apps.core.text import email_normalise
 from apps.tenants.models import Tenant
 
 
@@ -34,7 +35,7 @@ class Command(CountersignCommand):
             raise CommandError(f"No tenant {options['tenant']!r}.")
         scopes = [s for s in options["scopes"].replace(",", " ").split() if s]
         with tenant_context(tenant):
-            owner = User.objects.filter(email=options["owner"].strip().lower()).first()
+            owner = User.objects.filter(email=email_normalise(options["owner"])).first()
             if owner is None:
                 raise CommandError(f"No user {options['owner']!r} in tenant {tenant.slug}.")
             try:
