@@ -13,11 +13,8 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-<<<<<<< HEAD
 from apps.core.links import host_url
-=======
 from apps.core.text import header_clean
->>>>>>> h-input-now
 from apps.notifications.choices import DIGEST_KIND
 
 if TYPE_CHECKING:
