@@ -14,7 +14,16 @@ app.autodiscover_tasks()
 
 # Each app that needs periodic work keeps its own `schedule.py` with a plain SCHEDULE dict
 # (no Django imports), so beat entries live next to the tasks they run.
-SCHEDULED_APPS = ("timers", "sla", "notifications", "integrations", "tenants", "assist", "insights")
+SCHEDULED_APPS = (
+    "audit",
+    "timers",
+    "sla",
+    "notifications",
+    "integrations",
+    "tenants",
+    "assist",
+    "insights",
+)
 
 
 def _beat_schedule() -> dict[str, dict[str, object]]:

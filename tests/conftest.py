@@ -155,6 +155,13 @@ def _start_in_public_schema():
     connection.set_schema_to_public()
 
 
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_per_test(settings, tmp_path):
+    """Checkpoint files outlive the test database: each test gets an empty folder of its own."""
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
+    return settings.AUDIT_CHECKPOINT_DIR
+
+
 @pytest.fixture
 def tenant_a(db):
     from apps.tenants.models import Tenant

@@ -1,4 +1,5 @@
-"""Walking a schema's audit chain and naming the first broken link."""
+"""Walking a schema's audit chain and naming the first broken link; comparing it with the stored
+chain head and the newest signed checkpoint (`apps.audit.checkpoints`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 from auditlog.models import LogEntry
 
 from apps.audit.chain import GENESIS, entry_hash
-from apps.audit.models import AuditEntry
+from apps.audit.checkpoints import Checkpoint, checkpoint_latest, checkpoint_problems
+from apps.audit.models import AuditChainHead, AuditEntry
 from apps.audit.registration import logentry_problem
 
 
@@ -18,6 +20,8 @@ class ChainReport:
     entries: int
     broken_at: int | None = None
     reason: str = ""
+    last_sequence: int = 0  # of the last entry walked (0: none)
+    last_hash: str = GENESIS
 
     @property
     def ok(self) -> bool:
@@ -56,7 +60,24 @@ def chain_verify(*, batch: int = 2000) -> ChainReport:
         )
         if report is not None:
             return report
-    return ChainReport(count)
+    last = expected_sequence - 1 if expected_sequence is not None else 0
+    return ChainReport(count, last_sequence=last, last_hash=previous)
+
+
+def head_problem(report: ChainReport) -> str | None:
+    """How the stored chain head disagrees with the last entry of an intact chain, in words."""
+    head = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", "last_hash").first()
+    last = report.last_sequence
+    if head is None:
+        return "the chain head is missing" if report.entries else None
+    sequence, head_hash = head
+    if sequence > last:
+        return f"entries after #{last} are missing; the chain head is at #{sequence}"
+    if sequence < last:
+        return f"the chain head (#{sequence}) is behind the last entry #{last}"
+    if head_hash != report.last_hash:
+        return f"the chain head does not match entry #{last}"
+    return None
 
 
 def _check_page(
@@ -116,3 +137,35 @@ def _purge_checkpoint_covers(first_sequence: int, prev_hash: str) -> bool:
         ):
             return True
     return False
+
+
+@dataclass(frozen=True)
+class TrailReport:
+    """A schema's chain checked link by link, against its head and its newest checkpoint."""
+
+    chain: ChainReport
+    problems: tuple[str, ...] = ()
+    checkpoint: Checkpoint | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and not self.problems
+
+
+def trail_verify(*, schema: str, every_checkpoint: bool = False, batch: int = 2000) -> TrailReport:
+    """`chain_verify`, then the head and the newest checkpoint whose signature verifies (with
+    `every_checkpoint`, every checkpoint file's signature)."""
+    chain = chain_verify(batch=batch)
+    problems: list[str] = []
+    if chain.ok:
+        problem = head_problem(chain)
+        if problem:
+            problems.append(problem)
+    latest, unreadable = checkpoint_latest(schema, every=every_checkpoint)
+    problems.extend(found.problem for found in unreadable)
+    if latest is not None and chain.ok:
+        first = AuditEntry.objects.order_by("sequence").values_list("sequence", flat=True).first()
+        problems.extend(
+            checkpoint_problems(latest, last_sequence=chain.last_sequence, first_sequence=first)
+        )
+    return TrailReport(chain, tuple(problems), latest)

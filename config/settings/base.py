@@ -273,6 +273,15 @@ CONTENT_SECURITY_POLICY = {
 # --- Audit trail ---------------------------------------------------------------------------------
 AUDITLOG_CID_GETTER = "apps.core.context.current_request_id"
 AUDIT_RETENTION_YEARS = 6  # HIPAA documentation retention; tenants may keep longer, never less
+# Signed checkpoints of every chain, outside the database (docs/security.md#checkpoints).
+# AUDIT_SIGNING_KEY: base64 of a raw 32-byte Ed25519 private key (production requires it). Unset
+# in development and tests: a key generated once into AUDIT_SIGNING_KEY_FILE under var/.
+AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY", "")
+AUDIT_SIGNING_KEY_FILE = VAR_DIR / "audit-signing-key"
+# Public keys (base64, raw 32 bytes) still accepted for older checkpoints after a rotation.
+AUDIT_VERIFY_KEYS = env_list("AUDIT_VERIFY_KEYS", [])
+AUDIT_CHECKPOINT_DIR = Path(env_str("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
+AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 5, minimum=1)  # read by schedule.py
 
 # --- Insights (see docs/insights.md) -------------------------------------------------------------
 # Above this many requests a tenant's dashboards come from snapshots built by a worker.

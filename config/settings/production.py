@@ -18,6 +18,12 @@ if not os.environ.get("DATABASE_URL") or not _redis_given:
         "embedded servers are for development and tests only."
     )
 
+if not AUDIT_SIGNING_KEY:
+    raise RuntimeError(
+        "Set AUDIT_SIGNING_KEY in production (base64 Ed25519 private key, kept outside the "
+        "database; see docs/operations.md#audit-checkpoints)."
+    )
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SESSION_COOKIE_SECURE = True

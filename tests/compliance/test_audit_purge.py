@@ -23,10 +23,11 @@ def _fresh_chain() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute("DELETE FROM audit_auditentry")
+        # The head only moves forward (a trigger); resetting it needs the same bypass.
+        AuditChainHead.objects.update_or_create(
+            pk=1, defaults={"last_sequence": 0, "last_hash": GENESIS}
+        )
         cursor.execute("SET LOCAL session_replication_role = origin")
-    AuditChainHead.objects.update_or_create(
-        pk=1, defaults={"last_sequence": 0, "last_hash": GENESIS}
-    )
 
 
 def _entry(action: str) -> AuditEntry:

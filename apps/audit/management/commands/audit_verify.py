@@ -1,19 +1,30 @@
-"""`manage.py audit_verify [--tenant SLUG]`: walk each audit chain, name the first broken link."""
+"""`manage.py audit_verify [--tenant SLUG] [--all-checkpoints]`: walk each audit chain, name the
+first broken link, and compare the chain with its stored head and its newest signed checkpoint
+(naming missing entries: "entries after #N are missing; the checkpoint of <time> covers #M")."""
 
 from django.core.management.base import CommandError, CommandParser
 from django_tenants.utils import get_tenant_model, schema_context
 
-from apps.audit.verify import chain_verify
+from apps.audit.checkpoints import when
+from apps.audit.verify import trail_verify
 from apps.core.management.base import CountersignCommand
 
 
 class Command(CountersignCommand):
-    help = "Verify the hash chain of the audit trail of every tenant (or one) and the platform."
+    help = (
+        "Verify the hash chain of the audit trail of every tenant (or one) and the platform, "
+        "against its chain head and its newest signed checkpoint."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant", help="slug of one tenant (default: all, plus platform)")
+        parser.add_argument(
+            "--all-checkpoints",
+            action="store_true",
+            help="check the signature of every checkpoint file, not only the newest",
+        )
 
-    def handle(self, *args: object, **options: str) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         tenants = get_tenant_model().objects.order_by("schema_name")
         if options["tenant"]:
             tenants = tenants.filter(slug=options["tenant"])
@@ -22,16 +33,28 @@ class Command(CountersignCommand):
         broken = []
         for tenant in tenants:
             with schema_context(tenant.schema_name):
-                report = chain_verify()
-            name = "platform" if tenant.schema_name == "public" else tenant.slug
-            if report.ok:
-                self.stdout.write(f"{name}: {report.entries} entries, chain intact")
-            else:
-                broken.append(name)
-                self.stdout.write(
-                    self.style.ERROR(
-                        f"{name}: BROKEN at entry #{report.broken_at}: {report.reason}"
-                    )
+                report = trail_verify(
+                    schema=tenant.schema_name, every_checkpoint=bool(options["all_checkpoints"])
                 )
+            name = "platform" if tenant.schema_name == "public" else tenant.slug
+            chain = report.chain
+            if not chain.ok:
+                self.stdout.write(
+                    self.style.ERROR(f"{name}: BROKEN at entry #{chain.broken_at}: {chain.reason}")
+                )
+            for problem in report.problems:
+                self.stdout.write(self.style.ERROR(f"{name}: {problem}"))
+            if not report.ok:
+                broken.append(name)
+                continue
+            anchor = (
+                f"checkpoint of {when(report.checkpoint.at)} (#{report.checkpoint.sequence})"
+                if report.checkpoint
+                else "no checkpoint yet"
+            )
+            self.stdout.write(
+                f"{name}: {chain.entries} entries, chain intact, head #{chain.last_sequence}, "
+                f"{anchor}"
+            )
         if broken:
             raise CommandError(f"Audit chain broken for: {', '.join(broken)}")
