@@ -122,30 +122,25 @@ def _stored_svg_is_active(image: Any) -> bool:
         return svg_problem(stored.read()) is not None
 
 
-def branding_favicon(request: HttpRequest) -> FileResponse:
+def _branding_image(request: HttpRequest, field: str, missing: str) -> FileResponse:
+    """The current tenant's logo or favicon (public, not patient data)."""
     brand = Branding.objects.filter(tenant=request.tenant).first()  # type: ignore[attr-defined]
-    if brand is None or not brand.favicon:
-        raise Http404("No favicon.")
-    if _stored_svg_is_active(brand.favicon):
+    image = getattr(brand, field) if brand is not None else None
+    if not image:
+        raise Http404(missing)
+    if _stored_svg_is_active(image):
         raise Http404("This image is withheld: it is an SVG with active content.")
-    response = FileResponse(brand.favicon.open("rb"))
-    if (brand.favicon.name or "").endswith(".svg"):
+    response = FileResponse(image.open("rb"))
+    if (image.name or "").endswith(".svg"):
         response["Content-Type"] = "image/svg+xml"
         response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response["Cache-Control"] = "public, max-age=300"
     return response
+
+
+def branding_favicon(request: HttpRequest) -> FileResponse:
+    return _branding_image(request, "favicon", "No favicon.")
 
 
 def branding_logo(request: HttpRequest) -> FileResponse:
-    """The current tenant's logo (public, not patient data)."""
-    brand = Branding.objects.filter(tenant=request.tenant).first()  # type: ignore[attr-defined]
-    if brand is None or not brand.logo:
-        raise Http404("This organisation has no logo.")
-    if _stored_svg_is_active(brand.logo):
-        raise Http404("This image is withheld: it is an SVG with active content.")
-    response = FileResponse(brand.logo.open("rb"))
-    if (brand.logo.name or "").endswith(".svg"):
-        response["Content-Type"] = "image/svg+xml"
-        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    response["Cache-Control"] = "public, max-age=300"
-    return response
+    return _branding_image(request, "logo", "This organisation has no logo.")

@@ -6,9 +6,7 @@ every event that waited, once, to a real webhook receiver on loopback."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -29,7 +27,7 @@ from apps.integrations.webhooks.services import webhook_endpoint_create
 from apps.tenants.models import Tenant
 from tests.approvals.helpers import pending, submit_capital
 from tests.conftest import host_of
-from tests.fixtures.celery_worker import ROOT, WorkerProcess, wait_for
+from tests.fixtures.celery_worker import WorkerProcess, wait_for
 from tests.integrations.receiver import Receiver
 
 
@@ -60,25 +58,7 @@ class OutageWorker(WorkerProcess):
     """A Celery worker whose broker is the private Redis (tiny webhook backoff, loopback
     receivers allowed: tests/integrations/worker_settings.py)."""
 
-    def __init__(self, db_name: str, queue: str, broker_url: str) -> None:
-        super().__init__(db_name, queue)
-        self.broker_url = broker_url
-
-    def start(self) -> None:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.integrations.worker_settings",
-            "COUNTERSIGN_DB_NAME": self.db_name,
-            "COUNTERSIGN_TEST_QUEUE": self.queue,
-            "CELERY_BROKER_URL": self.broker_url,
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-             "-Q", self.queue, "--loglevel=INFO", "--without-gossip", "--without-mingle",
-             "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    settings_module = "tests.integrations.worker_settings"
 
 
 def _use_broker(url: str) -> None:
@@ -112,7 +92,9 @@ def outage(open_db, settings):
     queue = f"test-outage-{uuid.uuid4().hex[:8]}"
     app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE = queue
     _use_broker(broker)
-    worker = OutageWorker(connection.settings_dict["NAME"], queue, broker)
+    worker = OutageWorker(
+        connection.settings_dict["NAME"], queue, env={"CELERY_BROKER_URL": broker}
+    )
     worker.start()
     made: dict[str, list[int]] = {"requests": [], "endpoints": []}
     local_window.clear()

@@ -4,8 +4,6 @@ broker could not be reached is delivered once the sweep runs."""
 
 import json
 import os
-import subprocess
-import sys
 import time
 import uuid
 from contextlib import contextmanager
@@ -21,7 +19,7 @@ from apps.integrations.models import DeliveryState, OutboxEvent, WebhookDelivery
 from apps.integrations.webhooks.services import webhook_endpoint_create
 from apps.tenants.models import Tenant
 from tests.approvals.helpers import pending, submit_capital
-from tests.fixtures.celery_worker import ROOT, WorkerProcess, wait_for
+from tests.fixtures.celery_worker import WorkerProcess, wait_for
 from tests.integrations.conftest import documented_verify
 from tests.integrations.receiver import Receiver
 
@@ -32,20 +30,7 @@ class HooksWorker(WorkerProcess):
     """The shared worker process, started with tests/integrations/worker_settings.py (tiny
     backoff, immediate sweep, loopback receivers allowed)."""
 
-    def start(self) -> None:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.integrations.worker_settings",
-            "COUNTERSIGN_DB_NAME": self.db_name,
-            "COUNTERSIGN_TEST_QUEUE": self.queue,
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-             "-Q", self.queue, "--loglevel=INFO", "--without-gossip", "--without-mingle",
-             "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    settings_module = "tests.integrations.worker_settings"
 
 
 @pytest.fixture(scope="module")
