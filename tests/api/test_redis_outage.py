@@ -84,6 +84,7 @@ def outage(open_db, settings):
         }
     }
     settings.WEBHOOKS_ALLOW_PRIVATE_HOSTS = True
+    settings.METRICS_TOKEN = "outage-metrics"
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"api_key": "1000/minute"},
@@ -170,9 +171,11 @@ def test_redis_outage_answers_everything_and_delivers_what_waited(outage):
         assert ready.status_code == 200
         assert ready.json()["status"] == "degraded"
         assert ready.json()["redis"].startswith("degraded")
-        metrics = Client(HTTP_HOST=host).get("/metrics")
-        if metrics.status_code == 200:
-            assert 'countersign_degraded_total{part="cache"}' in metrics.content.decode()
+        metrics = Client(HTTP_HOST=host).get(
+            "/metrics", headers={"Authorization": "Bearer outage-metrics"}
+        )
+        assert metrics.status_code == 200
+        assert 'countersign_degraded_total{part="cache"}' in metrics.content.decode()
 
         redis.start()
         answers.append(("api decision after", api_decide(tasks[3]).status_code))

@@ -3,6 +3,7 @@ throttling and cursor pagination come from REST_FRAMEWORK; this adds list helper
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.db.models import QuerySet
@@ -38,7 +39,7 @@ class ApiView(APIView):
         known = set(PAGINATION_PARAMS if self.paginates else ())
         filters = getattr(self, "FilterInput", None)
         if filters is not None:
-            known |= {str(name) for name in filters().fields}
+            known |= field_names(filters)
         unknown = sorted(set(request.query_params) - known)
         if unknown:
             accepted = ", ".join(sorted(known)) or "none"
@@ -61,14 +62,19 @@ class ApiView(APIView):
         return paginator.get_paginated_response(output(page, many=True).data)
 
 
+@functools.cache
+def field_names(serializer_class: type[serializers.Serializer[Any]]) -> frozenset[str]:
+    """A serializer's field names, built once per class (not on every request)."""
+    return frozenset(str(name) for name in serializer_class().fields)
+
+
 def validated_query(
     serializer_class: type[serializers.Serializer[Any]], query: QueryDict
 ) -> dict[str, Any]:
     """Query filters: `?workflow=` is a mistake, not "no filter", so a blank one is refused."""
-    names: list[str] = [str(name) for name in serializer_class().fields]
     blank = {
         name: ["Give a value or leave the parameter out."]
-        for name in names
+        for name in field_names(serializer_class)
         if name in query and not (query.get(name) or "").strip()
     }
     if blank:
