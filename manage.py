@@ -4,9 +4,25 @@
 import os
 import sys
 
+# Commands that change the database's structure or bypass the audit trail's protection connect
+# as the owner role; everything else as the application role (docs/security.md#database-roles).
+OWNER_COMMANDS = {
+    "migrate",
+    "migrate_schemas",
+    "setup",
+    "audit_purge",
+    "tenant_backup",
+    "tenant_restore",
+    "createcachetable",
+    "flush",
+    "dbshell",
+}
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    if len(sys.argv) > 1 and sys.argv[1] in OWNER_COMMANDS:
+        os.environ.setdefault("COUNTERSIGN_DB_ROLE", "owner")
     from django.core.management import execute_from_command_line
     from django.db.utils import OperationalError
 

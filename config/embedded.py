@@ -15,6 +15,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("COUNTERSIGN_VAR_DIR", BASE_DIR / "var")).resolve()
@@ -22,6 +23,14 @@ PG_DATA_DIR = VAR_DIR / "pg"
 REDIS_DIR = VAR_DIR / "redis"
 REDIS_SOCKET = REDIS_DIR / "redis.sock"
 DATABASE_NAME = os.environ.get("COUNTERSIGN_DB_NAME", "countersign")
+# The roles of the embedded server (docs/security.md#database-roles): the owner runs migrations
+# and schema DDL, the application role serves web, API and workers and owns nothing. The test
+# role has exactly the application role's rights and may `SET ROLE` to the owner, which the
+# tamper steps of the audit tests need inside their transaction; it logs in to test databases only.
+SUPERUSER = "postgres"
+OWNER_ROLE = "countersign_owner"
+APP_ROLE = "countersign_app"
+TEST_ROLE = "countersign_app_test"
 _database_checked = False
 
 # PostgreSQL puts its socket in the data directory only while the path stays short: a Unix
@@ -65,7 +74,7 @@ def _can_connect(socket_dir: Path, dbname: str = "postgres") -> bool:
 
     try:
         with psycopg.connect(
-            host=str(socket_dir), dbname=dbname, user="postgres", connect_timeout=3
+            host=str(socket_dir), dbname=dbname, user=SUPERUSER, connect_timeout=3
         ):
             return True
     except psycopg.OperationalError:
@@ -122,11 +131,108 @@ def _ensure_database(socket_dir: Path, name: str) -> None:
     from psycopg import sql
 
     with psycopg.connect(
-        host=str(socket_dir), dbname="postgres", user="postgres", autocommit=True
+        host=str(socket_dir), dbname="postgres", user=SUPERUSER, autocommit=True
     ) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        _ensure_roles(conn)
+        owner = conn.execute(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not owner:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                    sql.Identifier(name), sql.Identifier(OWNER_ROLE)
+                )
+            )
+        elif owner[0] != OWNER_ROLE:
+            _hand_to_owner(socket_dir, name)
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                    sql.Identifier(name), sql.Identifier(OWNER_ROLE)
+                )
+            )
+
+
+def database_adopt(name: str) -> None:
+    """Give an existing database of the embedded server to the owner role (a test database
+    left by a run before the roles existed); nothing when it does not exist."""
+    import psycopg
+    from psycopg import sql
+
+    socket_dir = postgres_socket_dir()
+    with psycopg.connect(
+        host=str(socket_dir), dbname="postgres", user=SUPERUSER, autocommit=True
+    ) as conn:
+        owner = conn.execute(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if owner and owner[0] != OWNER_ROLE:
+            _hand_to_owner(socket_dir, name)
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                    sql.Identifier(name), sql.Identifier(OWNER_ROLE)
+                )
+            )
+
+
+def _ensure_roles(conn: Any) -> None:
+    """Create the owner, application and test roles once per server (they are server-wide)."""
+    existing = {row[0] for row in conn.execute("SELECT rolname FROM pg_roles").fetchall()}
+    if OWNER_ROLE not in existing:
+        conn.execute(f"CREATE ROLE {OWNER_ROLE} LOGIN CREATEDB NOSUPERUSER NOCREATEROLE")
+    if APP_ROLE not in existing:
+        conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+    if TEST_ROLE not in existing:
+        conn.execute(f"CREATE ROLE {TEST_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+        conn.execute(f"GRANT {APP_ROLE} TO {TEST_ROLE} WITH INHERIT TRUE")
+        conn.execute(f"GRANT {OWNER_ROLE} TO {TEST_ROLE} WITH INHERIT FALSE, SET TRUE")
+
+
+# Everything a database made before the roles existed holds, owned by the superuser.
+_HAND_OVER = """
+DO $$
+DECLARE
+  item record;
+BEGIN
+  FOR item IN SELECT nspname AS name FROM pg_namespace
+      WHERE nspowner = 'postgres'::regrole AND nspname !~ '^(pg_|information_schema)'
+  LOOP
+    EXECUTE format('ALTER SCHEMA %I OWNER TO countersign_owner', item.name);
+  END LOOP;
+  FOR item IN SELECT c.oid::regclass AS name, c.relkind FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relowner = 'postgres'::regrole AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+        AND n.nspname !~ '^(pg_|information_schema)'
+        -- a table's own sequences move with it
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                        AND d.objid = c.oid AND d.deptype IN ('a', 'i'))
+  LOOP
+    EXECUTE format(
+      CASE item.relkind WHEN 'S' THEN 'ALTER SEQUENCE %s OWNER TO countersign_owner'
+                        ELSE 'ALTER TABLE %s OWNER TO countersign_owner' END, item.name);
+  END LOOP;
+  FOR item IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+      JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE p.proowner = 'postgres'::regrole AND n.nspname !~ '^(pg_|information_schema)'
+  LOOP
+    EXECUTE format('ALTER ROUTINE %s OWNER TO countersign_owner', item.name);
+  END LOOP;
+  FOR item IN SELECT t.oid::regtype AS name FROM pg_type t
+      JOIN pg_namespace n ON n.oid = t.typnamespace
+      WHERE t.typowner = 'postgres'::regrole AND t.typtype IN ('e', 'd')
+        AND n.nspname !~ '^(pg_|information_schema)'
+  LOOP
+    EXECUTE format('ALTER TYPE %s OWNER TO countersign_owner', item.name);
+  END LOOP;
+END $$;
+"""  # the roles are SUPERUSER and OWNER_ROLE
+
+
+def _hand_to_owner(socket_dir: Path, name: str) -> None:
+    """Give a database made before the roles existed (by the superuser) to the owner role."""
+    import psycopg
+
+    with psycopg.connect(host=str(socket_dir), dbname=name, user=SUPERUSER) as conn:
+        conn.execute(_HAND_OVER)
 
 
 def postgres_stop() -> bool:

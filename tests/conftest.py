@@ -87,11 +87,9 @@ def build_test_world() -> None:
     from apps.tenants.services import (
         partner_ensure,
         platform_ensure,
-        template_schema_ensure,
         tenant_create,
     )
 
-    template_schema_ensure()
     platform_ensure()
     partner_p = partner_ensure(name="Partner P Health IT", slug="partner-p")
     partner_q = partner_ensure(name="Partner Q Integrators", slug="partner-q")
@@ -117,24 +115,39 @@ def build_test_world() -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker, django_db_keepdb, django_db_createdb):
-    from django.test.utils import setup_databases
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_keepdb, django_db_createdb
+):
+    """The test database, made by the owner role (create, migrate, template schema); the tests
+    and the tenants they share are then made as the application role, as in production.
 
-    # pytest-django prepares the test database only when a collected test asks for `db` (or is
-    # marked django_db). Browser, worker and race tests need committed data and ask for neither;
-    # run on their own they would otherwise reach the development database.
-    if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
-        with django_db_blocker.unblock():
-            setup_databases(
-                verbosity=0,
-                interactive=False,
-                aliases={"default"},
-                keepdb=django_db_keepdb and not django_db_createdb,
-            )
-    assert connection.settings_dict["NAME"].startswith("test_"), "not the test database"
+    Browser, worker and race tests need committed data and ask for no `db`: this runs for them
+    too (pytest-django's own set-up would only run for a test that asks)."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    from apps.tenants.services import template_schema_ensure
+    from config import embedded
+    from tests.fixtures.roles import database_role
+
+    if connection.settings_dict.get("EMBEDDED"):
+        embedded.database_adopt(connection.creation._get_test_db_name())
+    with django_db_blocker.unblock(), database_role("owner"):
+        databases = setup_databases(
+            verbosity=0,
+            interactive=False,
+            aliases={"default"},
+            keepdb=django_db_keepdb and not django_db_createdb,
+        )
+        assert connection.settings_dict["NAME"].startswith("test_"), "not the test database"
+        template_schema_ensure()
+        connection.set_schema_to_public()
     with django_db_blocker.unblock():
         build_test_world()
         connection.set_schema_to_public()
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock(), database_role("owner"):
+            teardown_databases(databases, verbosity=0)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db import connection
+from django.db import InternalError, ProgrammingError, connection, transaction
 from django.utils import timezone
 
 from apps.audit.models import AuditCategory, AuditEntry
@@ -81,12 +81,7 @@ def audit_purge(*, before: date, actor_email: str = "") -> PurgeResult:
         count = doomed.count()
         last = doomed.order_by("-sequence").values_list("sequence", "hash").first()
         if last is not None:
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL session_replication_role = replica")
-                cursor.execute(
-                    "DELETE FROM audit_auditentry WHERE sequence < %s", [first_kept.sequence]
-                )
-                cursor.execute("SET LOCAL session_replication_role = origin")
+            _delete_before(first_kept.sequence)
         detail: dict[str, object] = {"before": before.isoformat(), "purged": count}
         if last is not None:
             detail |= {
@@ -102,3 +97,22 @@ def audit_purge(*, before: date, actor_email: str = "") -> PurgeResult:
             detail=detail,
         )
     return PurgeResult(count, last[0] if last else None, checkpoint)
+
+
+def _delete_before(sequence: int) -> None:
+    """Delete the entries before `sequence`: only the owner role may lift the append-only
+    trigger, for this transaction (the application role cannot; manage.py connects
+    `audit_purge` as the owner)."""
+    with connection.cursor() as cursor:
+        try:
+            with transaction.atomic():
+                cursor.execute(
+                    "ALTER TABLE audit_auditentry DISABLE TRIGGER audit_auditentry_append_only"
+                )
+        except (ProgrammingError, InternalError) as refused:
+            raise RetentionError(
+                "Purging audit entries needs the database owner role: run `manage.py audit_purge` "
+                f"with DATABASE_OWNER_URL set ({refused})."
+            ) from None
+        cursor.execute("DELETE FROM audit_auditentry WHERE sequence < %s", [sequence])
+        cursor.execute("ALTER TABLE audit_auditentry ENABLE TRIGGER audit_auditentry_append_only")

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from apps.audit.chain import entry_hash
@@ -87,22 +87,28 @@ def audit_batch() -> Iterator[None]:
         _chain(pending)
 
 
+# Appends to one schema's chain take this advisory lock (per schema) for the transaction.
+_CHAIN_LOCK_CLASS = 0x617564  # "aud"
+
+
 def _chain(entries: list[dict[str, Any]]) -> list[AuditEntry]:
-    """Give the entries their places at the head of the tenant's chain, under the head's lock."""
+    """Give the entries their places at the head of the tenant's chain, under the chain's lock.
+    The database moves the head (a trigger that also refuses entries that do not continue it)."""
     with transaction.atomic(savepoint=False):  # in a caller's transaction: no savepoint needed
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))",
+                [_CHAIN_LOCK_CLASS],
+            )
+        head = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", "last_hash")
+        last_sequence, last_hash = head.first() or (0, "0" * 64)
         rows = []
         for values in entries:
-            values = {
-                **values,
-                "sequence": head.last_sequence + 1,
-                "prev_hash": head.last_hash,
-            }
+            values = {**values, "sequence": last_sequence + 1, "prev_hash": last_hash}
             values["hash"] = entry_hash(values)
             rows.append(AuditEntry(**values))
-            head.last_sequence, head.last_hash = values["sequence"], values["hash"]
+            last_sequence, last_hash = values["sequence"], values["hash"]
         AuditEntry.objects.bulk_create(rows)
-        head.save(update_fields=["last_sequence", "last_hash"])
     return rows
 
 

@@ -1,7 +1,14 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CoreConfig(AppConfig):
     name = "apps.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from apps.core.postgres.roles import after_migrate
+
+        # The application role's rights follow every migration (docs/security.md).
+        post_migrate.connect(after_migrate, dispatch_uid="countersign-database-roles")

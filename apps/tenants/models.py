@@ -106,6 +106,42 @@ class Tenant(TenantMixin):  # type: ignore[misc]  # django-tenants is untyped
     def is_platform(self) -> bool:
         return self.schema_name == "public"
 
+    def create_schema(  # type: ignore[no-untyped-def]  # TenantMixin's signature
+        self, check_if_exists=False, sync_schema=True, verbosity=1
+    ):
+        """Clone the template through the owner's function (the application role may not run
+        DDL; apps.core.postgres.roles), then record its migrations as applied."""
+        from django.core.management import call_command
+        from django.db import connection
+        from django_tenants.utils import schema_exists
+
+        from apps.core.postgres.roles import schema_clone
+
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        if sync_schema:
+            connection.set_schema_to_public()
+            schema_clone(self.schema_name)
+            call_command(
+                "migrate_schemas",
+                tenant=True,
+                fake=True,
+                schema_name=self.schema_name,
+                interactive=False,
+                verbosity=verbosity,
+            )
+        connection.set_schema_to_public()
+        return True
+
+    def _drop_schema(self, force_drop=False):  # type: ignore[no-untyped-def]  # TenantMixin's
+        """Drop through the owner's function: only a schema without audit history."""
+        from django_tenants.utils import schema_exists
+
+        from apps.core.postgres.roles import schema_drop
+
+        if (self.auto_drop_schema or force_drop) and schema_exists(self.schema_name):
+            schema_drop(self.schema_name)
+
 
 class Domain(DomainMixin):  # type: ignore[misc]  # django-tenants is untyped
     """A hostname routed to a tenant (``<slug>.<PLATFORM_DOMAIN>`` or a verified custom one)."""

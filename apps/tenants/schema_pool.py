@@ -21,6 +21,7 @@ from django_tenants.utils import schema_exists
 from psycopg import sql
 
 from apps.core.actions import action
+from apps.core.postgres.roles import schema_drop, schema_rename
 from apps.tenants.models import PooledSchema, Tenant
 
 logger = logging.getLogger(__name__)
@@ -87,10 +88,7 @@ def schema_pool_claim(*, schema_name: str) -> bool:
         if not schema_exists(entry.schema_name):
             logger.warning("Pool schema %s was missing; row removed", entry.schema_name)
             continue
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"ALTER SCHEMA {_quoted(entry.schema_name)} RENAME TO {_quoted(schema_name)}"
-            )
+        schema_rename(entry.schema_name, schema_name)
         logger.info("Schema %s taken from the pool as %s", entry.schema_name, schema_name)
         return True
     return False
@@ -156,8 +154,7 @@ def schema_pool_prune(*, size: int | None = None) -> int:
             doomed = _prune_next(size=size)
             if doomed is None:
                 return dropped
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP SCHEMA IF EXISTS {_quoted(doomed)} CASCADE")
+            schema_drop(doomed)
             PooledSchema.objects.filter(schema_name=doomed).delete()
         dropped += 1
         logger.info("Pool schema %s dropped", doomed)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 from config import embedded
 from config.env import env_bool, env_int, env_list, env_str
@@ -126,21 +127,38 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 
 # --- Database ------------------------------------------------------------------------------------
+# Two roles (docs/security.md#database-roles). The application role (DATABASE_URL) serves web, API
+# and workers: it owns nothing, is no superuser and cannot change or remove audit rows. The owner
+# role (DATABASE_OWNER_URL) runs migrations, the template schema, backups and restores and audit
+# purges: manage.py connects as it for those commands (COUNTERSIGN_DB_ROLE=owner). Tenant
+# creation and the schema pool work as the application role, through functions the owner made.
+DATABASE_ROLE = env_str("COUNTERSIGN_DB_ROLE", "app")
+if DATABASE_ROLE not in ("app", "owner"):
+    raise ImproperlyConfigured("COUNTERSIGN_DB_ROLE is `app` (the default) or `owner`.")
 DATABASE_URL = env_str("DATABASE_URL", "")
+DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL", "") or DATABASE_URL
+# Starting with a superuser DATABASE_URL is refused in production unless this is on.
+DATABASE_ALLOW_SUPERUSER = env_bool("DATABASE_ALLOW_SUPERUSER", False)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    _app_database = dj_database_url.parse(DATABASE_URL, conn_max_age=60)
+    _owner_database = dj_database_url.parse(DATABASE_OWNER_URL, conn_max_age=60)
+    DATABASES = {"default": _owner_database if DATABASE_ROLE == "owner" else _app_database}
     DATABASES["default"]["ENGINE"] = "apps.core.postgres"
+    DATABASE_APP_ROLE = str(_app_database.get("USER") or "")
+    DATABASE_OWNER = {k: _owner_database.get(k) for k in ("USER", "PASSWORD", "HOST", "PORT")}
 else:
     DATABASES = {
         "default": {  # type: ignore[typeddict-unknown-key]  # EMBEDDED is ours
             "ENGINE": "apps.core.postgres",
             "NAME": embedded.DATABASE_NAME,  # COUNTERSIGN_DB_NAME overrides
-            "USER": "postgres",
+            "USER": embedded.OWNER_ROLE if DATABASE_ROLE == "owner" else embedded.APP_ROLE,
             "HOST": "",
             "EMBEDDED": True,
             "CONN_MAX_AGE": 60,
         }
     }
+    DATABASE_APP_ROLE = embedded.APP_ROLE
+    DATABASE_OWNER = {"USER": embedded.OWNER_ROLE, "PASSWORD": None, "HOST": "", "PORT": None}
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -20,6 +20,10 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("COUNTERSIGN_TEST_QUEUE", "countersig
 # Several people (or CI jobs) may test against one embedded server at once: each can name its
 # own test database with COUNTERSIGN_TEST_DB.
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("COUNTERSIGN_TEST_DB", "test_countersign")}
+# The suite connects with the application role's rights (embedded: a test role that has exactly
+# them and may `SET ROLE` to the owner for the tamper steps of audit tests; docs/security.md).
+if DATABASES["default"].get("EMBEDDED") and DATABASE_ROLE == "app":
+    DATABASES["default"]["USER"] = embedded.TEST_ROLE
 # Server threads of the browser tests open their own connections; do not keep them around.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Serve static files from the app folders (no collectstatic in tests).
