@@ -1,6 +1,8 @@
 """The audit trail: every change and every read of patient data is recorded, chained and
 immutable; tampering is found by audit_verify."""
 
+import contextlib
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
@@ -13,6 +15,7 @@ from apps.audit.models import AuditEntry
 from apps.audit.verify import chain_verify
 from tests.approvals.helpers import pending, submit_capital
 from tests.conftest import sign_in
+from tests.fixtures.roles import as_owner, triggers_off
 
 
 def test_changes_are_recorded_with_actor_and_chained(in_tenant_a, carol, bob):
@@ -41,32 +44,37 @@ def test_form_answers_never_enter_the_trail(in_tenant_a, carol):
 @pytest.mark.parametrize("statement", ["UPDATE {t} SET action = 'x'", "DELETE FROM {t}",
                                        "TRUNCATE {t}"])  # fmt: skip
 @pytest.mark.parametrize("table", ["audit_auditentry", "auditlog_logentry"])
-def test_audit_rows_cannot_be_changed_or_removed(in_tenant_a, carol, statement, table):
+@pytest.mark.parametrize(
+    ("role", "refusal"), [("app", "permission denied"), ("owner", "immutable")]
+)
+def test_audit_rows_cannot_be_changed_or_removed(in_tenant_a, carol, statement, table, role,
+                                                 refusal):  # fmt: skip
+    """The application role has no right to; the owner's triggers refuse it too."""
     if not statement.startswith("TRUNCATE"):
         # Rows to change; (TRUNCATE after inserts in the same transaction fails earlier, on
         # PostgreSQL's pending foreign-key checks, which would hide what refused it.)
         submit_capital(carol, "9000")
     column = "action" if table == "audit_auditentry" else "object_repr"
     sql = statement.format(t=table).replace("SET action", f"SET {column}")
+    acting = as_owner() if role == "owner" else contextlib.nullcontext()
     with (
-        pytest.raises(DatabaseError, match="immutable"),
+        acting,
+        pytest.raises(DatabaseError, match=refusal),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
         cursor.execute(sql)
 
 
-def test_tampering_by_a_superuser_is_found_by_audit_verify(in_tenant_a, carol, capsys):
+def test_tampering_by_the_owner_is_found_by_audit_verify(in_tenant_a, carol, capsys):
     request = submit_capital(carol, "9000")
     victim = AuditEntry.objects.filter(request_reference=request.reference).order_by("sequence")[0]
-    with connection.cursor() as cursor:
-        # Only a superuser can switch triggers off; this is what an attacker with the keys does.
-        cursor.execute("SET LOCAL session_replication_role = replica")
+    # Only the owner (or a superuser) can switch triggers off: an attacker with those keys.
+    with triggers_off("audit_auditentry"), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE audit_auditentry SET actor_email = 'someone@else.test' WHERE id = %s",
             [victim.pk],
         )
-        cursor.execute("SET LOCAL session_replication_role = origin")
     report = chain_verify()
     assert not report.ok
     assert report.broken_at == victim.sequence
@@ -81,13 +89,11 @@ def test_altered_change_record_is_found(in_tenant_a, carol):
     entry = AuditEntry.objects.filter(
         request_reference=request.reference, action="approvals.approvalrequest.create"
     ).first()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
+    with triggers_off("auditlog_logentry"), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE auditlog_logentry SET changes = '{}'::jsonb WHERE id = %s",
             [entry.detail["log_entry"]],
         )
-        cursor.execute("SET LOCAL session_replication_role = origin")
     report = chain_verify()
     assert report.broken_at == entry.sequence
     assert "was altered" in report.reason

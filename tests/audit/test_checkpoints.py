@@ -2,6 +2,7 @@
 chain head back (as a superuser, triggers off) is named by audit_verify; an altered checkpoint
 file is named too; the head only moves forward; beat checkpoints every tenant; purge still works."""
 
+import contextlib
 import json
 from datetime import timedelta
 
@@ -23,6 +24,7 @@ from apps.audit.signing import private_key_encode, public_key_encode, signing_ke
 from apps.audit.verify import chain_verify, trail_verify
 from apps.core.errors import Conflict
 from tests.fixtures.celery_worker import wait_for
+from tests.fixtures.roles import as_owner, triggers_off
 
 
 def _entry(action: str) -> AuditEntry:
@@ -32,8 +34,8 @@ def _entry(action: str) -> AuditEntry:
 def _truncate_as_superuser(*, keep_through: int, move_head: bool = True) -> None:
     """What an attacker with the owner role does: triggers off, newest entries gone, head
     moved back to the last one left so the chain and head agree."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
+    tables = ("audit_auditentry", "audit_auditchainhead")
+    with triggers_off(*tables), connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_auditentry WHERE sequence > %s", [keep_through])
         if move_head:
             cursor.execute(
@@ -41,7 +43,6 @@ def _truncate_as_superuser(*, keep_through: int, move_head: bool = True) -> None
                 "last_hash = (SELECT hash FROM audit_auditentry WHERE sequence = %s)",
                 [keep_through, keep_through],
             )
-        cursor.execute("SET LOCAL session_replication_role = origin")
 
 
 def test_an_intact_chain_verifies_against_its_checkpoint(in_tenant_a, capsys):
@@ -100,14 +101,13 @@ def test_a_rewritten_chain_does_not_match_its_checkpoint(in_tenant_a):
     _entry("test.one")
     checkpoint = checkpoint_write()
     # Rewrite the newest entry consistently (new hash, head follows): only the checkpoint knows.
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
+    tables = ("audit_auditentry", "audit_auditchainhead")
+    with triggers_off(*tables), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE audit_auditentry SET hash = %s WHERE sequence = %s",
             ["f" * 64, checkpoint.sequence],
         )
         cursor.execute("UPDATE audit_auditchainhead SET last_hash = %s", ["f" * 64])
-        cursor.execute("SET LOCAL session_replication_role = origin")
     report = trail_verify(schema="alpha")
     assert not report.ok
 
@@ -162,14 +162,32 @@ def test_the_signing_key_rotates_with_the_old_public_key_kept(in_tenant_a, setti
     ],
 )
 def test_the_chain_head_cannot_be_moved_back_or_removed(in_tenant_a, statement, message):
+    """The application role may not touch the head at all; the owner's trigger refuses too."""
     if not statement.startswith("TRUNCATE"):
         _entry("test.one")  # a head with a sequence to move back
-    with (
-        pytest.raises(DatabaseError, match=message),
-        transaction.atomic(),
-        connection.cursor() as cursor,
+    for acting, refusal in ((contextlib.nullcontext(), "permission denied"), (as_owner(), message)):
+        with (
+            acting,
+            pytest.raises(DatabaseError, match=refusal),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
+
+
+def test_an_entry_that_does_not_continue_the_chain_is_refused(in_tenant_a):
+    _entry("test.one")
+    head = AuditChainHead.objects.get(pk=1)
+    forged = {"at": timezone.now(), "category": "security", "action": "test.forged"}
+    for sequence, prev_hash in (
+        (head.last_sequence + 2, head.last_hash),
+        (head.last_sequence + 1, "0" * 64),
     ):
-        cursor.execute(statement)
+        with pytest.raises(DatabaseError, match="must continue the chain"), transaction.atomic():
+            AuditEntry.objects.create(
+                **forged, sequence=sequence, prev_hash=prev_hash, hash="f" * 64
+            )
+    assert AuditChainHead.objects.get(pk=1).last_sequence == head.last_sequence
 
 
 def test_the_chain_head_still_moves_forward(in_tenant_a):
@@ -224,13 +242,11 @@ def test_the_scheduled_task_writes_a_checkpoint_per_tenant(
 
 
 def _fresh_chain() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
+    with triggers_off("audit_auditentry", "audit_auditchainhead"), connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_auditentry")
         AuditChainHead.objects.update_or_create(
             pk=1, defaults={"last_sequence": 0, "last_hash": GENESIS}
         )
-        cursor.execute("SET LOCAL session_replication_role = origin")
 
 
 def test_purge_keeps_working_with_checkpoints(tenant_a, capsys):
@@ -244,9 +260,13 @@ def test_purge_keeps_working_with_checkpoints(tenant_a, capsys):
         assert old_checkpoint.sequence == 3
         with time_machine.travel(now - timedelta(days=365 * 2), tick=False):
             _entry("test.recent")
-    call_command(
-        "audit_purge", tenant="alpha", before=earliest_allowed_cutoff().isoformat(), confirm=True
-    )
+    with as_owner():  # manage.py connects audit_purge as the owner
+        call_command(
+            "audit_purge",
+            tenant="alpha",
+            before=earliest_allowed_cutoff().isoformat(),
+            confirm=True,
+        )
     with tenant_context(tenant_a):
         assert AuditEntry.objects.order_by("sequence").first().sequence == 4
         assert trail_verify(schema="alpha").ok

@@ -16,18 +16,23 @@ from apps.audit.models import AuditChainHead, AuditEntry
 from apps.audit.retention import CHECKPOINT_ACTION, earliest_allowed_cutoff
 from apps.audit.services import audit_append
 from apps.audit.verify import chain_verify
+from tests.fixtures.roles import as_owner, triggers_off
 
 
 def _fresh_chain() -> None:
     """Start tenant A's trail empty (inside the test's rolled-back transaction)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
+    # The head only moves forward (a trigger); resetting it needs the same bypass.
+    with triggers_off("audit_auditentry", "audit_auditchainhead"), connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_auditentry")
-        # The head only moves forward (a trigger); resetting it needs the same bypass.
         AuditChainHead.objects.update_or_create(
             pk=1, defaults={"last_sequence": 0, "last_hash": GENESIS}
         )
-        cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+def _purge(**options: object) -> None:
+    """`manage.py audit_purge` connects as the owner role."""
+    with as_owner():
+        call_command("audit_purge", **options)
 
 
 def _entry(action: str) -> AuditEntry:
@@ -51,7 +56,7 @@ def old_and_new_entries(tenant_a):
 def test_purge_refuses_dates_inside_retention(tenant_a, old_and_new_entries):
     too_recent = earliest_allowed_cutoff() + timedelta(days=1)
     with pytest.raises(CommandError, match="kept 6 years"):
-        call_command("audit_purge", tenant="alpha", before=too_recent.isoformat(), confirm=True)
+        _purge(tenant="alpha", before=too_recent.isoformat(), confirm=True)
     with tenant_context(tenant_a):
         assert AuditEntry.objects.count() == 4
 
@@ -59,7 +64,7 @@ def test_purge_refuses_dates_inside_retention(tenant_a, old_and_new_entries):
 def test_purge_needs_confirm(tenant_a, old_and_new_entries):
     before = earliest_allowed_cutoff().isoformat()
     with pytest.raises(CommandError, match="--confirm"):
-        call_command("audit_purge", tenant="alpha", before=before)
+        _purge(tenant="alpha", before=before)
     with tenant_context(tenant_a):
         assert AuditEntry.objects.count() == 4
 
@@ -68,7 +73,7 @@ def test_purge_removes_old_entries_keeps_the_chain_verifiable_and_is_audited(
     tenant_a, old_and_new_entries
 ):
     before = earliest_allowed_cutoff()
-    call_command("audit_purge", tenant="alpha", before=before.isoformat(), confirm=True)
+    _purge(tenant="alpha", before=before.isoformat(), confirm=True)
     with tenant_context(tenant_a):
         actions = list(AuditEntry.objects.order_by("sequence").values_list("action", flat=True))
         assert actions == ["test.recent", "audit.purge_started", CHECKPOINT_ACTION]
@@ -87,17 +92,29 @@ def test_purge_removes_old_entries_keeps_the_chain_verifiable_and_is_audited(
 
 
 def test_a_forged_checkpoint_does_not_verify(tenant_a, old_and_new_entries):
-    call_command(
-        "audit_purge", tenant="alpha", before=earliest_allowed_cutoff().isoformat(), confirm=True
-    )
-    with tenant_context(tenant_a), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute(
-            "UPDATE audit_auditentry SET detail = jsonb_set(detail, '{signature}', '\"00\"') "
-            "WHERE action = %s",
-            [CHECKPOINT_ACTION],
-        )
-        cursor.execute("SET LOCAL session_replication_role = origin")
+    _purge(tenant="alpha", before=earliest_allowed_cutoff().isoformat(), confirm=True)
+    with tenant_context(tenant_a):
+        with triggers_off("audit_auditentry"), connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE audit_auditentry SET detail = jsonb_set(detail, '{signature}', '\"00\"') "
+                "WHERE action = %s",
+                [CHECKPOINT_ACTION],
+            )
         report = chain_verify()
     assert not report.ok
     assert report.broken_at == 4
+
+
+def test_purge_as_the_application_role_is_refused_and_removes_nothing(
+    tenant_a, old_and_new_entries
+):
+    with pytest.raises(CommandError, match="needs the database owner role"):
+        call_command(
+            "audit_purge",
+            tenant="alpha",
+            before=earliest_allowed_cutoff().isoformat(),
+            confirm=True,
+        )
+    with tenant_context(tenant_a):
+        assert AuditEntry.objects.count() == 4
+        assert chain_verify().ok

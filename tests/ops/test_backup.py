@@ -4,6 +4,7 @@ import json
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -23,7 +24,7 @@ def _drop_schema_for_real(schema: str) -> None:
     conninfo = {
         "dbname": params.get("dbname") or params.get("database"),
         "host": params.get("host"),
-        "user": params.get("user"),
+        "user": settings.DATABASE_OWNER["USER"],  # the restored schema is the owner's
     }
     if params.get("port"):
         conninfo["port"] = params["port"]

@@ -214,5 +214,9 @@ def schema_rename(source: str, target: str) -> None:
 
 
 def schema_drop(schema_name: str) -> None:
+    """The owner drops any schema; the application role only what the owner's function allows."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT public.countersign_schema_drop(%s)", [schema_name])
+        if _current_user_owns_schema(cursor, schema_name):
+            cursor.execute(f"DROP SCHEMA {sql.Identifier(schema_name).as_string(None)} CASCADE")
+        else:
+            cursor.execute("SELECT public.countersign_schema_drop(%s)", [schema_name])

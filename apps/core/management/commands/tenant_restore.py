@@ -50,8 +50,17 @@ def dumped_schemas(dump: Path) -> list[str]:
     return [m.group(1) for line in listing.splitlines() if (m := _SCHEMA_ENTRY.match(line))]
 
 
-def _admin_connect(dbname: str) -> psycopg.Connection[Any]:
+def _owner_params() -> dict[str, Any]:
+    """This database's connection, as the owner role: restoring creates and renames schemas
+    (docs/security.md#database-roles)."""
     params = dict(connection.get_connection_params())
+    params["user"] = settings.DATABASE_OWNER["USER"]
+    params["password"] = settings.DATABASE_OWNER["PASSWORD"] or params.get("password")
+    return params
+
+
+def _admin_connect(dbname: str) -> psycopg.Connection[Any]:
+    params = _owner_params()
     params.pop("database", None)
     params["dbname"] = dbname
     params.pop("cursor_factory", None)
@@ -108,6 +117,10 @@ class Command(CountersignCommand):
             self._restore_via_scratch(dump, source, target)
         else:
             self._restore_here(dump, source, target)
+        # Restored without privileges: the application role's rights in the new schema.
+        owner = _owner_params()
+        with _admin_connect(str(owner.get("dbname") or owner.get("database"))) as admin:
+            admin.execute("SELECT public.countersign_schema_grant(%s)", [target])
 
         with action(actor=None):
             tenant = Tenant(schema_name=target, slug=slug, name=name[:200], partner=partner)
@@ -132,18 +145,19 @@ class Command(CountersignCommand):
     # --- the two ways to a renamed schema ----------------------------------------------------
 
     def _restore_here(self, dump: Path, source: str, target: str) -> None:
-        args, env = libpq_args()
+        params = _owner_params()
+        args, env = libpq_args(params)
         restore = ["--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error"]
         run_pg("pg_restore", [*args, *restore, str(dump)], env)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("ALTER SCHEMA {} RENAME TO {}")
-                .format(sql.Identifier(source), sql.Identifier(target))
-                .as_string(None)
+        with _admin_connect(str(params.get("dbname") or params.get("database"))) as admin:
+            admin.execute(
+                sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                    sql.Identifier(source), sql.Identifier(target)
+                )
             )
 
     def _restore_via_scratch(self, dump: Path, source: str, target: str) -> None:
-        params = dict(connection.get_connection_params())
+        params = _owner_params()
         main_db = params.get("dbname") or params.get("database")
         scratch = f"cs_restore_{secrets.token_hex(6)}"
         with _admin_connect(str(main_db)) as admin:
@@ -190,7 +204,7 @@ class Command(CountersignCommand):
                     [*scratch_args, "--format=custom", "--schema", target, "--file", str(renamed)],
                     env,
                 )
-                main_args, env = libpq_args()
+                main_args, env = libpq_args(params)
                 run_pg("pg_restore", [*main_args, *restore, str(renamed)], env)
         finally:
             with _admin_connect(str(main_db)) as admin:
