@@ -3,7 +3,7 @@
 import importlib
 import os
 
-from celery.signals import task_postrun, task_prerun
+from celery.signals import beat_init, task_postrun, task_prerun, worker_init
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -64,3 +64,17 @@ def _leave_task(task_id: str | None = None, **kwargs: object) -> None:
     manager = _entries.pop(str(task_id), None)
     if manager is not None:
         manager.__exit__(None, None, None)  # type: ignore[attr-defined]
+
+
+@worker_init.connect
+def _check_worker_role(**kwargs: object) -> None:
+    from apps.core.postgres.roles import database_role_check
+
+    database_role_check(process="worker")
+
+
+@beat_init.connect
+def _check_beat_role(**kwargs: object) -> None:
+    from apps.core.postgres.roles import database_role_check
+
+    database_role_check(process="beat")

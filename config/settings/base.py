@@ -139,6 +139,7 @@ DATABASE_URL = env_str("DATABASE_URL", "")
 DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL", "") or DATABASE_URL
 # Starting with a superuser DATABASE_URL is refused in production unless this is on.
 DATABASE_ALLOW_SUPERUSER = env_bool("DATABASE_ALLOW_SUPERUSER", False)
+DATABASE_ROLE_ENFORCED = False  # production refuses to start; development warns
 if DATABASE_URL:
     _app_database = dj_database_url.parse(DATABASE_URL, conn_max_age=60)
     _owner_database = dj_database_url.parse(DATABASE_OWNER_URL, conn_max_age=60)

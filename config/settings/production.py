@@ -24,6 +24,10 @@ if not AUDIT_SIGNING_KEY:
         "database; see docs/operations.md#audit-checkpoints)."
     )
 
+# A superuser or owner DATABASE_URL can switch the audit trail's protection off: refuse it
+# (DATABASE_ALLOW_SUPERUSER=true overrides; docs/security.md#database-roles).
+DATABASE_ROLE_ENFORCED = True
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SESSION_COOKIE_SECURE = True

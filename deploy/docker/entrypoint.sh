@@ -28,7 +28,9 @@ case "${1:-web}" in
     # then a worker is asked to refill the tenant schema pool from the new template;
     # 3. every tenant in parallel (the standard executor costs ~0.25 s per tenant even with
     # nothing to do). Run it as a one-shot job before rolling out web/worker/beat: /readyz
-    # stays 503 on new pods until the public schema is migrated.
+    # stays 503 on new pods until the public schema is migrated. All of it as the owner role
+    # (DATABASE_OWNER_URL; docs/security.md#database-roles).
+    export COUNTERSIGN_DB_ROLE=owner
     python manage.py migrate_schemas --shared --noinput
     python manage.py shell --no-imports -c \
       "from apps.tenants.services import platform_ensure, schema_pool_refill_request, template_schema_ensure; template_schema_ensure(verbosity=1); platform_ensure(); schema_pool_refill_request()"

@@ -22,6 +22,9 @@ COMPOSE_ENV = {
     "SECRET_KEY": "x" * 50,
     "SECRETS_ENCRYPTION_KEYS": "k" * 44,
     "POSTGRES_PASSWORD": "p",
+    "DB_OWNER_PASSWORD": "o",
+    "DB_APP_PASSWORD": "a",
+    "AUDIT_SIGNING_KEY": "s" * 44,
     "PLATFORM_DOMAIN": "approvals.example.com",
     "ACME_EMAIL": "ops@example.com",
 }

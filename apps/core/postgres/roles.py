@@ -220,3 +220,54 @@ def schema_drop(schema_name: str) -> None:
             cursor.execute(f"DROP SCHEMA {sql.Identifier(schema_name).as_string(None)} CASCADE")
         else:
             cursor.execute("SELECT public.countersign_schema_drop(%s)", [schema_name])
+
+
+class DatabaseRoleRefused(RuntimeError):
+    """The application would connect with rights that can undo the audit trail."""
+
+
+def database_role_problem() -> str | None:
+    """Why the current connection is not a least-privilege application role, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
+        user, superuser = cursor.fetchone()
+        if superuser:
+            return f"DATABASE_URL connects as {user}, a PostgreSQL superuser"
+        cursor.execute(
+            "SELECT pg_has_role(current_user, nspowner, 'USAGE') FROM pg_namespace "
+            "WHERE nspname = 'public'"
+        )
+        row = cursor.fetchone()
+        cursor.execute(
+            "SELECT bool_or(pg_has_role(current_user, tableowner, 'USAGE')) FROM pg_tables "
+            "WHERE tablename = 'audit_auditentry'"
+        )
+        owns_trail = cursor.fetchone()[0]
+    if owns_trail or (row and row[0]):
+        return f"DATABASE_URL connects as {user}, which owns the tables"
+    return None
+
+
+def database_role_check(*, process: str) -> None:
+    """At the start of web, worker and beat processes: production refuses a superuser or owner
+    DATABASE_URL unless DATABASE_ALLOW_SUPERUSER is on; development warns."""
+    from django.db import OperationalError
+
+    if settings.DATABASE_ROLE == "owner":
+        return
+    try:
+        problem = database_role_problem()
+    except OperationalError as unreachable:
+        logger.warning("Database role not checked at %s start: %s", process, unreachable)
+        return
+    if problem is None:
+        return
+    advice = (
+        f"{problem}: it can disable the audit trail's triggers. Connect the {process} as the "
+        "application role (docs/security.md#database-roles)"
+    )
+    if settings.DATABASE_ROLE_ENFORCED and not settings.DATABASE_ALLOW_SUPERUSER:
+        raise DatabaseRoleRefused(
+            advice + ", or set DATABASE_ALLOW_SUPERUSER=true to start anyway."
+        )
+    logger.warning("%s.", advice)
