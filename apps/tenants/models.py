@@ -106,9 +106,9 @@ class Tenant(TenantMixin):  # type: ignore[misc]  # django-tenants is untyped
     def is_platform(self) -> bool:
         return self.schema_name == "public"
 
-    def create_schema(  # type: ignore[no-untyped-def]  # TenantMixin's signature
-        self, check_if_exists=False, sync_schema=True, verbosity=1
-    ):
+    def create_schema(
+        self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1
+    ) -> bool:
         """Clone the template through the owner's function (the application role may not run
         DDL; apps.core.postgres.roles), then record its migrations as applied."""
         from django.core.management import call_command
@@ -120,7 +120,7 @@ class Tenant(TenantMixin):  # type: ignore[misc]  # django-tenants is untyped
         if check_if_exists and schema_exists(self.schema_name):
             return False
         if sync_schema:
-            connection.set_schema_to_public()
+            connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants'
             schema_clone(self.schema_name)
             call_command(
                 "migrate_schemas",
@@ -130,10 +130,10 @@ class Tenant(TenantMixin):  # type: ignore[misc]  # django-tenants is untyped
                 interactive=False,
                 verbosity=verbosity,
             )
-        connection.set_schema_to_public()
+        connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants'
         return True
 
-    def _drop_schema(self, force_drop=False):  # type: ignore[no-untyped-def]  # TenantMixin's
+    def _drop_schema(self, force_drop: bool = False) -> None:
         """Drop through the owner's function: only a schema without audit history."""
         from django_tenants.utils import schema_exists
 

@@ -6,6 +6,7 @@ os.environ.setdefault("SECRETS_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZlcm5ldC1rZXktMz
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
 os.environ.setdefault("DEBUG", "false")
 
+from config import embedded
 from config.settings.base import *
 
 # Hashing a password with argon2 costs ~50 ms; the tests create many users.
