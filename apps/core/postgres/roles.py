@@ -181,7 +181,13 @@ def roles_install() -> None:
                     database=sql.Identifier(connection.settings_dict["NAME"]).as_string(None),
                 )
             )
-        cursor.execute("SELECT public.countersign_schema_grant('public')")
+        # Every schema the owner has (tenants, template, pool), also those made before the
+        # roles existed; later ones get the rights from the clone and the default privileges.
+        cursor.execute(
+            "SELECT public.countersign_schema_grant(nspname) FROM pg_namespace "
+            "WHERE pg_has_role(current_user, nspowner, 'USAGE') "
+            "AND nspname !~ '^(pg_|information_schema)'"
+        )
 
 
 def schema_grant(schema: str) -> None:
