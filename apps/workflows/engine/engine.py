@@ -45,7 +45,7 @@ from .events import (
 )
 from .fields import validate_submission
 from .progress import Run
-from .routing import Slot, has_authority, may_take
+from .routing import Slot, has_authority, may_take, upward_with_authority
 from .spec import StepSpec, WorkflowSpec
 from .state import ApprovalRecord, RequestState, StepState, TaskState
 
@@ -196,6 +196,15 @@ def _decide(run: Run, state: RequestState, event: Decide) -> RequestState:
         raise NotAnApprover(f"Task {task.key} is assigned to someone else.")
     if event.decision == "approve" and _prior_approver(state, step, event.actor):
         raise RepeatApprover(f"{event.actor} already approved another step of this request.")
+    principal = task.on_behalf_of or event.actor
+    if event.decision == "approve" and not has_authority(
+        principal, step, run.routing(state), run.directory
+    ):
+        # The directory changed since the task was routed (a lowered limit, a raised amount).
+        raise InsufficientAuthority(
+            f"{principal}'s {run.spec.category} authority does not cover {state.amount}: "
+            "an administrator can reassign the task."
+        )
     if event.partial and event.decision != "approve":
         raise InvalidEvent("Only an approval can be partial.")
     if event.decision == "reject" and (
@@ -376,6 +385,11 @@ def _expire(run: Run, state: RequestState, event: ExpireTask) -> RequestState:
 
 
 def _resolve(run: Run, state: RequestState, event: ResolveException) -> RequestState:
+    """An admin names who works a stuck step. The rules of every other path hold: never the
+    requester, a previous approver or someone already in the step; never the admin resolving;
+    authority short of the amount goes up the assignee's manager chain (refused when nobody
+    there has it); and the step's quorum still counts -- while it cannot be met the request
+    stays in the exception queue for another approver."""
     if state.status != "exception":
         raise InvalidTransition("The request is not in the exception queue.")
     current = state.step(event.step_key)
@@ -385,19 +399,46 @@ def _resolve(run: Run, state: RequestState, event: ResolveException) -> RequestS
         )
     _, step = run.spec.step(event.step_key)
     who = event.assignee
-    if who == state.requester:
-        raise InvalidAssignee("The requester cannot approve their own request.")
-    if not run.directory.is_active(who) or _prior_approver(state, step, who):
-        raise InvalidAssignee(f"{who} cannot fill an approval slot on this request.")
+    if who == event.actor:
+        raise InvalidAssignee("You cannot resolve an exception by assigning the step to yourself.")
+    _escalation_target_check(run, state, step, who, besides="", upward=True)
+    routing = run.routing(state)
+    chosen = upward_with_authority(who, step, routing, run.directory)
+    if chosen is None or chosen == event.actor:
+        raise InsufficientAuthority(
+            f"Neither {who} nor a manager up their chain may approve {state.amount} of "
+            f"{run.spec.category} on this request."
+        )
+    if chosen != who:
+        _escalation_target_check(run, state, step, chosen, besides="")
     state = state.with_step(replace(current, status="active", resolved_by_admin=True))
-    state = run.create_task(state, step, current.stage_index, Slot(who))
+    state = run.create_task(state, step, current.stage_index, Slot(chosen))
+    run.emit("request.exception_resolved", state, step=step.key, routed_upward=chosen != who)
+    if short := _short_of_quorum(state, step):
+        current = state.step(step.key)
+        assert current is not None
+        state = state.with_step(replace(current, status="exception"))
+        return replace(
+            state,
+            exception_step=step.key,
+            exception_reason=(
+                f'step "{step.key}": quorum {step.quorum} needs {short} more approver(s)'
+            ),
+        )
     remaining = [s for s in state.steps if s.status == "exception"]
-    run.emit("request.exception_resolved", state, step=step.key)
     if remaining:
         return replace(state, exception_step=remaining[0].key)
     state = replace(state, exception_reason=None, exception_step=None)
     waiting_on_requester = bool(state.info_tasks or state.returned_steps)
     return run.set_status(state, "needs_info" if waiting_on_requester else "in_review")
+
+
+def _short_of_quorum(state: RequestState, step: StepSpec) -> int:
+    """How many more approvers a numeric quorum needs beyond those approved or pending."""
+    if not isinstance(step.quorum, int):
+        return 0
+    live = [t for t in state.step_tasks(step.key) if t.status in ("approved", "pending")]
+    return max(0, step.quorum - len(live))
 
 
 # --- escalation: the system acts on an overdue task ---------------------------------------------
@@ -406,17 +447,18 @@ ESCALATION_STATUSES = frozenset({"in_review", "needs_info"})
 
 
 def _escalation_target_check(
-    run: Run, state: RequestState, step: StepSpec, who: str, *, besides: str
+    run: Run, state: RequestState, step: StepSpec, who: str, *, besides: str, upward: bool = False
 ) -> None:
     """An escalation never gives the requester, an inactive person, someone who already fills a
-    slot, or someone short of the step's authority a task."""
+    slot, or someone short of the step's authority a task (`upward`: the caller goes up the
+    manager chain instead of refusing)."""
     if who == state.requester:
         raise InvalidAssignee("The requester cannot approve their own request.")
     if not run.directory.is_active(who) or _prior_approver(state, step, who):
         raise InvalidAssignee(f"{who} cannot fill an approval slot on this request.")
     if _holds_slot(state, step.key, who, besides=besides):
         raise InvalidAssignee(f"{who} already holds a task in this step.")
-    if not has_authority(who, step, run.routing(state), run.directory):
+    if not upward and not has_authority(who, step, run.routing(state), run.directory):
         raise InsufficientAuthority(
             f"{who}'s {run.spec.category} authority does not cover {state.amount}."
         )

@@ -233,12 +233,18 @@ class Run:
 
     def step_outcome(self, state: RequestState, step: StepSpec) -> str | None:
         """ "approved", "rejected", "exception" (can no longer be met) or None (still open)."""
-        tasks = [t for t in state.step_tasks(step.key) if t.status != "skipped"]
+        current = state.step(step.key)
+        resolved = current is not None and current.resolved_by_admin
+        # An admin's resolution replaces the tasks that expired; the quorum itself still holds.
+        tasks = [
+            t
+            for t in state.step_tasks(step.key)
+            if t.status != "skipped" and not (resolved and t.status == "expired")
+        ]
         approved = sum(1 for t in tasks if t.status == "approved")
         rejected = sum(1 for t in tasks if t.status == "rejected")
         pending = sum(1 for t in tasks if t.status == "pending")
-        current = state.step(step.key)
-        quorum = "any" if current is not None and current.resolved_by_admin else step.quorum
+        quorum = step.quorum
         if quorum == "any":
             if approved:
                 return "approved"

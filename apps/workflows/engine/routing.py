@@ -174,3 +174,13 @@ def may_take(email: str, step: StepSpec, routing: Routing, directory: Directory)
 
 def has_authority(email: str, step: StepSpec, routing: Routing, directory: Directory) -> bool:
     return not step.authority or _has_authority(email, routing, directory)
+
+
+def upward_with_authority(
+    email: str, step: StepSpec, routing: Routing, directory: Directory
+) -> str | None:
+    """`email` when their authority covers the step, else the nearest manager up the chain who
+    may fill the slot and has the authority; None when nobody does."""
+    if not step.authority:
+        return email
+    return _with_authority(email, step, routing, directory)

@@ -61,7 +61,7 @@ class StepState:
     stage_index: int
     status: str = "waiting"
     via: str | None = None  # how it ended: "human", "rule", "condition", "admin"
-    resolved_by_admin: bool = False  # after ResolveException one approval completes the step
+    resolved_by_admin: bool = False  # after ResolveException: its new tasks replace expired ones
 
 
 @dataclass(frozen=True)

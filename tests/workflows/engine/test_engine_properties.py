@@ -5,12 +5,14 @@ from hypothesis import strategies as st
 from wf_helpers import BUYER, BUYER2, CFO, CFO2, DIRECTOR, HEAD, MANAGER, NOW, REQUESTER, directory
 
 from apps.workflows.engine import (
+    AddApprover,
     Amend,
     Claim,
     Decide,
     Delegate,
     EngineError,
     ExpireTask,
+    Reassign,
     RequesterCannotDecide,
     RequestState,
     ResolveException,
@@ -109,6 +111,9 @@ events = st.lists(
                 "delegate",
                 "claim",
                 "resolve",
+                "resolve",
+                "reassign",
+                "add_approver",
             ]
         ),
         st.integers(1, 12),
@@ -141,8 +146,24 @@ def build(
         return Delegate(task, actor, other)
     if kind == "claim":
         return Claim(task, actor)
+    if kind == "reassign":
+        return Reassign(task, other, "overdue")
+    if kind == "add_approver":
+        active = [s.key for s in state.steps if s.status == "active"] or ["st0"]
+        return AddApprover(active[0], other, "overdue")
     steps = [s.key for s in state.steps if s.status == "exception"] or [spec.stages[0].steps[0].key]
-    return ResolveException("admin@example.org", steps[0], other)
+    # The resolving admin is sometimes a person of the directory, sometimes the assignee.
+    admin = actor if partial else "admin@example.org"
+    return ResolveException(admin, steps[0], other)
+
+
+def covers(email: str, state: RequestState, spec: WorkflowSpec) -> bool:
+    """Whether the directory's authority of `email` covers the request's amount."""
+    from decimal import Decimal
+
+    if state.amount is None:
+        return True
+    return DIRECTORY.limit(email, spec.category) >= Decimal(state.amount)
 
 
 def met_quorum(state: RequestState, spec: WorkflowSpec) -> bool:
@@ -156,11 +177,16 @@ def met_quorum(state: RequestState, spec: WorkflowSpec) -> bool:
             if not any(a.step_key == step.key and a.via == "rule" for a in state.approvals):
                 return False
             continue
-        tasks = [t for t in state.step_tasks(step.key) if t.status != "skipped"]
+        tasks = [
+            t
+            for t in state.step_tasks(step.key)
+            if t.status != "skipped"
+            and not (step_state.resolved_by_admin and t.status == "expired")
+        ]
         approved = sum(
             1 for t in tasks if t.status == "approved" and t.decided_by != state.requester
         )
-        quorum = "any" if step_state.resolved_by_admin else step.quorum
+        quorum = step.quorum  # an admin's resolution never lowers it
         if quorum == "any" and approved < 1:
             return False
         if quorum == "all" and (approved < 1 or approved != len(tasks)):
@@ -189,6 +215,7 @@ def test_random_event_sequences_keep_the_invariants(spec, amount, script):
         event = build(*item, state=state, spec=spec)
         key = getattr(event, "task_key", None)
         before = state.task(key) if key is not None else None
+        before_tasks = state.tasks
         try:
             state = advance(state, event, spec=spec, directory=DIRECTORY, now=NOW).state
         except RequesterCannotDecide:
@@ -204,6 +231,22 @@ def test_random_event_sequences_keep_the_invariants(spec, amount, script):
             assert event.actor != REQUESTER, "the requester decided their own request"
             assert before is not None
             assert before.status == "pending", "a decided task was decided again"
+        if isinstance(event, Decide) and event.decision == "approve":
+            decided = state.task(event.task_key)
+            _, step = spec.step(decided.step_key)
+            principal = decided.on_behalf_of or event.actor
+            assert not step.authority or covers(principal, state, spec), (
+                "approved beyond the approver's authority"
+            )
+        if isinstance(event, ResolveException | Reassign | AddApprover):
+            _, step = spec.step(event.step_key if hasattr(event, "step_key") else
+                                state.task(event.task_key).step_key)  # fmt: skip
+            given = [t for t in state.tasks if t.key not in {b.key for b in before_tasks}]
+            for task in given:
+                assert task.assignee not in (state.requester, getattr(event, "actor", None))
+                assert not step.authority or covers(task.assignee, state, spec), (
+                    f"{type(event).__name__} gave a task beyond the assignee's authority"
+                )
         if isinstance(event, ResolveException):
             unresolved_exception = False
         if state.status in ("approved", "partially_approved"):
