@@ -3,7 +3,14 @@
 import importlib
 import os
 
-from celery.signals import beat_init, task_postrun, task_prerun, worker_init
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    beat_init,
+    task_postrun,
+    task_prerun,
+    worker_init,
+)
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -78,3 +85,13 @@ def _check_beat_role(**kwargs: object) -> None:
     from apps.core.postgres.roles import database_role_check
 
     database_role_check(process="beat")
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _redact_worker_logs(logger: object = None, **kwargs: object) -> None:
+    """The worker replaces the root's handlers with its own: they redact secrets too."""
+    from apps.core.redaction import SecretRedactionFilter
+
+    for handler in getattr(logger, "handlers", ()):
+        handler.addFilter(SecretRedactionFilter())

@@ -20,7 +20,12 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-pytest_plugins = ["tests.fixtures.browser", "tests.fixtures.celery_worker"]
+pytest_plugins = [
+    "pytester",
+    "tests.fixtures.browser",
+    "tests.fixtures.celery_worker",
+    "tests.fixtures.log_sweep",
+]
 
 PASSWORD = "correct horse battery staple"
 

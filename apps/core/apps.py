@@ -9,6 +9,10 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core.postgres.roles import after_migrate
+        from apps.core.redaction import install_record_redaction
+
+        # Every log record is made with its secrets redacted, whoever handles it.
+        install_record_redaction()
 
         # The application role's rights follow every migration (docs/security.md).
         post_migrate.connect(after_migrate, dispatch_uid="countersign-database-roles")

@@ -71,7 +71,8 @@ class JsonFormatter(logging.Formatter):
                 payload[field] = value
         if record.exc_info and record.exc_info[0] is not None:
             payload["exc_type"] = record.exc_info[0].__name__
-            payload["exc"] = self.formatException(record.exc_info)
+            # `exc_text` when set: SecretRedactionFilter leaves the redacted traceback there.
+            payload["exc"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 

@@ -378,7 +378,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"Countersign <no-reply@{PLAT
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "apps.core.logging.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "apps.core.logging.RequestContextFilter"},
+        # Every handler redacts action, invitation and support links, API keys and webhook
+        # secrets (docs/security.md, "Secrets in logs").
+        "redact_secrets": {"()": "apps.core.redaction.SecretRedactionFilter"},
+    },
     "formatters": {
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(tenant)s %(request_id)s] %(message)s"
@@ -388,11 +393,15 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["request_context"],
+            "filters": ["request_context", "redact_secrets"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's defaults give `django` (mail_admins, the debug console) and `django.server`
+        # handlers of their own that would bypass the redaction: both go through the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},

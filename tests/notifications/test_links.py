@@ -2,6 +2,7 @@
 every broken link (used, expired, revoked, wrong task, altered, unknown) gets its own page."""
 
 import hashlib
+import logging
 from datetime import timedelta
 
 import pytest
@@ -277,6 +278,30 @@ def test_sign_in_required_above_an_amount(tenant_a, linked, client_a):
     assert response["Location"] == f"/a/{token}"
     assert client_a.get(f"/a/{token}").status_code == 200
     assert _approve(client_a, token, task.pk).status_code == 200
+
+
+@pytest.mark.parametrize("logger_name", ["django.request", None])
+def test_a_link_that_needs_sign_in_logs_no_token(tenant_a, linked, client_a, caplog, logger_name):
+    """Django logs the 403 as `Forbidden: /a/<token>` and the sign-in page is
+    `/login/?next=/a/<token>`: neither the request logger nor the root shows the token."""
+    _, task, token = linked
+    with tenant_context(tenant_a):
+        NotificationSettings.objects.update_or_create(
+            pk=1, defaults={"signin_above_amount": 100000}
+        )
+    with caplog.at_level(logging.DEBUG, logger=logger_name):
+        assert client_a.get(f"/a/{token}").status_code == 403
+        assert _approve(client_a, token, task.pk).status_code == 403
+        assert client_a.get(f"/login/?next=/a/{token}").status_code == 200
+        client_a.post(
+            "/login/", {"username": "bob@alpha.test", "password": "wrong", "next": f"/a/{token}"}
+        )
+    forbidden = [r for r in caplog.records if r.name == "django.request"]
+    assert len(forbidden) >= 2
+    assert all(r.getMessage() == "Forbidden: /a/[redacted]" for r in forbidden)
+    assert token not in caplog.text
+    for record in caplog.records:
+        assert token not in logging.Formatter().format(record)
 
 
 def test_sign_in_required_for_chosen_workflows(tenant_a, linked, client_a):
