@@ -43,6 +43,11 @@ urlpatterns = [
         views.TenantDomainActionView.as_view(),
         name="tenant-domain-action",
     ),
+    path(
+        "tenants/<slug:slug>/sender-domain/<slug:action>/",
+        views.TenantSenderDomainView.as_view(),
+        name="tenant-sender-domain",
+    ),
     path("tenants/<slug:slug>/support/", views.SupportGrantView.as_view(), name="tenant-support"),
     path(
         "tenants/<slug:slug>/support/<int:pk>/<slug:action>/",

@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import login, password_validation
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -23,6 +22,7 @@ from apps.accounts.models import User
 from apps.core.actions import action_service
 from apps.core.errors import form_errors_show
 from apps.core.text import email_normalise, header_clean
+from apps.tenants.senders import email_from
 
 INVITATION_SALT = "countersign.accounts.invitation"
 INVITATION_MAX_AGE = timedelta(days=7)
@@ -53,21 +53,18 @@ def invitation_token(user: User) -> str:
 
 def _invitation_email(*, user: User, link: str, invited_by: str) -> EmailMessage:
     # The tenant's own look (django-tenants puts the tenant on the connection).
-    brand = getattr(connection.tenant, "branding", None)  # type: ignore[attr-defined]
-    org = brand.display_name if brand else "Countersign"
+    tenant = connection.tenant  # type: ignore[attr-defined]
+    brand = getattr(tenant, "branding", None)
+    org = brand.display_name if brand else tenant.name
     body = (
-        f"{invited_by or 'An administrator'} invited you to {org} on Countersign.\n\n"
+        f"{invited_by or 'An administrator'} invited you to {org}.\n\n"
         f"Accept the invitation and choose your password:\n{link}\n\n"
         f"The link works once and expires in {INVITATION_MAX_AGE.days} days.\n"
     )
     return EmailMessage(
         subject=header_clean(f"You are invited to {org}"),
         body=body,
-        from_email=(
-            brand.sender(settings.PLATFORM_DOMAIN)
-            if brand
-            else f'"Countersign" <no-reply@{settings.PLATFORM_DOMAIN}>'
-        ),
+        from_email=email_from(brand),
         to=[user.email],
         reply_to=[header_clean(brand.email_reply_to)] if brand and brand.email_reply_to else None,
     )

@@ -4,7 +4,6 @@ reference, the step, the due time and links: never a form value, comment or deni
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.utils import formataddr, parseaddr
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -16,11 +15,12 @@ from django.urls import reverse
 from apps.core.links import host_url
 from apps.core.text import header_clean
 from apps.notifications.choices import DIGEST_KIND
+from apps.tenants.senders import email_from
 
 if TYPE_CHECKING:
     from apps.approvals.models import ApprovalRequest, Task
     from apps.notifications.models import EmailLog, Notification
-    from apps.tenants.models import Tenant
+    from apps.tenants.models import Partner, Tenant
 
 
 @dataclass(frozen=True)
@@ -156,14 +156,23 @@ def site_url(tenant: Tenant, path: str, *, base: str | None = None) -> str:
     return f"{base if base is not None else site_base(tenant)}{path}"
 
 
+def footer_line(display_name: str, partner: Partner | None) -> str:
+    """Who sent the email: the tenant, and its partner only when the partner chose to be named
+    (``Partner.show_in_emails``). Never the platform's product name."""
+    if partner is not None and partner.show_in_emails:
+        return f"Sent by {display_name} through {partner.name}."
+    return f"Sent by {display_name}."
+
+
 def brand_of(tenant: Tenant, *, base: str | None = None) -> dict[str, Any]:
     from apps.tenants.models import Branding
 
-    brand = Branding.objects.filter(tenant=tenant).first()
+    brand = Branding.objects.select_related("tenant__partner").filter(tenant=tenant).first()
     display_name = brand.display_name if brand else tenant.name
     return {
         "display_name": display_name,
-        "sender_name": (brand.email_sender_name if brand else "") or display_name,
+        "from_email": email_from(brand),
+        "footer": footer_line(display_name, brand.tenant.partner if brand else None),
         "primary_colour": brand.primary_colour if brand else "#334155",
         "accent_colour": brand.accent_colour if brand else "#0f766e",
         "logo_url": (
@@ -172,16 +181,6 @@ def brand_of(tenant: Tenant, *, base: str | None = None) -> dict[str, Any]:
         "support_email": brand.support_email if brand else "",
         "support_phone": brand.support_phone if brand else "",
     }
-
-
-def sender_for(brand: dict[str, Any]) -> str:
-    """'St. Brigid Regional Health via Countersign <no-reply@…>'."""
-    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    name = header_clean(brand["sender_name"])
-    suffix = f" via {settings.PLATFORM_NAME}"
-    if not name.endswith(suffix):
-        name = f"{name}{suffix}"
-    return formataddr((name, address))
 
 
 # --- messages -----------
@@ -238,14 +237,14 @@ def build_message(
     message = EmailMultiAlternatives(
         subject=log.subject,
         body=text,
-        from_email=sender_for(brand),
+        from_email=brand["from_email"],
         to=[log.to],
         reply_to=[brand["support_email"]] if brand["support_email"] else None,
         connection=get_connection(),
-        headers={"Auto-Submitted": "auto-generated", "X-Countersign-Kind": log.kind},
+        headers={"Auto-Submitted": "auto-generated", "X-Notification-Kind": log.kind},
     )
     message.attach_alternative(html, "text/html")
     return message
 
 
-DIGEST_SUBJECT = "{tenant}: your daily Countersign digest ({count} updates)"
+DIGEST_SUBJECT = "{tenant}: your daily digest ({count} updates)"

@@ -1,10 +1,10 @@
 """Custom domains: a tenant proves control of a hostname with a DNS TXT record; only then is it
 routed (copied into django-tenants' ``Domain`` table) and accepted by the TLS ``ask`` endpoint.
+Sender domains (apps/tenants/sender_domains.py) are proven the same way.
 
-The TXT lookup sits behind ``TxtResolver``. dnspython is not a dependency of this project, so the
-default resolver refuses with a clear message; tests drive ``StaticTxtResolver``. In production
-set ``COUNTERSIGN_TXT_RESOLVER = "apps.tenants.domains.DnsPythonTxtResolver"`` after adding
-dnspython (see docs/partners.md).
+The TXT lookup sits behind ``TxtResolver``: dnspython by default (``DnsPythonTxtResolver``),
+``COUNTERSIGN_TXT_RESOLVER`` names another class (tests and offline development use
+``StaticTxtResolver``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import re
 import secrets
 from typing import Protocol
 
+import dns.exception
+import dns.resolver
 from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -48,33 +50,69 @@ class StaticTxtResolver:
 
 
 class DnsPythonTxtResolver:
-    """Production resolver using dnspython (install it to use this class)."""
+    """Asks DNS with dnspython: the system's resolvers, or ``nameservers`` on ``port``."""
+
+    def __init__(
+        self, nameservers: list[str] | None = None, *, port: int = 53, lifetime: float = 5.0
+    ) -> None:
+        self.nameservers, self.port, self.lifetime = nameservers, port, lifetime
+
+    def _resolver(self) -> dns.resolver.Resolver:
+        if not self.nameservers:
+            return dns.resolver.Resolver()
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = list(self.nameservers)
+        resolver.port = self.port
+        return resolver
 
     def txt_records(self, name: str) -> list[str]:
         try:
-            import dns.exception
-            import dns.resolver
-        except ImportError as exc:  # pragma: no cover - depends on deployment
-            raise TxtLookupError("dnspython is not installed on this server.") from exc
-        try:  # pragma: no cover - needs real DNS
-            answer = dns.resolver.resolve(name, "TXT", lifetime=5)
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):  # pragma: no cover
+            answer = self._resolver().resolve(name, "TXT", lifetime=self.lifetime, search=False)
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return []
-        except dns.exception.DNSException as exc:  # pragma: no cover
-            raise TxtLookupError(str(exc)) from exc
-        return [b"".join(r.strings).decode() for r in answer]  # pragma: no cover
-
-
-class UnconfiguredTxtResolver:
-    def txt_records(self, name: str) -> list[str]:
-        raise TxtLookupError(
-            "No DNS resolver is configured (COUNTERSIGN_TXT_RESOLVER); ask the platform operator."
-        )
+        except dns.exception.DNSException as exc:
+            raise TxtLookupError(str(exc) or type(exc).__name__) from exc
+        return [b"".join(r.strings).decode(errors="replace") for r in answer]
 
 
 def default_resolver() -> TxtResolver:
     path = getattr(settings, "COUNTERSIGN_TXT_RESOLVER", "")
-    return import_string(path)() if path else UnconfiguredTxtResolver()
+    return import_string(path)() if path else DnsPythonTxtResolver()
+
+
+def hostname_clean(domain: str, *, field: str = "domain") -> str:
+    """``domain`` lower-cased without the trailing dot, once it is a hostname not under ours."""
+    domain = domain.strip().lower().rstrip(".")
+    if not _HOSTNAME.match(domain):
+        raise InvalidInput(
+            "Enter a hostname such as approvals.example.org.",
+            code=TenantErrorCode.DOMAIN_INVALID,
+            field=field,
+        )
+    platform = settings.PLATFORM_DOMAIN
+    if domain == platform or domain.endswith(f".{platform}"):
+        raise InvalidInput(
+            f"Addresses under {platform} are assigned by us.",
+            code=TenantErrorCode.DOMAIN_INVALID,
+            field=field,
+        )
+    return domain
+
+
+def challenge_token() -> str:
+    return secrets.token_hex(16)
+
+
+def txt_challenge_problem(*, domain: str, token: str, resolver: TxtResolver) -> str:
+    """Why ``domain`` is not proven yet ("" once its TXT record carries ``token``)."""
+    name, value = challenge_name(domain), f"{TOKEN_PREFIX}{token}"
+    try:
+        records = resolver.txt_records(name)
+    except TxtLookupError as exc:
+        return f"DNS lookup failed: {exc}. Try again later."[:300]
+    if value not in [r.strip().strip('"') for r in records]:
+        return f'No TXT record "{value}" at {name} yet.'[:300]
+    return ""
 
 
 def challenge_name(domain: str) -> str:
@@ -86,20 +124,7 @@ def challenge_value(custom: CustomDomain) -> str:
 
 
 def custom_domain_add(*, actor: object, tenant: Tenant, domain: str) -> CustomDomain:
-    domain = domain.strip().lower().rstrip(".")
-    if not _HOSTNAME.match(domain):
-        raise InvalidInput(
-            "Enter a hostname such as approvals.example.org.",
-            code=TenantErrorCode.DOMAIN_INVALID,
-            field="domain",
-        )
-    platform = settings.PLATFORM_DOMAIN
-    if domain == platform or domain.endswith(f".{platform}"):
-        raise InvalidInput(
-            f"Addresses under {platform} are assigned by us.",
-            code=TenantErrorCode.DOMAIN_INVALID,
-            field="domain",
-        )
+    domain = hostname_clean(domain)
     if (
         CustomDomain.objects.filter(domain=domain).exists()
         or Domain.objects.filter(domain=domain).exists()
@@ -107,26 +132,19 @@ def custom_domain_add(*, actor: object, tenant: Tenant, domain: str) -> CustomDo
         raise InvalidInput(
             f"{domain} is already in use.", code=TenantErrorCode.DOMAIN_INVALID, field="domain"
         )
-    return CustomDomain.objects.create(tenant=tenant, domain=domain, token=secrets.token_hex(16))
+    return CustomDomain.objects.create(tenant=tenant, domain=domain, token=challenge_token())
 
 
 def custom_domain_verify(
     *, actor: object, custom: CustomDomain, resolver: TxtResolver | None = None
 ) -> bool:
     """Look for the TXT token; on success route the domain. Returns whether it is verified."""
-    resolver = resolver or default_resolver()
     now = timezone.now()
-    try:
-        records = resolver.txt_records(challenge_name(custom.domain))
-    except TxtLookupError as exc:
-        custom.last_checked_at, custom.last_problem = now, f"DNS lookup failed: {exc}"[:300]
-        custom.save(update_fields=["last_checked_at", "last_problem"])
-        return False
-    if challenge_value(custom) not in [r.strip().strip('"') for r in records]:
-        custom.last_checked_at = now
-        custom.last_problem = (
-            f'No TXT record "{challenge_value(custom)}" at {challenge_name(custom.domain)} yet.'
-        )
+    problem = txt_challenge_problem(
+        domain=custom.domain, token=custom.token, resolver=resolver or default_resolver()
+    )
+    if problem:
+        custom.last_checked_at, custom.last_problem = now, problem
         custom.save(update_fields=["last_checked_at", "last_problem"])
         return False
     with action(actor=actor):

@@ -63,6 +63,15 @@ class DomainForm(forms.Form):
     domain = forms.CharField(max_length=253, label="Custom domain")
 
 
+class SenderDomainForm(forms.Form):
+    sender_domain = forms.CharField(
+        max_length=253,
+        required=False,
+        label="Sender domain",
+        help_text="Email comes from no-reply@ this domain once it is verified. Empty: ours.",
+    )
+
+
 class SupportGrantForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
     duration_minutes = forms.IntegerField(
@@ -79,6 +88,11 @@ class PartnerDefaultsForm(forms.Form):
     default_support_email = forms.EmailField(required=False)
     show_powered_by = forms.BooleanField(required=False, label="Show a 'powered by' line")
     powered_by_text = forms.CharField(max_length=120, required=False)
+    show_in_emails = forms.BooleanField(
+        required=False,
+        label="Name us in tenants' email footers",
+        help_text="Off: emails say only “Sent by <tenant>.”",
+    )
 
 
 class ApiKeyForm(forms.Form):

@@ -8,7 +8,7 @@ from django.core.validators import FileExtensionValidator, RegexValidator
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
-from apps.core.text import header_clean, header_safe
+from apps.core.text import header_safe
 from apps.tenants.choices import PartnerRole, TenantStatus
 
 
@@ -48,6 +48,9 @@ class Partner(models.Model):  # type: ignore[django-manager-missing]  # Tenant s
         default=False, help_text="Show a 'powered by' line on tenants' sign-in pages."
     )
     powered_by_text = models.CharField(max_length=120, blank=True)
+    show_in_emails = models.BooleanField(
+        default=False, help_text="Name this partner in the footer of its tenants' emails."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -177,18 +180,20 @@ class Branding(models.Model):
     support_email = models.EmailField(blank=True)
     support_phone = models.CharField(max_length=40, blank=True)
     login_message = models.CharField(max_length=500, blank=True)
+    # The tenant's own mail domain (e.g. stbrigid.org). Used in From only once a DNS TXT record
+    # proves the tenant controls it (apps/tenants/sender_domains.py), like a custom domain.
+    sender_domain = models.CharField(max_length=253, blank=True)
+    sender_domain_token = models.CharField(max_length=64, blank=True)
+    sender_domain_verified_at = models.DateTimeField(null=True, blank=True)
+    sender_domain_checked_at = models.DateTimeField(null=True, blank=True)
+    sender_domain_problem = models.CharField(max_length=300, blank=True)
 
     def __str__(self) -> str:
         return f"Branding of {self.display_name}"
 
-    def sender(self, platform_domain: str) -> str:
-        """The From address of the tenant's own mail (invitations): its sender name."""
-        return sender_address(self.email_sender_name or self.display_name, platform_domain)
-
-
-def sender_address(name: str, platform_domain: str) -> str:
-    name = header_clean(name).replace('"', "").replace("<", "").replace(">", "")
-    return f'"{name}" <no-reply@{platform_domain}>'
+    @property
+    def sender_domain_verified(self) -> bool:
+        return bool(self.sender_domain and self.sender_domain_verified_at)
 
 
 class CustomDomain(models.Model):

@@ -377,6 +377,7 @@ PARTNER_DEFAULT_FIELDS = (
     "default_support_email",
     "show_powered_by",
     "powered_by_text",
+    "show_in_emails",
 )
 
 

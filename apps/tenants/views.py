@@ -35,6 +35,7 @@ from apps.tenants.forms import (
     BrandingForm,
     DomainForm,
     PartnerDefaultsForm,
+    SenderDomainForm,
     StatusForm,
     SupportGrantForm,
     TenantWizardForm,
@@ -42,6 +43,11 @@ from apps.tenants.forms import (
 from apps.tenants.models import Partner, Tenant
 from apps.tenants.packs import latest_release, packs_for_partner, template_pack_sync
 from apps.tenants.selectors import partner_for_user, tenant_primary_host, tenants_visible_to
+from apps.tenants.sender_domains import (
+    sender_domain_challenge,
+    sender_domain_set,
+    sender_domain_verify,
+)
 from apps.tenants.services import (
     BRANDING_TEXT_FIELDS,
     partner_defaults_update,
@@ -240,6 +246,9 @@ class TenantDetailView(PartnerMixin, View):
                 "is_admin": self.is_admin,
                 "branding_form": branding_form,
                 "domain_form": forms.get("domain_form") or DomainForm(),
+                "sender_form": forms.get("sender_form")
+                or SenderDomainForm(initial={"sender_domain": brand.sender_domain}),
+                "sender_challenge": sender_domain_challenge(brand) if brand.sender_domain else None,
                 "support_form": forms.get("support_form") or SupportGrantForm(),
                 "status_form": StatusForm(),
                 "preview": _preview_context(
@@ -365,6 +374,44 @@ class TenantDomainActionView(PartnerMixin, View):
         elif action == "remove":
             custom_domain_remove(actor=request.user, custom=custom)
             messages.success(request, f"{custom.domain} removed.")
+        else:
+            raise Http404
+        return redirect("tenant-detail", slug=slug)
+
+
+class TenantSenderDomainView(PartnerMixin, View):
+    """Partner admins name the tenant's sender domain (``set``) and check its TXT record
+    (``verify``); staff see it on the tenant page but the services refuse them."""
+
+    def post(self, request: HttpRequest, slug: str, action: str) -> HttpResponse:
+        tenant = self.tenant(slug)
+        if action == "set":
+            form = SenderDomainForm(request.POST)
+            if form.is_valid():
+                try:
+                    brand = sender_domain_set(
+                        actor=request.user,
+                        tenant=tenant,
+                        domain=form.cleaned_data["sender_domain"],
+                    )
+                except InvalidInput as exc:
+                    _form_errors(form, exc)
+            if form.errors:
+                return TenantDetailView.get(self, request, slug, sender_form=form)  # type: ignore[arg-type]
+            messages.success(
+                request,
+                "Sender domain saved. Publish the TXT record, then verify."
+                if brand.sender_domain
+                else "Emails now come from our address.",
+            )
+        elif action == "verify":
+            brand = sender_domain_verify(actor=request.user, tenant=tenant)
+            if brand.sender_domain_verified:
+                messages.success(request, f"{brand.sender_domain} is verified; emails use it.")
+            else:
+                messages.error(
+                    request, brand.sender_domain_problem or "Name a sender domain first."
+                )
         else:
             raise Http404
         return redirect("tenant-detail", slug=slug)

@@ -21,7 +21,7 @@ def test_task_assigned_email_is_branded_html_and_text_with_an_action_link(
     with tenant_context(tenant_a), django_capture_on_commit_callbacks(execute=True):
         request = submit_capital(carol)
     (message,) = smtp_server.to("bob@alpha.test")
-    assert message["From"].addresses[0].display_name == "Alpha General Hospital via Countersign"
+    assert message["From"].addresses[0].display_name == "Alpha General Hospital"
     assert message["Subject"] == f"Approval needed: Capital purchase {request.reference}"
     assert message["Auto-Submitted"] == "auto-generated"
     text, html = text_of(message), html_of(message)
@@ -59,7 +59,7 @@ def test_sender_name_logo_and_support_contact_come_from_the_tenant(
     with tenant_context(tenant_a), django_capture_on_commit_callbacks(execute=True):
         submit_capital(carol)
     (message,) = smtp_server.to("bob@alpha.test")
-    assert str(message["From"]).startswith('"St. Brigid Regional Health via Countersign"')
+    assert str(message["From"]).startswith('"St. Brigid Regional Health"')
     assert message["Reply-To"] == "help@stbrigid.test"
     html = html_of(message)
     assert 'src="http://alpha.localhost/branding/logo"' in html
@@ -79,7 +79,7 @@ def test_each_tenant_sends_with_its_own_name_and_colours(
         with django_capture_on_commit_callbacks(execute=True):
             request = submit_capital(erin, "9000")
     (message,) = smtp_server.to("dave@bravo.test")
-    assert message["From"].addresses[0].display_name == "Bravo Community Clinics via Countersign"
+    assert message["From"].addresses[0].display_name == "Bravo Community Clinics"
     assert "#065f46" in html_of(message)
     assert "#1e3a8a" not in html_of(message)
     assert "http://bravo.localhost/a/" in text_of(message)
@@ -133,7 +133,7 @@ def test_preferences_off_digest_and_mandatory(
             assert services.digest_send() == 1
             assert services.digest_send() == 0
         digest = smtp_server.to("carol@alpha.test")[-1]
-        assert "daily Countersign digest" in digest["Subject"]
+        assert "your daily digest" in digest["Subject"]
         assert f"Update on {request.reference}" in text_of(digest)
         assert EmailLog.objects.get(kind="daily_digest", to="carol@alpha.test").status == "sent"
 

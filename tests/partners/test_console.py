@@ -89,7 +89,7 @@ def test_wizard_creates_tenant_installs_pack_and_invites_admin(
         assert WorkflowDefinition.objects.filter(key="prior-auth-imaging").exists()
     (message,) = mail.outbox
     assert message.to == ["grace@golf.test"]
-    assert message.from_email == '"Golf Approvals" <no-reply@localhost>'
+    assert message.from_email == "Golf Approvals <no-reply@localhost>"
     assert "http://golf-med.localhost/invitations/" in message.body
 
     # the invited admin accepts on the new host and is signed in
