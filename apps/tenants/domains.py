@@ -14,6 +14,7 @@ import secrets
 from typing import Protocol
 
 import dns.exception
+import dns.nameserver
 import dns.resolver
 from django.conf import settings
 from django.utils import timezone
@@ -49,20 +50,34 @@ class StaticTxtResolver:
         return list(self.records.get(name.rstrip(".").lower(), []))
 
 
-class DnsPythonTxtResolver:
-    """Asks DNS with dnspython: the system's resolvers, or ``nameservers`` on ``port``."""
+def nameserver_of(entry: str) -> dns.nameserver.Do53Nameserver:
+    """``"10.0.0.2"``, ``"127.0.0.1:5353"`` or ``"[::1]:5353"`` as a plain-DNS nameserver."""
+    entry = entry.strip()
+    if entry.startswith("["):
+        address, _, port = entry[1:].partition("]")
+        port = port.removeprefix(":")
+    elif entry.count(":") == 1:
+        address, _, port = entry.partition(":")
+    else:
+        address, port = entry, ""
+    return dns.nameserver.Do53Nameserver(address, int(port) if port else 53)
 
-    def __init__(
-        self, nameservers: list[str] | None = None, *, port: int = 53, lifetime: float = 5.0
-    ) -> None:
-        self.nameservers, self.port, self.lifetime = nameservers, port, lifetime
+
+class DnsPythonTxtResolver:
+    """Asks DNS with dnspython: the ``nameservers`` given (``DNS_RESOLVERS`` by default), or the
+    system's resolvers when there are none."""
+
+    def __init__(self, nameservers: list[str] | None = None, *, lifetime: float = 5.0) -> None:
+        self.nameservers = (
+            list(nameservers) if nameservers is not None else list(settings.DNS_RESOLVERS)
+        )
+        self.lifetime = lifetime
 
     def _resolver(self) -> dns.resolver.Resolver:
         if not self.nameservers:
             return dns.resolver.Resolver()
         resolver = dns.resolver.Resolver(configure=False)
-        resolver.nameservers = list(self.nameservers)
-        resolver.port = self.port
+        resolver.nameservers = [nameserver_of(entry) for entry in self.nameservers]
         return resolver
 
     def txt_records(self, name: str) -> list[str]:

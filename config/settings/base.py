@@ -374,6 +374,10 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"Countersign <no-reply@{PLATFORM_DOMAIN}>")
 
+# --- DNS: the resolvers that check custom- and sender-domain TXT records ("ip" or "ip:port");
+# empty means the system's (/etc/resolv.conf) ---------------------------------------------------
+DNS_RESOLVERS = env_list("DNS_RESOLVERS", [])
+
 # --- Logging: one line per event, never patient data ---------------------------------------------
 LOGGING = {
     "version": 1,

@@ -63,10 +63,11 @@ def test_bad_or_platform_domains_are_refused(db, tenant_a, domain):
         custom_domain_add(actor=None, tenant=tenant_a, domain=domain)
 
 
-def test_unconfigured_resolver_explains(db, tenant_a):
-    custom = custom_domain_add(actor=None, tenant=tenant_a, domain="x.example.org")
-    assert not custom_domain_verify(actor=None, custom=custom)
-    assert "No DNS resolver is configured" in custom.last_problem
+def test_the_default_resolver_is_dnspython(settings):
+    from apps.tenants.domains import DnsPythonTxtResolver, default_resolver
+
+    settings.COUNTERSIGN_TXT_RESOLVER = ""
+    assert isinstance(default_resolver(), DnsPythonTxtResolver)
 
 
 def _new_release(change):
