@@ -40,3 +40,6 @@ STATUS_TO_ACTION = {
     "withdrawn": "C",
     "cancelled": "C",
 }
+
+# The tenant's own reason codes (Settings > Reason codes) in a denial's adjudication reason.
+DENIAL_REASON_SYSTEM = "https://countersign.health/fhir/CodeSystem/reason-code"

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
-from apps.approvals.models import ApprovalRequest
+from apps.approvals.choices import DecisionOutcome
+from apps.approvals.models import ApprovalRequest, Decision
 from apps.integrations.erp.models import ImportedClaim
 from apps.integrations.fhir import codes
 
@@ -58,23 +60,71 @@ def review_action_for(approval: ApprovalRequest, item: dict[str, Any], first: bo
     return action
 
 
-def claim_response_bundle(approval: ApprovalRequest) -> dict[str, Any]:
+# Patient fields of the prior-authorization form, and where they go in the Patient resource.
+PATIENT_FIELDS = ("patient_name", "member_id", "date_of_birth")
+REDACTED = {
+    "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+    "code": "REDACTED",
+    "display": "redacted",
+}
+
+
+def _patient(approval: ApprovalRequest, hidden: Collection[str]) -> dict[str, Any]:
+    """The Patient as the reader may see it: fields minimum necessary hides are left out and
+    the resource is labelled REDACTED."""
+    patient: dict[str, Any] = {"resourceType": "Patient"}
+    if "patient_name" not in hidden:
+        name = str(approval.data.get("patient_name") or "")
+        given, _, family = name.rpartition(" ")
+        patient["name"] = [
+            {"text": name, "family": family or name, **({"given": given.split()} if given else {})}
+        ]
+    if "member_id" not in hidden:
+        patient["identifier"] = [{"value": str(approval.data.get("member_id") or "")}]
+    if "date_of_birth" not in hidden and approval.data.get("date_of_birth"):
+        patient["birthDate"] = str(approval.data["date_of_birth"])
+    if set(PATIENT_FIELDS) & set(hidden):
+        patient["meta"] = {"security": [REDACTED]}
+    return patient
+
+
+def _denial(approval: ApprovalRequest) -> Decision | None:
+    if approval.status != "denied":
+        return None
+    return (
+        approval.decisions.filter(outcome=DecisionOutcome.REJECT)
+        .select_related("reason_code")
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+
+
+def _denial_reason(denial: Decision | None) -> dict[str, Any] | None:
+    """The specific reason of a denial (CMS-0057-F): the tenant's reason code and label."""
+    if denial is None or denial.reason_code is None:
+        return None
+    code = denial.reason_code
+    return {
+        "coding": [
+            {"system": codes.DENIAL_REASON_SYSTEM, "code": code.code, "display": code.label}
+        ],
+        "text": code.label,
+    }
+
+
+def claim_response_bundle(
+    approval: ApprovalRequest, *, hidden: Collection[str] = ()
+) -> dict[str, Any]:
+    """The ClaimResponse bundle of `approval`; `hidden` are the form fields the reader may not
+    see (minimum necessary, `apps.approvals.masking.hidden_fields`)."""
     claim = ImportedClaim.objects.filter(request=approval).first()
     now = timezone.now()
     patient_url = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'patient:' + approval.reference)}"
     insurer_url = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'insurer:' + approval.reference)}"
     response_url = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'response:' + approval.reference)}"
-    name = str(approval.data.get("patient_name") or "")
-    given, _, family = name.rpartition(" ")
-    patient: dict[str, Any] = {
-        "resourceType": "Patient",
-        "name": [
-            {"text": name, "family": family or name, **({"given": given.split()} if given else {})}
-        ],
-        "identifier": [{"value": str(approval.data.get("member_id") or "")}],
-    }
-    if approval.data.get("date_of_birth"):
-        patient["birthDate"] = str(approval.data["date_of_birth"])
+    patient = _patient(approval, hidden)
+    denial = _denial(approval)
+    reason = _denial_reason(denial)
     payer = (claim.insurer_name if claim else "") or str(approval.data.get("payer") or "")
     items = []
     for position, item in enumerate(_items(approval, claim)):
@@ -91,6 +141,7 @@ def claim_response_bundle(approval: ApprovalRequest) -> dict[str, Any]:
                                 review_action_for(approval, item, position == 0), approval.reference
                             )
                         ],
+                        **({"reason": reason} if reason else {}),
                     }
                 ],
             }
@@ -108,10 +159,16 @@ def claim_response_bundle(approval: ApprovalRequest) -> dict[str, Any]:
         "outcome": ("partial" if approval.status == "partially_approved" else "complete")
         if final
         else "queued",
-        "disposition": approval.get_status_display(),
+        "disposition": (
+            f"{approval.get_status_display()}: {reason['text']}"
+            if reason
+            else approval.get_status_display()
+        ),
         "preAuthRef": approval.reference,
         "item": items,
     }
+    if denial is not None and denial.comment and not hidden:
+        response["processNote"] = [{"number": 1, "type": "display", "text": denial.comment}]
     if claim is not None:
         response["request"] = {
             "identifier": {"system": claim.claim_system or None, "value": claim.claim_identifier}

@@ -276,3 +276,75 @@ def test_no_phi_in_the_location_url(imported):
     _, response = imported
     assert "Rivera" not in response["Location"]
     assert "ACM123456789" not in response["Location"]
+
+
+def _adjudication_reasons(bundle_json: dict) -> list[str]:
+    response = claim_response(bundle_json)
+    return [
+        coding.code
+        for item in response.item
+        for adjudication in item.adjudication
+        if adjudication.reason is not None
+        for coding in adjudication.reason.coding
+    ]
+
+
+def test_a_denial_carries_its_specific_reason(imported, client_a):
+    request, _ = imported
+    sign_in(client_a, "bob@alpha.test")
+    decide_in_ui(client_a, request.reference, "reject", reason_code="POLICY_EXCLUSION",
+                 comment="Imaging not indicated yet.")  # fmt: skip
+    bundle = client_a.get(f"/fhir/ClaimResponse/{request.reference}").json()
+    assert _adjudication_reasons(bundle) == ["POLICY_EXCLUSION", "POLICY_EXCLUSION"]
+    response = claim_response(bundle)
+    assert response.disposition.startswith("Denied: ")
+    assert response.processNote[0].text == "Imaging not indicated yet."
+
+
+@pytest.fixture
+def hidden_from_reviewers(in_tenant_a, alice, client_a):
+    """Prior authorization published with utilization reviewers (bob) not needing PHI."""
+    from apps.workflows.services import workflow_publish
+
+    library = Path(__file__).resolve().parents[3] / "apps" / "workflows" / "library"
+    spec = json.loads((library / "prior-auth-imaging.json").read_text())
+    spec["phi_hidden_from_roles"] = ["utilization_reviewer"]
+    workflow_publish(actor=alice, spec=spec, note="minimum necessary")
+    sign_in(client_a, "carol@alpha.test")
+    response = submit(client_a)
+    assert response.status_code == 201, response.content.decode()
+    client_a.logout()
+    return ApprovalRequest.objects.get(reference=claim_response(response.json()).preAuthRef)
+
+
+def _patient(bundle_json: dict):
+    bundle = Bundle.model_validate(bundle_json)
+    return next(e.resource for e in bundle.entry if e.resource.get_resource_type() == "Patient")
+
+
+def test_claim_response_hides_phi_from_a_role_that_does_not_need_it(
+    hidden_from_reviewers, client_a
+):
+    from apps.audit.models import AuditEntry
+
+    request = hidden_from_reviewers
+    name = request.data["patient_name"]
+    views = AuditEntry.objects.filter(action="fhir.claim_response.view",
+                                      request_reference=request.reference)  # fmt: skip
+    sign_in(client_a, "bob@alpha.test")
+    response = client_a.get(f"/fhir/ClaimResponse/{request.reference}")
+    assert response.status_code == 200
+    assert name not in response.content.decode()
+    assert request.data["member_id"] not in response.content.decode()
+    patient = _patient(response.json())
+    assert (patient.name, patient.identifier, patient.birthDate) == (None, None, None)
+    assert patient.meta.security[0].code == "REDACTED"
+    assert not views.exists()  # no PHI shown, nothing to record
+
+    client_a.logout()
+    sign_in(client_a, "carol@alpha.test")  # the requester sees the patient
+    response = client_a.get(f"/fhir/ClaimResponse/{request.reference}")
+    assert name in response.content.decode()
+    (entry,) = views
+    assert entry.actor_email == "carol@alpha.test"
+    assert entry.category == "phi_access"
