@@ -25,8 +25,8 @@ REDIS_SOCKET = REDIS_DIR / "redis.sock"
 DATABASE_NAME = os.environ.get("COUNTERSIGN_DB_NAME", "countersign")
 # The roles of the embedded server (docs/security.md#database-roles): the owner runs migrations
 # and schema DDL, the application role serves web, API and workers and owns nothing. The test
-# role has exactly the application role's rights and may `SET ROLE` to the owner, which the
-# tamper steps of the audit tests need inside their transaction; it logs in to test databases only.
+# role logs in for the suite, acting as the application role from the start (`role=` at
+# connection) and switching to the owner only for the tamper steps of audit tests.
 SUPERUSER = "postgres"
 OWNER_ROLE = "countersign_owner"
 APP_ROLE = "countersign_app"
@@ -183,8 +183,16 @@ def _ensure_roles(conn: Any) -> None:
         conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
     if TEST_ROLE not in existing:
         conn.execute(f"CREATE ROLE {TEST_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
-        conn.execute(f"GRANT {APP_ROLE} TO {TEST_ROLE} WITH INHERIT TRUE")
-        conn.execute(f"GRANT {OWNER_ROLE} TO {TEST_ROLE} WITH INHERIT FALSE, SET TRUE")
+    test_role_grants(conn)
+
+
+def test_role_grants(conn: Any) -> None:
+    """The test role inherits nothing: it connects with `role=<application role>` (so the
+    suite's current user *is* the application role) and may `SET ROLE` to the owner for the
+    tamper steps of audit tests. Plain GRANTs, so PostgreSQL 15 accepts them too."""
+    conn.execute(f"ALTER ROLE {TEST_ROLE} NOINHERIT")
+    conn.execute(f"GRANT {APP_ROLE} TO {TEST_ROLE}")
+    conn.execute(f"GRANT {OWNER_ROLE} TO {TEST_ROLE}")
 
 
 # Everything a database made before the roles existed holds, owned by the superuser.

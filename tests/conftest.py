@@ -129,6 +129,7 @@ def django_db_setup(
 
     Browser, worker and race tests need committed data and ask for no `db`: this runs for them
     too (pytest-django's own set-up would only run for a test that asks)."""
+    from django.conf import settings
     from django.test.utils import setup_databases, teardown_databases
 
     from apps.tenants.services import template_schema_ensure
@@ -137,6 +138,12 @@ def django_db_setup(
 
     if connection.settings_dict.get("EMBEDDED"):
         embedded.database_adopt(connection.creation._get_test_db_name())
+    elif settings.SUITE_SUPERUSER_DATABASE is not None:
+        from config.test_roles import suite_database_adopt
+
+        suite_database_adopt(
+            settings.SUITE_SUPERUSER_DATABASE, connection.creation._get_test_db_name()
+        )
     with django_db_blocker.unblock(), database_role("owner"):
         databases = setup_databases(
             verbosity=0,

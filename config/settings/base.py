@@ -1,5 +1,6 @@
 """Settings shared by every environment; each value that varies comes from the environment."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -145,6 +146,8 @@ if DATABASE_URL:
     _owner_database = dj_database_url.parse(DATABASE_OWNER_URL, conn_max_age=60)
     DATABASES = {"default": _owner_database if DATABASE_ROLE == "owner" else _app_database}
     DATABASES["default"]["ENGINE"] = "apps.core.postgres"
+    if os.environ.get("COUNTERSIGN_DB_NAME"):  # helper processes of the tests: the test database
+        DATABASES["default"]["NAME"] = os.environ["COUNTERSIGN_DB_NAME"]
     DATABASE_APP_ROLE = str(_app_database.get("USER") or "")
     DATABASE_OWNER = {k: _owner_database.get(k) for k in ("USER", "PASSWORD", "HOST", "PORT")}
 else:

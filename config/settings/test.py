@@ -6,6 +6,8 @@ os.environ.setdefault("SECRETS_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZlcm5ldC1rZXktMz
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
 os.environ.setdefault("DEBUG", "false")
 
+import dj_database_url
+
 from config import embedded
 from config.settings.base import *
 
@@ -21,10 +23,29 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("COUNTERSIGN_TEST_QUEUE", "countersig
 # Several people (or CI jobs) may test against one embedded server at once: each can name its
 # own test database with COUNTERSIGN_TEST_DB.
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("COUNTERSIGN_TEST_DB", "test_countersign")}
-# The suite connects with the application role's rights (embedded: a test role that has exactly
-# them and may `SET ROLE` to the owner for the tamper steps of audit tests; docs/security.md).
+# The suite runs as the application role: it logs in as a test role that starts as the
+# application role (`role=` at connection) and may `SET ROLE` to the owner for the tamper steps
+# of audit tests (docs/security.md#database-roles).
 if DATABASES["default"].get("EMBEDDED") and DATABASE_ROLE == "app":
     DATABASES["default"]["USER"] = embedded.TEST_ROLE
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c role={embedded.APP_ROLE}"
+# DATABASE_URL alone, with a role that may create roles: the same roles on that server
+# (config/test_roles.py); with DATABASE_OWNER_URL too, the two URLs as given.
+SUITE_SUPERUSER_DATABASE = None
+if DATABASE_URL and not os.environ.get("DATABASE_OWNER_URL"):
+    from config.test_roles import suite_roles
+
+    _given = dj_database_url.parse(DATABASE_URL)
+    _roles = suite_roles(_given, VAR_DIR)
+    if _roles is not None:
+        SUITE_SUPERUSER_DATABASE = _given
+        _user = _roles["owner"] if DATABASE_ROLE == "owner" else _roles["test"]
+        DATABASES["default"]["USER"] = _user
+        DATABASES["default"]["PASSWORD"] = _roles["password"]
+        if DATABASE_ROLE == "app":
+            DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c role={_roles['app']}"
+        DATABASE_APP_ROLE = _roles["app"]
+        DATABASE_OWNER = {**DATABASE_OWNER, "USER": _roles["owner"], "PASSWORD": _roles["password"]}
 # Server threads of the browser tests open their own connections; do not keep them around.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Serve static files from the app folders (no collectstatic in tests).

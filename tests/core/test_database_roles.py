@@ -81,12 +81,12 @@ def test_the_application_role_owns_nothing_and_is_no_superuser(db):
 def test_the_suite_runs_with_the_application_roles_rights(db):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT rolsuper, pg_has_role(current_user, %s, 'USAGE'), "
-            "pg_has_role(current_user, %s, 'USAGE') FROM pg_roles WHERE rolname = current_user",
-            [settings.DATABASE_APP_ROLE, owner_name()],
+            "SELECT current_user, rolsuper, pg_has_role(current_user, %s, 'USAGE') "
+            "FROM pg_roles WHERE rolname = current_user",
+            [owner_name()],
         )
-        superuser, has_app_rights, has_owner_rights = cursor.fetchone()
-    assert (superuser, has_app_rights, has_owner_rights) == (False, True, False)
+        user, superuser, has_owner_rights = cursor.fetchone()
+    assert (user, superuser, has_owner_rights) == (settings.DATABASE_APP_ROLE, False, False)
 
 
 def test_the_application_role_can_still_append_and_the_head_follows(tenant_a):
@@ -169,20 +169,26 @@ def _start_web(database_url: str, **extra: str) -> subprocess.CompletedProcess[s
     )  # fmt: skip
 
 
-def _url(user: str) -> str:
+def _url(user: str, password: str | None = None) -> str:
     params = connection.get_connection_params()
     host = str(params.get("host") or "").replace("/", "%2F")
-    return f"postgresql://{user}@{host}/{params.get('dbname')}"
+    port = f":{params['port']}" if params.get("port") else ""
+    secret = f":{password}" if password else ""
+    return f"postgresql://{user}{secret}@{host}{port}/{params.get('dbname')}"
 
 
 def test_production_refuses_a_superuser_or_owner_database_url(db):
-    superuser = "postgres" if connection.settings_dict.get("EMBEDDED") else None
-    users = [owner_name(), *([superuser] if superuser else [])]
-    for user in users:
-        refused = _start_web(_url(user))
+    password = settings.DATABASE_OWNER["PASSWORD"]  # the suite's roles share one password
+    urls = [_url(owner_name(), password)]
+    if connection.settings_dict.get("EMBEDDED"):
+        urls.append(_url("postgres"))
+    elif settings.SUITE_SUPERUSER_DATABASE is not None:
+        urls.append(os.environ["DATABASE_URL"])
+    for url in urls:
+        refused = _start_web(url)
         assert refused.returncode != 0
         assert "DATABASE_ALLOW_SUPERUSER" in refused.stderr, refused.stderr[-2000:]
-    allowed = _start_web(_url(users[-1]), DATABASE_ALLOW_SUPERUSER="true")
+    allowed = _start_web(urls[-1], DATABASE_ALLOW_SUPERUSER="true")
     assert allowed.returncode == 0, allowed.stderr[-2000:]
-    app = _start_web(_url(settings.DATABASE_APP_ROLE))
+    app = _start_web(_url(settings.DATABASE_APP_ROLE, password))
     assert app.returncode == 0, app.stderr[-2000:]

@@ -66,6 +66,8 @@ def libpq_args(params: dict[str, Any] | None = None) -> tuple[list[str], dict[st
         env["PGPASSWORD"] = str(params["password"])
     if params.get("sslmode"):
         env["PGSSLMODE"] = str(params["sslmode"])
+    if params.get("options"):
+        env["PGOPTIONS"] = str(params["options"])
     return args, env
 
 

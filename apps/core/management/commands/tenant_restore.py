@@ -56,6 +56,7 @@ def _owner_params() -> dict[str, Any]:
     params = dict(connection.get_connection_params())
     params["user"] = settings.DATABASE_OWNER["USER"]
     params["password"] = settings.DATABASE_OWNER["PASSWORD"] or params.get("password")
+    params.pop("options", None)  # a `role=` of the application role is not the owner's
     return params
 
 
