@@ -34,7 +34,7 @@ def suite_roles(database: dict[str, Any], var_dir: Path) -> dict[str, str] | Non
     import psycopg
     from psycopg import sql
 
-    params = {
+    params: dict[str, Any] = {
         "dbname": database.get("NAME") or "postgres",
         "user": database.get("USER") or None,
         "password": database.get("PASSWORD") or None,
@@ -79,7 +79,7 @@ def suite_database_adopt(database: dict[str, Any], name: str) -> None:
     import psycopg
     from psycopg import sql
 
-    params = {
+    params: dict[str, Any] = {
         "dbname": "postgres",
         "user": database.get("USER") or None,
         "password": database.get("PASSWORD") or None,
