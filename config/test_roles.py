@@ -12,6 +12,7 @@ settings only.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ def _password(var_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def suite_roles(database: dict[str, Any], var_dir: Path) -> dict[str, str] | None:
+def suite_roles(database: Mapping[str, Any], var_dir: Path) -> dict[str, str] | None:
     """Create (or refresh) the test roles on the server of `database` (a parsed DATABASE_URL)
     and return {"owner", "app", "test", "password"}; None when that role may not create roles,
     in which case the URLs are used as given."""
@@ -74,7 +75,7 @@ def suite_roles(database: dict[str, Any], var_dir: Path) -> dict[str, str] | Non
     }
 
 
-def suite_database_adopt(database: dict[str, Any], name: str) -> None:
+def suite_database_adopt(database: Mapping[str, Any], name: str) -> None:
     """Give a test database left by an earlier run to the owner role, so it may drop it."""
     import psycopg
     from psycopg import sql
