@@ -63,6 +63,12 @@ def _parse(raw: bytes) -> Bundle:
         ) from None
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         raise FhirProblem([Issue("structure", "The body must be a FHIR Bundle.", "Bundle")])
+    if data.get("type") != "collection":
+        # Da Vinci PAS: the $submit request is a Bundle of type collection.
+        raise FhirProblem(
+            [Issue("code-invalid", f'Bundle.type must be "collection", not "{data.get("type")}".',
+                   "Bundle.type")]
+        )  # fmt: skip
     try:
         return Bundle.model_validate(data)
     except pydantic.ValidationError as error:

@@ -181,6 +181,29 @@ def test_wrong_use_is_refused(carol_client):
     assert "preauthorization" in issue["diagnostics"]
 
 
+@pytest.mark.parametrize("bundle_type", ["transaction", "batch", None])
+def test_a_bundle_that_is_not_a_collection_is_refused(carol_client, bundle_type):
+    bundle = copy.deepcopy(SAMPLE)
+    if bundle_type is None:
+        del bundle["type"]
+    else:
+        bundle["type"] = bundle_type
+    response = submit(carol_client, bundle)
+    assert response.status_code == 400
+    (issue,) = problems(response)
+    assert issue["expression"] == ["Bundle.type"]
+    assert "collection" in issue["diagnostics"]
+    assert not ApprovalRequest.objects.filter(data__member_id=claim_member(bundle)).exists()
+
+
+def claim_member(bundle: dict) -> str:
+    return next(
+        e["resource"]["subscriberId"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Coverage"
+    )
+
+
 def test_bundle_without_a_claim_is_refused(carol_client):
     bundle = copy.deepcopy(SAMPLE)
     bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] != "Claim"]
