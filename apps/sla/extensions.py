@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -25,6 +26,30 @@ from apps.sla.models import (
 
 # --- extension ----------------------------------------------------------------------------------
 
+# Why a due time may move (the structured justification every extension needs). CMS-0057-F
+# lets a payer extend a prior-authorization decision by up to 14 days when the patient asks or
+# more information is needed; other workflows use the tenant-wide cap SLA_EXTENSION_MAX_DAYS.
+JUSTIFICATIONS = {
+    "information_needed": "More clinical information is needed",
+    "patient_requested": "The patient or their representative asked for more time",
+    "peer_review": "A peer-to-peer or specialist review is scheduled",
+    "waiting_on_others": "Waiting on the payer or another organisation",
+}
+REGULATORY_CAP = timedelta(days=14)
+REGULATED_CATEGORIES = frozenset({"prior_auth"})
+
+
+def extension_cap(approval: ApprovalRequest) -> timedelta:
+    """How far past its original due time a request clock may be extended in all."""
+    if approval.workflow_version.spec.get("category") in REGULATED_CATEGORIES:
+        return REGULATORY_CAP
+    return timedelta(days=settings.SLA_EXTENSION_MAX_DAYS)
+
+
+def _original_due(clock: Clock) -> datetime:
+    first = clock.events.filter(kind=SlaEventKind.EXTENDED).order_by("at", "pk").first()
+    return first.old_due_at if first is not None and first.old_due_at else clock.due_at
+
 
 def can_extend(actor: User, approval: ApprovalRequest) -> bool:
     """Tenant admins and the request's current approvers may extend its clock."""
@@ -40,13 +65,24 @@ def can_extend(actor: User, approval: ApprovalRequest) -> bool:
 
 
 def request_extend(
-    *, actor: User, approval: ApprovalRequest, new_due_at: datetime, reason: str
+    *,
+    actor: User,
+    approval: ApprovalRequest,
+    new_due_at: datetime,
+    reason: str,
+    justification: str,
 ) -> Clock:
-    """Move the request clock's due time later, with a reason, an audit trail and a notice to
-    the requester. Never a silent pause: the clock keeps running toward the new due time."""
+    """Move the request clock's due time later, with a justification from JUSTIFICATIONS, a
+    reason, an audit trail and a notice to the requester; never past the cap (14 days after the
+    original due time for prior authorizations). Never a silent pause: the clock keeps running
+    toward the new due time."""
     from apps.approvals.services import request_lock
 
     errors: dict[str, list[str]] = {}
+    if justification not in JUSTIFICATIONS:
+        errors["justification"] = [
+            "Choose why the due time is extended: " + ", ".join(JUSTIFICATIONS) + "."
+        ]
     if not reason.strip():
         errors["reason"] = ["Say why the due time is extended."]
     if timezone.is_naive(new_due_at):
@@ -75,6 +111,16 @@ def request_extend(
                 fields={"new_due_at": ["Choose a time after the current due time."]},
             )
         cal = _calendar_of(clock)
+        original = _original_due(clock)
+        cap = extension_cap(approval)
+        if new_due_at - original > cap:
+            raise InvalidInput(
+                f"Extensions of this clock stop {cap.days} days after its original due time.",
+                fields={
+                    "new_due_at": [f"Choose {_when(original + cap, cal)} or earlier."],
+                },
+            )
+        note = f"{JUSTIFICATIONS[justification]}. {reason.strip()}"[:300]
         old = clock.due_at
         left_before = remaining_seconds(cal, clock.calendar, now, old)
         left_after = remaining_seconds(cal, clock.calendar, now, new_due_at)
@@ -90,7 +136,7 @@ def request_extend(
             SlaEventKind.EXTENDED,
             now,
             actor=actor,
-            note=reason.strip(),
+            note=note,
             old_due_at=old,
             new_due_at=new_due_at,
         )
@@ -98,7 +144,7 @@ def request_extend(
             approval,
             actor,
             f"{actor.full_name} extended the due time from {_when(old, cal)} to "
-            f"{_when(new_due_at, cal)}: {reason.strip()}",
+            f"{_when(new_due_at, cal)}: {note}",
         )
         notices.send(
             kind="extension",

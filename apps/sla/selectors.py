@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.approvals.models import ApprovalRequest
-from apps.sla.extensions import can_extend
+from apps.sla.extensions import JUSTIFICATIONS, can_extend, extension_cap
 from apps.sla.models import Clock, ClockStatus, SlaOverride
 from apps.sla.policies import URGENCIES, EffectivePolicy, effective_policy
 from apps.workflows.selectors import published_workflows, spec_of
@@ -62,6 +62,8 @@ class Panel:
     task_clocks: list[Clock]
     can_extend: bool
     now: datetime
+    justifications: tuple[tuple[str, str], ...] = tuple(JUSTIFICATIONS.items())
+    extension_cap_days: int = 0
 
 
 def panel_for(user: User, approval: ApprovalRequest) -> Panel:
@@ -78,7 +80,13 @@ def panel_for(user: User, approval: ApprovalRequest) -> Panel:
         and request_clock.status == ClockStatus.RUNNING
         and can_extend(user, approval)
     )
-    return Panel(request_clock, sorted(open_tasks, key=lambda c: c.due_at), allowed, timezone.now())
+    return Panel(
+        request_clock,
+        sorted(open_tasks, key=lambda c: c.due_at),
+        allowed,
+        timezone.now(),
+        extension_cap_days=extension_cap(approval).days if allowed else 0,
+    )
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,11 @@ def request_extend(request: HttpRequest, reference: str) -> HttpResponse:
                 "Give the new due time.", fields={"new_due_at": ["Use the date and time picker."]}
             )
         extensions.request_extend(
-            actor=user, approval=approval, new_due_at=new_due, reason=request.POST.get("reason", "")
+            actor=user,
+            approval=approval,
+            new_due_at=new_due,
+            reason=request.POST.get("reason", ""),
+            justification=request.POST.get("justification", ""),
         )
     except ApprovalError as error:
         if error.http_status == 403:

@@ -218,6 +218,9 @@ SITE_PORT = env_int("SITE_PORT", 0, minimum=0) or None
 # Webhooks and ERP connectors refuse hosts that resolve to loopback, private, link-local (cloud
 # metadata) or reserved addresses unless allowed here (an ERP on the hospital's own network).
 ERP_ALLOW_PRIVATE_HOSTS = env_bool("ERP_ALLOW_PRIVATE_HOSTS", False)
+# How far past its original due time a request clock may be extended in all (prior
+# authorizations: 14 days, CMS-0057-F, whatever this says).
+SLA_EXTENSION_MAX_DAYS = env_int("SLA_EXTENSION_MAX_DAYS", 30, minimum=1)
 
 # --- Secrets at rest (webhook keys, connector credentials) ---------------------------------------
 # Comma-separated Fernet keys; the first encrypts, all decrypt (rotation: put the new key first,

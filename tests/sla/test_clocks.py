@@ -18,6 +18,8 @@ from apps.timers.services import timer_fire
 from tests.approvals.helpers import pending, submit_capital
 from tests.sla.helpers import fire_due, submit_prior_auth, timers_of
 
+WHY = "information_needed"
+
 MONDAY = datetime(2026, 1, 12, 15, 0, tzinfo=UTC)  # 10:00 in New York
 
 
@@ -213,13 +215,19 @@ def test_extension_moves_the_due_time_with_an_audit_trail(in_tenant_a, alice, ca
     old = clock.due_at
     new = old + timedelta(days=14)
     with time_machine.travel(MONDAY + timedelta(days=1), tick=False):
-        request_extend(actor=alice, approval=request, new_due_at=new, reason="Awaiting imaging")
+        request_extend(
+            actor=alice,
+            approval=request,
+            new_due_at=new,
+            reason="Awaiting imaging",
+            justification=WHY,
+        )
     clock.refresh_from_db()
     request.refresh_from_db()
     assert clock.due_at == request.due_at == new
     event = SlaEvent.objects.get(clock=clock, kind="extended")
     assert (event.actor, event.old_due_at, event.new_due_at) == (alice, old, new)
-    assert event.note == "Awaiting imaging"
+    assert event.note == "More clinical information is needed. Awaiting imaging"
     entry = TimelineEntry.objects.get(request=request, kind="sla")
     assert entry.actor == alice
     assert "extended the due time" in entry.summary
@@ -237,17 +245,35 @@ def test_who_may_extend_and_what_is_refused(in_tenant_a, bob, carol, olivia):
     later = clock.due_at + timedelta(days=1)
     for outsider in (olivia, carol):  # not involved; the requester
         with pytest.raises(NotAllowed):
-            request_extend(actor=outsider, approval=request, new_due_at=later, reason="why not")
+            request_extend(
+                actor=outsider,
+                approval=request,
+                new_due_at=later,
+                reason="why not",
+                justification=WHY,
+            )
     with pytest.raises(InvalidInput):
-        request_extend(actor=bob, approval=request, new_due_at=later, reason=" ")
+        request_extend(actor=bob, approval=request, new_due_at=later, reason=" ", justification=WHY)
     with pytest.raises(InvalidInput):
         request_extend(
-            actor=bob, approval=request, new_due_at=clock.due_at - timedelta(hours=1), reason="x"
+            actor=bob,
+            approval=request,
+            new_due_at=clock.due_at - timedelta(hours=1),
+            reason="x",
+            justification=WHY,
         )
-    request_extend(actor=bob, approval=request, new_due_at=later, reason="Peer review")  # queue
+    request_extend(
+        actor=bob, approval=request, new_due_at=later, reason="Peer review", justification=WHY
+    )  # queue
     capital = submit_capital(carol, "9000")
     with pytest.raises(Conflict):
-        request_extend(actor=bob, approval=capital, new_due_at=later, reason="no request clock")
+        request_extend(
+            actor=bob,
+            approval=capital,
+            new_due_at=later,
+            reason="no request clock",
+            justification=WHY,
+        )
 
 
 def test_escalation_never_targets_the_holder_even_an_admin(in_tenant_a, alice, carol, sent):
@@ -269,3 +295,41 @@ def test_escalation_never_targets_the_holder_even_an_admin(in_tenant_a, alice, c
     assert alice.full_name not in event.note.partition("notified")[2]
     (escalated,) = [n for n in sent if n["kind"] == "escalated"]
     assert alice in escalated["recipients"]  # told, as the holder, not escalated to
+
+
+def test_an_extension_needs_a_justification_from_the_list(in_tenant_a, bob, carol):
+    request = submit_prior_auth(carol)
+    clock = Clock.objects.get(request=request, scope="request")
+    for justification in ("", "because"):
+        with pytest.raises(InvalidInput) as refused:
+            request_extend(actor=bob, approval=request, new_due_at=clock.due_at + timedelta(days=1),
+                           reason="Peer review", justification=justification)  # fmt: skip
+        assert "justification" in refused.value.fields
+    clock.refresh_from_db()
+    assert not SlaEvent.objects.filter(clock=clock, kind="extended").exists()
+
+
+def test_prior_authorization_extensions_stop_14_days_after_the_original_due_time(
+    in_tenant_a, bob, carol
+):
+    request = submit_prior_auth(carol)
+    clock = Clock.objects.get(request=request, scope="request")
+    original = clock.due_at
+    request_extend(actor=bob, approval=request, new_due_at=original + timedelta(days=10),
+                   reason="Imaging booked", justification="peer_review")  # fmt: skip
+    with pytest.raises(InvalidInput) as refused:  # 10 + 5 > 14, counted from the original
+        request_extend(actor=bob, approval=request, new_due_at=original + timedelta(days=15),
+                       reason="More time", justification="patient_requested")  # fmt: skip
+    assert "new_due_at" in refused.value.fields
+    request_extend(actor=bob, approval=request, new_due_at=original + timedelta(days=14),
+                   reason="More time", justification="patient_requested")  # fmt: skip
+    clock.refresh_from_db()
+    assert clock.due_at == original + timedelta(days=14)
+
+
+def test_other_workflows_use_the_configured_cap(in_tenant_a, bob, carol, settings):
+    from apps.sla.extensions import extension_cap
+
+    settings.SLA_EXTENSION_MAX_DAYS = 3
+    assert extension_cap(submit_capital(carol, "9000")).days == 3
+    assert extension_cap(submit_prior_auth(carol)).days == 14  # the regulation, not the setting

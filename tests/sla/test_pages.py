@@ -32,7 +32,8 @@ def prior_auth(tenant_a, carol):
 def _extend(client, request, days=3):
     due = (request.due_at + timedelta(days=days)).isoformat()
     return client.post(
-        f"/requests/{request.reference}/sla/extend", {"new_due_at": due, "reason": "Peer review"}
+        f"/requests/{request.reference}/sla/extend",
+        {"new_due_at": due, "reason": "Peer review", "justification": "peer_review"},
     )
 
 
@@ -145,3 +146,25 @@ def test_anonymous_and_other_tenant_are_sent_to_sign_in(tenant_a, client_a, clie
             assert response.status_code == 302, path
             assert response["Location"].startswith("/login/")
         assert client.post("/admin/sla/policies/", OVERRIDE)["Location"].startswith("/login/")
+
+
+def test_the_page_asks_why_and_refuses_an_extension_past_the_cap(prior_auth, tenant_a, client_a):
+    sign_in(client_a, "bob@alpha.test")
+    page = client_a.get(f"/requests/{prior_auth.reference}/").content.decode()
+    assert 'name="justification"' in page
+    assert "At most 14 days past the original due time" in page
+    with tenant_context(tenant_a):
+        due = prior_auth.due_at
+    too_late = (due + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M")
+    for body, message in (
+        (
+            {"new_due_at": too_late, "reason": "Peer review", "justification": "peer_review"},
+            "Extensions of this clock stop 14 days after its original due time.",
+        ),
+        ({"new_due_at": too_late, "reason": "Peer review"}, "The extension is incomplete."),
+    ):
+        response = client_a.post(f"/requests/{prior_auth.reference}/sla/extend", body, follow=True)
+        assert response.status_code == 200
+        assert message in response.content.decode()
+    with tenant_context(tenant_a):
+        assert not SlaEvent.objects.filter(kind="extended", clock__request=prior_auth).exists()

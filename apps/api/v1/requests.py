@@ -24,7 +24,7 @@ from apps.approvals.models import ApprovalRequest
 from apps.audit.services import audit_phi_access
 from apps.core.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from apps.people.models import Department
-from apps.sla.extensions import request_extend
+from apps.sla.extensions import JUSTIFICATIONS, request_extend
 from apps.workflows.selectors import published_workflows
 
 TAGS = ["requests"]
@@ -256,6 +256,10 @@ class RequestAmendApi(ApiView):
 class RequestExtendApi(ApiView):
     class Input(serializers.Serializer[Any]):
         new_due_at = serializers.DateTimeField()
+        justification = serializers.ChoiceField(
+            choices=sorted(JUSTIFICATIONS),
+            help_text="Why the due time moves (prior authorizations: at most 14 days in all).",
+        )
         reason = serializers.CharField(max_length=500)
 
     @extend_schema(
@@ -270,6 +274,7 @@ class RequestExtendApi(ApiView):
             approval=approval,
             new_due_at=data["new_due_at"],
             reason=data["reason"],
+            justification=data["justification"],
         )
         return detail(self.actor, request_id)
 
