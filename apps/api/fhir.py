@@ -22,11 +22,8 @@ from rest_framework.request import Request
 from apps.api.authentication import ApiKeyAuthentication
 from apps.approvals import selectors
 from apps.approvals.exceptions import NotFound
-from apps.approvals.masking import hidden_fields
-from apps.audit.services import audit_phi_access
-from apps.core.actions import action
 from apps.integrations.fhir.outcome import FhirProblem, Issue, operation_outcome
-from apps.integrations.fhir.pas_export import PATIENT_FIELDS, claim_response_bundle
+from apps.integrations.fhir.pas_export import claim_response_bundle, claim_response_read
 from apps.integrations.fhir.pas_import import WORKFLOW_KEY, claim_import
 
 if TYPE_CHECKING:
@@ -112,17 +109,6 @@ def claim_response(request: HttpRequest, reference: str) -> HttpResponse:
                        "ClaimResponse.preAuthRef")], 404)  # fmt: skip
     except FhirProblem as problem:
         return _problem(problem)
-    # Minimum necessary, as on every other read path; a read that shows PHI is recorded.
-    hidden = hidden_fields(user=user, approval=approval)
-    bundle = claim_response_bundle(approval, hidden=hidden)
-    if not set(PATIENT_FIELDS) <= hidden:
-        with action(actor=user):
-            audit_phi_access(
-                actor=user,
-                action="fhir.claim_response.view",
-                obj=approval,
-                request_reference=approval.reference,
-            )
-    response = _json(bundle)
+    response = _json(claim_response_read(user=user, approval=approval))
     response["Cache-Control"] = "no-store"  # PHI: never cached by proxies
     return response

@@ -21,13 +21,12 @@ from django_tenants.utils import tenant_context
 from apps.accounts.models import User
 from apps.api.services import api_key_create
 from apps.api.throttling import local_window
-from apps.approvals.models import ApprovalRequest, Decision
-from apps.integrations.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from apps.integrations.webhooks.services import webhook_endpoint_create
 from apps.tenants.models import Tenant
 from tests.approvals.helpers import pending, submit_capital
 from tests.conftest import host_of
 from tests.fixtures.celery_worker import WorkerProcess, wait_for
+from tests.integrations.cleanup import committed_requests_delete
 from tests.integrations.receiver import Receiver
 
 
@@ -108,14 +107,7 @@ def outage(open_db, settings):
         app.conf.task_default_queue = real_queue
         local_window.clear()
         tenant = Tenant.objects.get(slug="alpha")
-        with tenant_context(tenant):
-            events = OutboxEvent.objects.filter(request_id__in=made["requests"])
-            WebhookDelivery.objects.filter(event__in=events).delete()
-            WebhookEndpoint.objects.filter(pk__in=made["endpoints"]).delete()
-            events.delete()
-            Decision.objects.filter(request_id__in=made["requests"]).delete()
-            ApprovalRequest.objects.filter(pk__in=made["requests"]).delete()
-        connection.set_schema_to_public()
+        committed_requests_delete(tenant, made)
 
 
 @pytest.mark.slow

@@ -14,7 +14,6 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from apps.audit.chain import GENESIS
 from apps.audit.checkpoints import checkpoint_files, checkpoint_write, when
 from apps.audit.exceptions import AuditCode
 from apps.audit.models import AuditChainHead, AuditEntry
@@ -23,6 +22,7 @@ from apps.audit.services import audit_append
 from apps.audit.signing import private_key_encode, public_key_encode, signing_key
 from apps.audit.verify import chain_verify, trail_verify
 from apps.core.errors import Conflict
+from tests.audit.helpers import chain_reset, purge_as_owner
 from tests.fixtures.celery_worker import wait_for
 from tests.fixtures.roles import as_owner, triggers_off
 
@@ -241,18 +241,10 @@ def test_the_scheduled_task_writes_a_checkpoint_per_tenant(
     assert {s: len(list(checkpoint_files(s))) for s in ("alpha", "bravo")} == before
 
 
-def _fresh_chain() -> None:
-    with triggers_off("audit_auditentry", "audit_auditchainhead"), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM audit_auditentry")
-        AuditChainHead.objects.update_or_create(
-            pk=1, defaults={"last_sequence": 0, "last_hash": GENESIS}
-        )
-
-
 def test_purge_keeps_working_with_checkpoints(tenant_a, capsys):
     now = timezone.now()
     with tenant_context(tenant_a):
-        _fresh_chain()
+        chain_reset()
         with time_machine.travel(now - timedelta(days=365 * 8), tick=False):
             for n in range(3):
                 _entry(f"test.old{n}")
@@ -260,13 +252,7 @@ def test_purge_keeps_working_with_checkpoints(tenant_a, capsys):
         assert old_checkpoint.sequence == 3
         with time_machine.travel(now - timedelta(days=365 * 2), tick=False):
             _entry("test.recent")
-    with as_owner():  # manage.py connects audit_purge as the owner
-        call_command(
-            "audit_purge",
-            tenant="alpha",
-            before=earliest_allowed_cutoff().isoformat(),
-            confirm=True,
-        )
+    purge_as_owner(tenant="alpha", before=earliest_allowed_cutoff().isoformat(), confirm=True)
     with tenant_context(tenant_a):
         assert AuditEntry.objects.order_by("sequence").first().sequence == 4
         assert trail_verify(schema="alpha").ok

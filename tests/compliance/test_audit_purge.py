@@ -11,28 +11,12 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from apps.audit.chain import GENESIS
-from apps.audit.models import AuditChainHead, AuditEntry
+from apps.audit.models import AuditEntry
 from apps.audit.retention import CHECKPOINT_ACTION, earliest_allowed_cutoff
 from apps.audit.services import audit_append
 from apps.audit.verify import chain_verify
-from tests.fixtures.roles import as_owner, triggers_off
-
-
-def _fresh_chain() -> None:
-    """Start tenant A's trail empty (inside the test's rolled-back transaction)."""
-    # The head only moves forward (a trigger); resetting it needs the same bypass.
-    with triggers_off("audit_auditentry", "audit_auditchainhead"), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM audit_auditentry")
-        AuditChainHead.objects.update_or_create(
-            pk=1, defaults={"last_sequence": 0, "last_hash": GENESIS}
-        )
-
-
-def _purge(**options: object) -> None:
-    """`manage.py audit_purge` connects as the owner role."""
-    with as_owner():
-        call_command("audit_purge", **options)
+from tests.audit.helpers import chain_reset, purge_as_owner
+from tests.fixtures.roles import triggers_off
 
 
 def _entry(action: str) -> AuditEntry:
@@ -43,7 +27,7 @@ def _entry(action: str) -> AuditEntry:
 def old_and_new_entries(tenant_a):
     now = timezone.now()
     with tenant_context(tenant_a):
-        _fresh_chain()
+        chain_reset()
         with time_machine.travel(now - timedelta(days=365 * 8), tick=False):
             for n in range(3):
                 _entry(f"test.old{n}")
@@ -56,7 +40,7 @@ def old_and_new_entries(tenant_a):
 def test_purge_refuses_dates_inside_retention(tenant_a, old_and_new_entries):
     too_recent = earliest_allowed_cutoff() + timedelta(days=1)
     with pytest.raises(CommandError, match="kept 6 years"):
-        _purge(tenant="alpha", before=too_recent.isoformat(), confirm=True)
+        purge_as_owner(tenant="alpha", before=too_recent.isoformat(), confirm=True)
     with tenant_context(tenant_a):
         assert AuditEntry.objects.count() == 4
 
@@ -64,7 +48,7 @@ def test_purge_refuses_dates_inside_retention(tenant_a, old_and_new_entries):
 def test_purge_needs_confirm(tenant_a, old_and_new_entries):
     before = earliest_allowed_cutoff().isoformat()
     with pytest.raises(CommandError, match="--confirm"):
-        _purge(tenant="alpha", before=before)
+        purge_as_owner(tenant="alpha", before=before)
     with tenant_context(tenant_a):
         assert AuditEntry.objects.count() == 4
 
@@ -73,7 +57,7 @@ def test_purge_removes_old_entries_keeps_the_chain_verifiable_and_is_audited(
     tenant_a, old_and_new_entries
 ):
     before = earliest_allowed_cutoff()
-    _purge(tenant="alpha", before=before.isoformat(), confirm=True)
+    purge_as_owner(tenant="alpha", before=before.isoformat(), confirm=True)
     with tenant_context(tenant_a):
         actions = list(AuditEntry.objects.order_by("sequence").values_list("action", flat=True))
         assert actions == ["test.recent", "audit.purge_started", CHECKPOINT_ACTION]
@@ -92,7 +76,7 @@ def test_purge_removes_old_entries_keeps_the_chain_verifiable_and_is_audited(
 
 
 def test_a_forged_checkpoint_does_not_verify(tenant_a, old_and_new_entries):
-    _purge(tenant="alpha", before=earliest_allowed_cutoff().isoformat(), confirm=True)
+    purge_as_owner(tenant="alpha", before=earliest_allowed_cutoff().isoformat(), confirm=True)
     with tenant_context(tenant_a):
         with triggers_off("audit_auditentry"), connection.cursor() as cursor:
             cursor.execute(

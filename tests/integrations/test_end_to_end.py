@@ -13,13 +13,13 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import User
-from apps.approvals.models import ApprovalRequest, Decision
 from apps.approvals.services import DecisionInput, task_decide
-from apps.integrations.models import DeliveryState, OutboxEvent, WebhookDelivery, WebhookEndpoint
+from apps.integrations.models import DeliveryState, OutboxEvent, WebhookDelivery
 from apps.integrations.webhooks.services import webhook_endpoint_create
 from apps.tenants.models import Tenant
 from tests.approvals.helpers import pending, submit_capital
 from tests.fixtures.celery_worker import WorkerProcess, wait_for
+from tests.integrations.cleanup import committed_requests_delete
 from tests.integrations.conftest import documented_verify
 from tests.integrations.receiver import Receiver
 
@@ -80,14 +80,7 @@ def world(hooks_worker, open_db, settings):
     with tenant_context(tenant):
         people = {u.email.split("@")[0]: u for u in User.objects.all()}
     yield tenant, people, made
-    with tenant_context(tenant):
-        events = OutboxEvent.objects.filter(request_id__in=made["requests"])
-        WebhookDelivery.objects.filter(event__in=events).delete()
-        WebhookEndpoint.objects.filter(pk__in=made["endpoints"]).delete()
-        events.delete()
-        Decision.objects.filter(request_id__in=made["requests"]).delete()
-        ApprovalRequest.objects.filter(pk__in=made["requests"]).delete()
-    connection.set_schema_to_public()
+    committed_requests_delete(tenant, made)
 
 
 @pytest.mark.django_db

@@ -16,8 +16,12 @@ from typing import Any
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
+from apps.accounts.models import User
 from apps.approvals.choices import DecisionOutcome
+from apps.approvals.masking import hidden_fields
 from apps.approvals.models import ApprovalRequest, Decision
+from apps.audit.services import audit_phi_access
+from apps.core.actions import action
 from apps.integrations.erp.models import ImportedClaim
 from apps.integrations.fhir import codes
 
@@ -198,3 +202,19 @@ def claim_response_bundle(
     )
     body: dict[str, Any] = json.loads(bundle.model_dump_json())
     return body
+
+
+def claim_response_read(*, user: User, approval: ApprovalRequest) -> dict[str, Any]:
+    """The ClaimResponse bundle as `user` may see it: minimum necessary, as on every other read
+    path; a read that shows the patient is recorded as a PHI access."""
+    hidden = hidden_fields(user=user, approval=approval)
+    bundle = claim_response_bundle(approval, hidden=hidden)
+    if not set(PATIENT_FIELDS) <= hidden:
+        with action(actor=user):
+            audit_phi_access(
+                actor=user,
+                action="fhir.claim_response.view",
+                obj=approval,
+                request_reference=approval.reference,
+            )
+    return bundle
