@@ -31,6 +31,11 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **fields)
 
 
+# Support staff of the partner sign in as support+<partner>@this domain (apps.tenants.support);
+# they are not people of the tenant and are left out of its user lists and org chart.
+SUPPORT_EMAIL_DOMAIN = "countersign.invalid"
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=200)

@@ -16,12 +16,10 @@ from django.views import View
 
 from apps.accounts.exceptions import AccountErrorCode, InvalidInput, NotAllowed
 from apps.accounts.invitations import invitation_create
-from apps.accounts.models import User
+from apps.accounts.models import SUPPORT_EMAIL_DOMAIN, User
 from apps.core.actions import action_service
 from apps.core.errors import CountersignError, form_errors_show
 from apps.core.mixins import TenantAdminMixin
-
-SUPPORT_EMAIL_DOMAIN = "countersign.invalid"
 
 
 def is_support_user(user: User) -> bool:
@@ -33,8 +31,10 @@ def tenant_users(actor: User) -> QuerySet[User]:
         raise NotAllowed(
             "Only tenant administrators can list users.", code=AccountErrorCode.ADMIN_ONLY
         )
-    return User.objects.exclude(email__endswith=f"@{SUPPORT_EMAIL_DOMAIN}").order_by(
-        "full_name", "email"
+    return (
+        User.objects.exclude(email__endswith=f"@{SUPPORT_EMAIL_DOMAIN}")
+        .select_related("manager")
+        .order_by("full_name", "email")
     )
 
 

@@ -36,3 +36,7 @@ class NameCursorPagination(ApiCursorPagination):
 
 class OldestFirstPagination(ApiCursorPagination):
     ordering = ("created_at", "id")
+
+
+class EmailCursorPagination(ApiCursorPagination):
+    ordering = ("email", "id")

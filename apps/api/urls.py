@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularSwaggerSplitView
 from apps.api import fhir, views
 from apps.api.docs import HAS_SIDECAR, OfflineDocsView, SchemaView
 from apps.api.errors import api_not_found
-from apps.api.v1 import events, keys, requests, tasks, webhooks, workflows
+from apps.api.v1 import events, keys, people, requests, tasks, webhooks, workflows
 
 app_name = "api"
 
@@ -46,6 +46,9 @@ v1 = [
     path("api-keys/<int:key_id>", keys.ApiKeyDetailApi.as_view(), name="api-key"),
     path("requests/<int:request_id>/extend", requests.RequestExtendApi.as_view(), name="extend"),
     path("events", events.EventFeedApi.as_view(), name="events"),
+    path("people", people.PersonListApi.as_view(), name="people"),
+    path("people/import", people.OrgChartImportApi.as_view(), name="people-import"),
+    path("people/<int:person_id>", people.PersonDetailApi.as_view(), name="person"),
     path("webhooks", webhooks.WebhookListApi.as_view(), name="webhooks"),
     path("webhooks/<int:endpoint_id>", webhooks.WebhookDetailApi.as_view(), name="webhook"),
     path(

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import CountersignError, form_errors_show
+from apps.people.models import Department, Role
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -151,3 +152,41 @@ class DelegationForm(OutOfOfficeForm):
 def add_service_errors(form: forms.Form, error: CountersignError) -> None:
     """Puts a service's refusal next to the fields it names (the rest on top)."""
     form_errors_show(form, error)
+
+
+class PersonForm(forms.Form):
+    """A person's place in the org chart (the tenant administrator's page)."""
+
+    manager = PersonChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="No manager",
+        help_text="Manager-chain steps and escalations go to this person.",
+    )
+    job_title = forms.CharField(max_length=200, required=False)
+    departments = forms.ModelMultipleChoiceField(
+        queryset=Department.objects.order_by("name"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text="Hold Ctrl (⌘ on a Mac) to choose several.",
+    )
+    roles = forms.ModelMultipleChoiceField(
+        queryset=Role.objects.order_by("name"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text="Workflow steps route to roles (role:<key>).",
+    )
+
+    def __init__(self, *args: Any, person: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        keep = [person.manager_id] if person.manager_id else []
+        choices = people_choices(keep=keep).exclude(pk=person.pk)
+        self.fields["manager"].queryset = choices  # type: ignore[attr-defined]
+
+
+class OrgChartImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns: email, manager_email, job_title, departments, roles (keys separated "
+        "by ;). Only email is required; a missing column changes nothing.",
+    )

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import QuerySet
 
-from apps.accounts.models import User
+from apps.accounts.models import SUPPORT_EMAIL_DOMAIN, User
 from apps.core.text import email_normalise
 from apps.people.models import AuthorityLimit, Delegation, Department, DirectoryVersion, Role
 from apps.workflows.engine import Delegation as EngineDelegation
@@ -161,3 +161,29 @@ def active_user_names() -> dict[str, str]:
 def active_people() -> QuerySet[User]:
     """Active people by name, for pick lists."""
     return User.objects.filter(is_active=True).order_by("full_name")
+
+
+def org_chart_person(pk: int) -> User | None:
+    """One person of this tenant with their manager, for the org chart page."""
+    return org_chart_people().filter(pk=pk).first()
+
+
+def org_chart_people() -> QuerySet[User]:
+    """The tenant's people (not partner support staff) with what the org chart shows."""
+    return (
+        User.objects.exclude(email__endswith=f"@{SUPPORT_EMAIL_DOMAIN}")
+        .select_related("manager")
+        .prefetch_related("departments", "roles")
+    )
+
+
+def departments_by_key(keys: list[str]) -> tuple[list[Department], list[str]]:
+    """The departments with these keys, and the keys that match none."""
+    found = {d.key: d for d in Department.objects.filter(key__in=keys)}
+    return [found[k] for k in keys if k in found], [k for k in keys if k not in found]
+
+
+def roles_by_key(keys: list[str]) -> tuple[list[Role], list[str]]:
+    """The roles with these keys, and the keys that match none."""
+    found = {r.key: r for r in Role.objects.filter(key__in=keys)}
+    return [found[k] for k in keys if k in found], [k for k in keys if k not in found]

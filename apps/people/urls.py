@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.people import views
+from apps.people import org_views, views
 
 app_name = "people"
 urlpatterns = [
@@ -29,4 +29,8 @@ urlpatterns = [
     path(
         "out-of-office/<int:pk>/end/", views.OutOfOfficeEndView.as_view(), name="out-of-office-end"
     ),
+]
+urlpatterns += [
+    path("people/<int:pk>/", org_views.PersonView.as_view(), name="person"),
+    path("import/", org_views.OrgChartImportView.as_view(), name="org-import"),
 ]

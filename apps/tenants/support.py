@@ -12,6 +12,7 @@ from django.core import signing
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from apps.accounts.models import SUPPORT_EMAIL_DOMAIN
 from apps.core.actions import action_service
 from apps.core.context import SUPPORT_SESSION_KEY
 from apps.tenants.exceptions import InvalidInput, NotAllowed, TenantErrorCode, invalid_fields
@@ -22,7 +23,6 @@ ENTRY_SALT = "countersign.tenants.support-entry"
 ENTRY_LINK_MAX_AGE = 120  # seconds: the link is used by a redirect straight away
 DEFAULT_MINUTES, MIN_MINUTES, MAX_MINUTES = 60, 5, 8 * 60
 SESSION_KEY = SUPPORT_SESSION_KEY
-SUPPORT_EMAIL_DOMAIN = "countersign.invalid"
 
 
 class SupportAccessError(Exception):
