@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from apps.accounts.models import User
 from apps.approvals.exceptions import InvalidInput, NotAllowed
+from apps.core.actions import action_service
 from apps.sla.calendars import (
     WorkingCalendar,
 )
@@ -21,10 +22,12 @@ from apps.sla.models import (
     Closure,
     SlaOverride,
 )
-from apps.sla.policies import URGENCIES
+from apps.sla.policies import URGENCIES, regulatory_limit_exceeded
+from apps.workflows.selectors import published_workflows
 
 logger = logging.getLogger(__name__)
 
+MIN_REASON = 10
 CHAIN_ENTRY_HELP = '"manager", "admins", "role:<key>" or "user:<email>"'
 
 # --- administration -------------------------------------------------------------------------------
@@ -35,6 +38,12 @@ def _check_admin(actor: User) -> None:
         raise NotAllowed("Only tenant administrators can change SLA settings.")
 
 
+def _category_of(workflow_key: str) -> str:
+    workflow = published_workflows().filter(key=workflow_key).first()
+    return workflow.category if workflow is not None else ""
+
+
+@action_service
 def override_save(
     *,
     actor: User,
@@ -48,6 +57,7 @@ def override_save(
     escalation_chain: Sequence[str],
     breach_action: str,
     escalation_interval_hours: float,
+    reason: str = "",
 ) -> SlaOverride:
     """Set a tenant's policy for a workflow step (or its request clock) and urgency. New clocks
     use it; running clocks keep the policy they started with."""
@@ -68,6 +78,16 @@ def override_save(
         errors["breach_action"] = ["Choose notify, add approver or reassign."]
     if escalation_interval_hours <= 0:
         errors["escalation_interval_hours"] = ["Give a positive number of hours."]
+    regulatory = regulatory_limit_exceeded(
+        category=_category_of(workflow_key), urgency=urgency, hours=hours, calendar=calendar
+    )
+    reason = reason.strip()
+    if regulatory is not None and len(reason) < MIN_REASON:
+        errors["reason"] = [
+            f"This clock runs past the CMS-0057-F decision time of {regulatory:g} calendar hours "
+            f"for {urgency} prior authorizations; give the reason (at least {MIN_REASON} "
+            "characters). It is recorded and shown on the SLA board."
+        ]
     if errors:
         raise InvalidInput("The policy needs attention.", fields=errors)
     override, _ = SlaOverride.objects.update_or_create(
@@ -82,12 +102,15 @@ def override_save(
             "escalation_chain": list(escalation_chain),
             "breach_action": breach_action,
             "escalation_interval_hours": escalation_interval_hours,
+            "reason": reason if regulatory is not None else "",
+            "regulatory_hours": regulatory,
             "updated_by": actor,
         },
     )
     return override
 
 
+@action_service
 def override_delete(*, actor: User, workflow_key: str, step_key: str, urgency: str) -> None:
     _check_admin(actor)
     SlaOverride.objects.filter(
@@ -95,6 +118,7 @@ def override_delete(*, actor: User, workflow_key: str, step_key: str, urgency: s
     ).delete()
 
 
+@action_service
 def calendar_save(
     *,
     actor: User,
@@ -136,6 +160,7 @@ def calendar_save(
     return row
 
 
+@action_service
 def closure_add(*, actor: User, date: datetime.date | str, reason: str = "") -> Closure:
     """Close the tenant for a day (on top of public holidays)."""
     _check_admin(actor)

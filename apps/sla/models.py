@@ -85,6 +85,12 @@ class SlaOverride(models.Model):
         max_length=20, choices=BreachAction.choices, default=BreachAction.NOTIFY
     )
     escalation_interval_hours = models.FloatField(default=24)
+    reason = models.TextField(
+        blank=True, help_text="Why the clock runs past a regulatory decision time (required then)."
+    )
+    regulatory_hours = models.FloatField(
+        null=True, blank=True, help_text="The regulatory decision time this override exceeds."
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

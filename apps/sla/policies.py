@@ -77,3 +77,19 @@ def effective_policy(
     if not step_key and category == PRIOR_AUTH_CATEGORY:
         return EffectivePolicy(hours=CMS_0057_F[urgency], calendar="calendar", source="cms-0057-f")
     return None
+
+
+def regulatory_limit_exceeded(
+    *, category: str, urgency: str, hours: float, calendar: str
+) -> float | None:
+    """The CMS-0057-F decision time (hours) a clock of this policy would run past, or None.
+
+    Prior-authorization clocks (the request's and each step's) longer than the regulation's
+    decision time, or counted in business hours (which stretch it in wall-clock time), need a
+    recorded reason and show as a warning on the SLA board."""
+    if category != PRIOR_AUTH_CATEGORY:
+        return None
+    limit = CMS_0057_F.get(urgency)
+    if limit is None:
+        return None
+    return limit if hours > limit or calendar != "calendar" else None

@@ -36,6 +36,7 @@ class Board:
     escalated: list[Clock]
     request_clocks: list[Clock]
     now: datetime
+    beyond_regulatory: list[SlaOverride]  # policies past a regulatory decision time
 
 
 def board_for(user: User) -> Board:
@@ -53,6 +54,9 @@ def board_for(user: User) -> Board:
         escalated=[c for c in clocks if c.escalation_level > 0],
         request_clocks=request_clocks,
         now=timezone.now(),
+        beyond_regulatory=list(
+            SlaOverride.objects.filter(regulatory_hours__isnull=False).select_related("updated_by")
+        ),
     )
 
 
@@ -97,6 +101,7 @@ class PolicyRow:
     step_name: str
     urgency: str
     policy: EffectivePolicy | None
+    override: SlaOverride | None = None
 
 
 def effective_policies() -> list[PolicyRow]:
@@ -119,6 +124,14 @@ def effective_policies() -> list[PolicyRow]:
                     overrides=overrides,
                 )
                 rows.append(
-                    PolicyRow(spec.key, workflow.name, step_key, step_name, urgency, policy)
+                    PolicyRow(
+                        spec.key,
+                        workflow.name,
+                        step_key,
+                        step_name,
+                        urgency,
+                        policy,
+                        overrides.get((spec.key, step_key, urgency)),
+                    )
                 )
     return rows

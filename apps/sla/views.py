@@ -79,6 +79,7 @@ class PoliciesView(TenantAdminMixin, View):
                     ],
                     breach_action=post.get("breach_action", ""),
                     escalation_interval_hours=float(post.get("escalation_interval_hours") or 24),
+                    reason=post.get("reason", ""),
                 )
                 messages.success(request, "Policy saved; new clocks use it.")
         except ValueError:

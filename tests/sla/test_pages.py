@@ -168,3 +168,54 @@ def test_the_page_asks_why_and_refuses_an_extension_past_the_cap(prior_auth, ten
         assert message in response.content.decode()
     with tenant_context(tenant_a):
         assert not SlaEvent.objects.filter(kind="extended", clock__request=prior_auth).exists()
+
+
+PRIOR_AUTH_OVERRIDE = {
+    **OVERRIDE, "workflow_key": "prior-auth-imaging", "step_key": "", "urgency": "expedited",
+    "hours": "96", "calendar": "calendar", "breach_action": "notify",
+}  # fmt: skip
+
+
+def test_an_override_past_the_regulatory_clock_needs_a_reason_and_warns_on_the_board(
+    tenant_a, client_a
+):
+    sign_in(client_a, "alice@alpha.test")
+    refused = client_a.post("/admin/sla/policies/", PRIOR_AUTH_OVERRIDE)
+    assert refused.status_code == 400
+    assert b"CMS-0057-F decision time of 72 calendar hours" in refused.content
+    assert b'data-testid="error-reason"' in refused.content
+    # Business hours stretch the clock in wall time, so they need a reason too.
+    within_but_business = {**PRIOR_AUTH_OVERRIDE, "hours": "48", "calendar": "business"}
+    assert client_a.post("/admin/sla/policies/", within_but_business).status_code == 400
+    with tenant_context(tenant_a):
+        assert not SlaOverride.objects.filter(workflow_key="prior-auth-imaging").exists()
+    assert client_a.get("/admin/sla/").content.count(b'data-testid="regulatory-warning"') == 0
+
+    reason = "Payer contract allows 96 h for this plan"
+    saved = client_a.post("/admin/sla/policies/", {**PRIOR_AUTH_OVERRIDE, "reason": reason})
+    assert saved.status_code == 302
+    with tenant_context(tenant_a):
+        row = SlaOverride.objects.get(workflow_key="prior-auth-imaging", step_key="")
+        assert (row.reason, row.regulatory_hours, row.updated_by.email) == (
+            reason,
+            72,
+            "alice@alpha.test",
+        )
+    board = client_a.get("/admin/sla/").content.decode()
+    warning = board[board.index('data-testid="regulatory-warning"') :]
+    assert "prior-auth-imaging" in warning
+    assert reason in warning
+    assert "limit 72 h" in warning
+    policies = client_a.get("/admin/sla/policies/").content.decode()
+    assert 'data-testid="beyond-prior-auth-imaging-request-expedited"' in policies
+
+    # Back within the regulation: no reason needed, no warning.
+    within = {**PRIOR_AUTH_OVERRIDE, "hours": "48"}
+    assert client_a.post("/admin/sla/policies/", within).status_code == 302
+    with tenant_context(tenant_a):
+        row.refresh_from_db()
+        assert (row.regulatory_hours, row.reason) == (None, "")
+    assert b'data-testid="regulatory-warning"' not in client_a.get("/admin/sla/").content
+    # Other workflows are not regulated: a long capital-purchase clock needs no reason.
+    long_capital = {**OVERRIDE, "hours": "500"}
+    assert client_a.post("/admin/sla/policies/", long_capital).status_code == 302
