@@ -13,7 +13,12 @@ from apps.approvals.email_links import email_link_decide
 from apps.approvals.exceptions import ApprovalError
 from apps.approvals.models import ReasonCode
 from apps.approvals.services import DecisionInput
-from apps.notifications.exceptions import LinkProblem, LinkRevoked, SignInRequired
+from apps.notifications.exceptions import (
+    LinkNotPending,
+    LinkProblem,
+    LinkRevoked,
+    SignInRequired,
+)
 from apps.notifications.selectors import action_link_lookup, sign_in_needed
 
 if TYPE_CHECKING:
@@ -31,10 +36,17 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+# A link that needs sign-in keeps its token in the session, so the sign-in page's `next=` (and
+# the browser history, the access logs and the referrer of the login page) carry no secret.
+PENDING_LINK_SESSION_KEY = "email_link_pending"
+
+
 def _problem(request: HttpRequest, problem: LinkProblem, token: str) -> HttpResponse:
+    if isinstance(problem, SignInRequired):
+        request.session[PENDING_LINK_SESSION_KEY] = token
     context = {
         "problem": problem,
-        "login_url": f"{reverse('login')}?next={reverse('approvals:email-link', args=[token])}",
+        "login_url": f"{reverse('login')}?next={reverse('approvals:email-link-resume')}",
         "signed_in_as_other": isinstance(problem, SignInRequired) and request.user.is_authenticated,
     }
     return _private(
@@ -91,6 +103,14 @@ def action_link(request: HttpRequest, token: str) -> HttpResponse:
     except LinkProblem as problem:
         return _problem(request, problem, token)
     return _decision_page(request, action, token)
+
+
+def action_link_resume(request: HttpRequest) -> HttpResponse:
+    """Back from sign-in: the link the person opened, from their session (see `_problem`)."""
+    token = request.session.get(PENDING_LINK_SESSION_KEY)
+    if not isinstance(token, str) or not token:
+        return _problem(request, LinkNotPending(), "")
+    return action_link(request, token)
 
 
 def _action_link_post(request: HttpRequest, token: str, user: User | None) -> HttpResponse:

@@ -7,6 +7,7 @@ from apps.approvals import email_link_views, views
 app_name = "approvals"
 urlpatterns = [
     # The emailed action links keep their short public URL (links already sent still work).
+    path("a/resume", email_link_views.action_link_resume, name="email-link-resume"),
     path("a/<str:token>", email_link_views.action_link, name="email-link"),
     path("inbox/", views.inbox, name="inbox"),
     path("requests/", views.my_requests, name="my-requests"),

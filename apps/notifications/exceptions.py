@@ -81,3 +81,14 @@ class SignInRequired(LinkProblem):
         "from an email. After signing in you come straight back here."
     )
     http_status = 403
+
+
+class LinkNotPending(LinkProblem):
+    code = "link_not_pending"
+    heading = "Open the link from your email again"
+    explanation = (
+        "You are signed in, but this browser no longer holds the link you opened (it is kept "
+        "only until you sign in, and signing in as a different person clears it). Open the "
+        "email again and use its button, or open the task in your inbox."
+    )
+    http_status = 404

@@ -259,25 +259,36 @@ def test_sign_in_required_above_an_amount(tenant_a, linked, client_a):
     page = client_a.get(f"/a/{token}")
     assert page.status_code == 403
     assert _heading(page) == HEADINGS["sign_in"]
-    assert f"/login/?next=/a/{token}" in page.content.decode()
+    assert "/login/?next=/a/resume" in page.content.decode()
+    assert f"next=/a/{token}" not in page.content.decode()
     assert _approve(client_a, token, task.pk).status_code == 403
     _nothing_changed(tenant_a, task)
     # Signed in as someone else is not enough.
     sign_in(client_a, "victor@alpha.test")
     assert _heading(client_a.get(f"/a/{token}")) == HEADINGS["sign_in"]
     client_a.post("/logout/")
-    # bob signs in and comes back to the link.
+    # bob signs in and comes back to the link: the token waited in his session, not in the URL.
+    assert client_a.get(f"/a/{token}").status_code == 403
     response = client_a.post(
         "/login/",
         {
             "username": "bob@alpha.test",
             "password": "correct horse battery staple",
-            "next": f"/a/{token}",
+            "next": "/a/resume",
         },
     )
-    assert response["Location"] == f"/a/{token}"
+    assert response["Location"] == "/a/resume"
+    resumed = client_a.get("/a/resume")
+    assert resumed.status_code == 200
+    assert 'data-testid="approve-form"' in resumed.content.decode()
     assert client_a.get(f"/a/{token}").status_code == 200
     assert _approve(client_a, token, task.pk).status_code == 200
+
+
+def test_resume_without_a_pending_link_explains_and_changes_nothing(client_a):
+    page = client_a.get("/a/resume")
+    assert page.status_code == 404
+    assert _heading(page) == "Open the link from your email again"
 
 
 @pytest.mark.parametrize("logger_name", ["django.request", None])
