@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -90,29 +90,51 @@ def api_key_mark_used(*, key: ApiKey) -> None:
 # --- idempotency --------------------------------------------------------------------------------
 
 
+# One statement in the usual case: a new key is inserted; an expired record, or an abandoned
+# one of the same request, is taken over in place; any other existing record is left alone
+# and read afterwards (a replay, a reuse with another body, or a request still running).
+_CLAIM = """
+INSERT INTO api_idempotencyrecord AS r (owner_id, key, fingerprint, created_at)
+VALUES (%(owner)s, %(key)s, %(fingerprint)s, %(now)s)
+ON CONFLICT (owner_id, key) DO UPDATE
+   SET fingerprint = EXCLUDED.fingerprint, created_at = EXCLUDED.created_at,
+       status_code = NULL, body = NULL
+ WHERE r.created_at < %(expired)s
+    OR (r.status_code IS NULL AND r.created_at < %(abandoned)s
+        AND r.fingerprint = EXCLUDED.fingerprint)
+RETURNING id
+"""
+
+
 def idempotency_begin(*, owner: User, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
     """The record for this key: (record, True) when the request must run now, (record, False)
     when its stored response is to be replayed. A different request under the same key is a
-    422; the same one still running is a 409."""
+    422; the same one still running is a 409. Records are not audited (untracked, like other
+    caches of responses), so this is plain SQL."""
     now = timezone.now()
-    IdempotencyRecord.objects.filter(
-        owner=owner, key=key, created_at__lt=now - IDEMPOTENCY_TTL
-    ).delete()
-    try:
-        with action(actor=None):
-            record = IdempotencyRecord.objects.create(owner=owner, key=key, fingerprint=fingerprint)
+    params = {
+        "owner": owner.pk,
+        "key": key,
+        "fingerprint": fingerprint,
+        "now": now,
+        "expired": now - IDEMPOTENCY_TTL,
+        "abandoned": now - IDEMPOTENCY_ABANDONED,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM, params)
+        claimed = cursor.fetchone()
+    if claimed is not None:
+        record = IdempotencyRecord(
+            pk=claimed[0], owner=owner, key=key, fingerprint=fingerprint, created_at=now
+        )
         return record, True
-    except IntegrityError:
-        record = IdempotencyRecord.objects.get(owner=owner, key=key)
+    record = IdempotencyRecord.objects.get(owner=owner, key=key)
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was already used with a different request.",
             fields={"Idempotency-Key": ["Use a new key for a different request."]},
         )
     if record.status_code is None:
-        if now - record.created_at > IDEMPOTENCY_ABANDONED:  # its process died mid-request
-            IdempotencyRecord.objects.filter(pk=record.pk, status_code__isnull=True).delete()
-            return idempotency_begin(owner=owner, key=key, fingerprint=fingerprint)
         raise IdempotencyInProgress("A request with this Idempotency-Key is still running.")
     return record, False
 
@@ -122,9 +144,7 @@ def idempotency_finish(*, record: IdempotencyRecord, status_code: int, body: Any
     if status_code >= 500 or status_code == 429:
         IdempotencyRecord.objects.filter(pk=record.pk).delete()
         return
-    record.status_code = status_code
-    record.body = body
-    record.save(update_fields=["status_code", "body"])
+    IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=status_code, body=body)
 
 
 def idempotency_purge(*, now=None) -> int:  # type: ignore[no-untyped-def]

@@ -2,8 +2,10 @@
 
 from typing import Any
 
+from django_tenants.postgresql_backend.base import EXTRA_SET_TENANT_METHOD
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantDatabaseWrapper
 
+from apps.core.postgres.content_types import content_type_cache_install, content_types_forget_all
 from apps.core.postgres.introspection import SchemaIntrospection
 from config import embedded
 
@@ -13,6 +15,32 @@ class DatabaseWrapper(TenantDatabaseWrapper):  # type: ignore[misc]  # django-te
         super().__init__(*args, **kwargs)
         # Lists one schema's tables without reading every tenant's catalogue (see the module).
         self.introspection = SchemaIntrospection(self)
+        content_type_cache_install()
+
+    def set_tenant(self, tenant: Any, include_public: bool = True) -> None:
+        """django-tenants' `set_tenant` without clearing the content-type cache: the cache is
+        kept per schema instead (apps.core.postgres.content_types)."""
+        self.tenant = tenant
+        self.schema_name = tenant.schema_name
+        self.include_public_schema = include_public
+        self.set_settings_schema(self.schema_name)
+        if EXTRA_SET_TENANT_METHOD:
+            EXTRA_SET_TENANT_METHOD(self, tenant)
+        self.search_path_set_schemas = None
+
+    # A content type created inside a transaction that rolls back would stay cached with an id
+    # that no longer exists: forget the cache on every rollback (rare outside tests).
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            content_types_forget_all()
+
+    def savepoint_rollback(self, sid: str) -> None:
+        try:
+            super().savepoint_rollback(sid)
+        finally:
+            content_types_forget_all()
 
     def get_connection_params(self):  # type: ignore[no-untyped-def]
         params = super().get_connection_params()

@@ -27,6 +27,8 @@ from django.conf import settings
 from django.db import connection
 from psycopg import sql
 
+from apps.core.postgres.content_types import content_types_forget
+
 logger = logging.getLogger(__name__)
 
 # Audit tables the application role may only append to.
@@ -210,17 +212,21 @@ def after_migrate(sender: Any, **kwargs: Any) -> None:
 
 
 def schema_clone(schema_name: str) -> None:
+    content_types_forget(schema_name)
     with connection.cursor() as cursor:
         cursor.execute("SELECT public.countersign_schema_clone(%s)", [schema_name])
 
 
 def schema_rename(source: str, target: str) -> None:
+    content_types_forget(source)
+    content_types_forget(target)
     with connection.cursor() as cursor:
         cursor.execute("SELECT public.countersign_schema_rename(%s, %s)", [source, target])
 
 
 def schema_drop(schema_name: str) -> None:
     """The owner drops any schema; the application role only what the owner's function allows."""
+    content_types_forget(schema_name)
     with connection.cursor() as cursor:
         if _current_user_owns_schema(cursor, schema_name):
             cursor.execute(f"DROP SCHEMA {sql.Identifier(schema_name).as_string(None)} CASCADE")
