@@ -112,7 +112,7 @@ def idempotency_begin(*, owner: User, key: str, fingerprint: str) -> tuple[Idemp
     422; the same one still running is a 409. Records are not audited (untracked, like other
     caches of responses), so this is plain SQL."""
     now = timezone.now()
-    params = {
+    params: dict[str, Any] = {
         "owner": owner.pk,
         "key": key,
         "fingerprint": fingerprint,

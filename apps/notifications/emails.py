@@ -15,6 +15,7 @@ from django.urls import reverse
 from apps.core.links import host_url
 from apps.core.text import header_clean
 from apps.notifications.choices import DIGEST_KIND
+from apps.tenants.routing_cache import primary_host_for
 from apps.tenants.senders import email_from
 
 if TYPE_CHECKING:
@@ -143,11 +144,14 @@ def current_tenant() -> Tenant:
 
 
 def site_base(tenant: Tenant) -> str:
-    """`scheme://host[:port]` of the tenant's primary host (one query). SITE_SCHEME /
+    """`scheme://host[:port]` of the tenant's primary host (kept per process). SITE_SCHEME /
     SITE_PORT describe how the platform is reached (https and the default port in production)."""
-    domain = tenant.get_primary_domain()
-    host = domain.domain if domain is not None else f"{tenant.slug}.{settings.PLATFORM_DOMAIN}"
-    return host_url(host)
+
+    def load() -> str:
+        domain = tenant.get_primary_domain()
+        return domain.domain if domain is not None else f"{tenant.slug}.{settings.PLATFORM_DOMAIN}"
+
+    return host_url(primary_host_for(tenant.schema_name, load))
 
 
 def site_url(tenant: Tenant, path: str, *, base: str | None = None) -> str:

@@ -17,4 +17,22 @@ class TenantsConfig(AppConfig):
             if session_id is not None:
                 support_session_end(session_id=session_id)
 
-        user_logged_out.connect(end_support_session, dispatch_uid="tenants.end_support_session")
+        user_logged_out.connect(
+            end_support_session, weak=False, dispatch_uid="tenants.end_support_session"
+        )
+
+        from django.db.models.signals import post_delete, post_save
+
+        from apps.core.postgres.content_types import forget_on_rollback
+        from apps.tenants.models import Branding, Domain, Partner, Tenant
+        from apps.tenants.routing_cache import routing_changed, routing_forget
+
+        def changed(sender: object, **kwargs: object) -> None:
+            routing_changed()
+
+        for model in (Tenant, Domain, Branding, Partner):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    changed, sender=model, weak=False, dispatch_uid=f"routing-{model.__name__}"
+                )
+        forget_on_rollback(routing_forget)

@@ -19,6 +19,7 @@ from django.utils.html import escape
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from apps.tenants.choices import TenantStatus
+from apps.tenants.routing_cache import tenant_for_host
 from apps.tenants.support import (
     SESSION_KEY,
     support_session_count_action,
@@ -33,7 +34,12 @@ class TenantHostMiddleware(TenantMainMiddleware):  # type: ignore[misc]  # untyp
     shows it (`apps.core.context_processors.branding`), which was one more query per page."""
 
     def get_tenant(self, domain_model: Any, hostname: str) -> Any:
-        return domain_model.objects.select_related("tenant__branding").get(domain=hostname).tenant
+        def load() -> Any:
+            return (
+                domain_model.objects.select_related("tenant__branding").get(domain=hostname).tenant
+            )
+
+        return tenant_for_host(hostname, load)  # kept per process (apps.tenants.routing_cache)
 
 
 class TenantAccessMiddleware:

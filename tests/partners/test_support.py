@@ -152,3 +152,20 @@ def test_non_admin_cannot_approve(db, email):
     assert client.post(f"/admin/support-sessions/{grant.pk}/approve/").status_code == 403
     grant.refresh_from_db()
     assert grant.approved_at is None
+
+
+def test_signing_out_ends_the_support_session(db):
+    """The logout receiver must stay connected (it was a weakly held local function, collected
+    after start-up, so signing out left the session open until it expired)."""
+    import gc
+
+    gc.collect()
+    console = paula_console()
+    grant = _grant(console)
+    host = Client(HTTP_HOST="alpha.localhost")
+    assert host.get(_enter(console, grant)).status_code == 302
+    assert host.get("/").status_code == 200
+    host.post("/logout/")
+    session = SupportSession.objects.get(grant=grant)
+    assert session.ended_at is not None
+    assert session.end_reason == "signed out"

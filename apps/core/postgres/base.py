@@ -5,7 +5,7 @@ from typing import Any
 from django_tenants.postgresql_backend.base import EXTRA_SET_TENANT_METHOD
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantDatabaseWrapper
 
-from apps.core.postgres.content_types import content_type_cache_install, content_types_forget_all
+from apps.core.postgres.content_types import content_type_cache_install, rolled_back
 from apps.core.postgres.introspection import SchemaIntrospection
 from config import embedded
 
@@ -28,19 +28,19 @@ class DatabaseWrapper(TenantDatabaseWrapper):  # type: ignore[misc]  # django-te
             EXTRA_SET_TENANT_METHOD(self, tenant)
         self.search_path_set_schemas = None
 
-    # A content type created inside a transaction that rolls back would stay cached with an id
-    # that no longer exists: forget the cache on every rollback (rare outside tests).
+    # A content type (or tenant row) read inside a transaction that rolls back would stay cached
+    # though the rollback undid it: forget such caches on every rollback (rare outside tests).
     def rollback(self) -> None:
         try:
             super().rollback()
         finally:
-            content_types_forget_all()
+            rolled_back()
 
     def savepoint_rollback(self, sid: str) -> None:
         try:
             super().savepoint_rollback(sid)
         finally:
-            content_types_forget_all()
+            rolled_back()
 
     def get_connection_params(self):  # type: ignore[no-untyped-def]
         params = super().get_connection_params()

@@ -12,10 +12,14 @@ back transaction must not stay cached.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections
+
+
+_manager: Any = ContentType.objects  # its `_cache` is private API, replaced below
 
 
 class SchemaKeyedCache(dict[Any, Any]):
@@ -44,18 +48,29 @@ class SchemaKeyedCache(dict[Any, Any]):
 
 
 def content_type_cache_install() -> SchemaKeyedCache:
-    cache = ContentType.objects._cache
+    cache = _manager._cache
     if not isinstance(cache, SchemaKeyedCache):
         cache = SchemaKeyedCache()
-        ContentType.objects._cache = cache
+        _manager._cache = cache
     return cache
 
 
 def content_types_forget(schema_name: str) -> None:
-    cache = ContentType.objects._cache
+    cache = _manager._cache
     if isinstance(cache, SchemaKeyedCache):
         cache.forget_schema(schema_name)
 
 
-def content_types_forget_all() -> None:
-    ContentType.objects._cache.clear()
+# Caches that must not outlive a rollback (they could hold rows the rollback undid): the
+# content types above, and whatever other apps register (the tenant routing cache).
+_forget_on_rollback: list[Callable[[], None]] = [lambda: _manager._cache.clear()]
+
+
+def forget_on_rollback(callback: Callable[[], None]) -> None:
+    if callback not in _forget_on_rollback:
+        _forget_on_rollback.append(callback)
+
+
+def rolled_back() -> None:
+    for callback in _forget_on_rollback:
+        callback()
