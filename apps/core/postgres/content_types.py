@@ -18,7 +18,6 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 
-
 _manager: Any = ContentType.objects  # its `_cache` is private API, replaced below
 
 
