@@ -33,6 +33,7 @@ from apps.approvals.models import (
     TimelineEntry,
 )
 from apps.approvals.timeline_sentences import DECISION_WORDS
+from apps.audit.known import audit_known
 from apps.core.actions import (
     Channel,
     SystemActor,
@@ -354,11 +355,13 @@ def request_apply_system_event(
 
 
 def _locked(approval: ApprovalRequest) -> ApprovalRequest:
-    return (
+    locked = (
         ApprovalRequest.objects.select_for_update(of=("self",))
         .select_related("workflow_version__definition", "department", "requester")
         .get(pk=approval.pk)
     )
+    audit_known(locked)  # the audit trail diffs against this row instead of reading it again
+    return locked
 
 
 def _locked_tasks(approval: ApprovalRequest) -> dict[int, Task]:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditlog.models import LogEntry
+from auditlog.models import LogEntry, _get_manager_from_settings
+from auditlog.receivers import _create_log_entry, check_disable
 from auditlog.registry import auditlog
 from auditlog.signals import post_log
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import connection
 from django.db.models.signals import pre_save
 
 from apps.audit.chain import digest
+from apps.audit.known import known_before
 from apps.audit.models import AuditCategory
 
 # Every model of these apps is tracked.
@@ -37,7 +40,28 @@ EXCLUDED_FIELDS = [
 ACTIONS = {0: "create", 1: "update", 2: "delete", 3: "access"}
 
 
+@check_disable  # type: ignore[untyped-decorator]  # django-auditlog is untyped
+def _log_update(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """django-auditlog's update receiver, diffing against the row a service already read
+    (`apps.audit.known`) instead of reading it again."""
+    if instance._state.adding or instance.pk is None:
+        return
+    old = known_before(instance)
+    if old is None:
+        old = _get_manager_from_settings(sender).filter(pk=instance.pk).first()
+    _create_log_entry(
+        action=LogEntry.Action.UPDATE,
+        instance=instance,
+        sender=sender,
+        diff_old=old,
+        diff_new=instance,
+        fields_to_check=kwargs.get("update_fields"),
+        use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False),
+    )
+
+
 def register_models() -> None:
+    auditlog._signals[pre_save] = _log_update  # before any model is connected
     for model in apps.get_models():
         label = model._meta.label_lower
         if model._meta.app_label not in TRACKED_APPS or label in UNTRACKED_MODELS:

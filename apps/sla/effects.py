@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 
 from apps.approvals import effects as approval_effects
+from apps.audit.known import audit_known
 from apps.sla.clocks import clock_pause, clock_resume, clock_start, clock_stop
 from apps.sla.models import (
     Clock,
@@ -65,6 +66,7 @@ def on_state_change(change: approval_effects.StateChange) -> None:
     )
     for clock in open_clocks:
         clock.request = request  # the locked row in hand; the audit trail reads its reference
+    audit_known(*open_clocks)  # diffed against these rows, not read again
 
     def matching(scope: str, task_key: str | None) -> list[Clock]:
         return [
