@@ -384,7 +384,11 @@ def _current(approval: ApprovalRequest, task: Task | None = None) -> dict[str, A
 
 
 def _timeline(approval: ApprovalRequest, actor: User | None, kind: str, summary: str) -> None:
-    TimelineEntry.objects.create(request=approval, actor=actor, kind=kind, summary=summary[:300])
+    _entry(approval, actor, kind, summary).save()
+
+
+def _entry(approval: ApprovalRequest, actor: User | None, kind: str, summary: str) -> TimelineEntry:
+    return TimelineEntry(request=approval, actor=actor, kind=kind, summary=summary[:300])
 
 
 def _advance(
@@ -419,6 +423,7 @@ def _persist(
     note: str,
 ) -> None:
     state = outcome.state
+    timeline: list[TimelineEntry] = []  # written with one INSERT
     step_names = {step.key: step.name for stage in spec.stages for step in stage.steps}
     # The people this change names: assignees of new tasks, whoever a decision was made on
     # behalf of, the new holder of a claimed or delegated task (read only when there are any).
@@ -446,7 +451,7 @@ def _persist(
             words=words,
             step_name=name,
         )
-        _timeline(approval, actor, "decision", sentence)
+        timeline.append(_entry(approval, actor, "decision", sentence))
 
     for effect in outcome.effects:
         if isinstance(effect, engine.CreateTask):
@@ -467,16 +472,20 @@ def _persist(
                 else None,
                 queue_name=roles[effect.queue_role].name if effect.queue_role in roles else None,
             )
-            _timeline(approval, None, "task", sentence)
+            timeline.append(_entry(approval, None, "task", sentence))
         elif isinstance(effect, engine.CloseTask):
             Task.objects.filter(request=approval, key=effect.task_key).update(
                 status=effect.status, closed_at=now
             )
         elif isinstance(effect, engine.StatusChanged):
             words = sentences.STATUS_WORDS.get(effect.new, effect.new)
-            _timeline(approval, actor, "status", sentences.status_sentence(words=words, note=note))
+            timeline.append(
+                _entry(approval, actor, "status", sentences.status_sentence(words=words, note=note))
+            )
         elif isinstance(effect, engine.RaiseException):
-            _timeline(approval, None, "exception", sentences.exception_sentence(effect.reason))
+            timeline.append(
+                _entry(approval, None, "exception", sentences.exception_sentence(effect.reason))
+            )
 
     # Claims and delegations change who holds a pending task without closing it.
     assigned = {t.key: t for t in state.tasks}
@@ -492,8 +501,9 @@ def _persist(
                     actor_name=actor.full_name if actor else None,
                     step_name=step_names.get(task_state.step_key),
                 )
-                _timeline(approval, actor, "claim", sentence)
+                timeline.append(_entry(approval, actor, "claim", sentence))
 
+    TimelineEntry.objects.bulk_create(timeline)
     approval.engine_state = engine.state_to_dict(state)
     approval.status = state.status
     approval.data = dict(state.data)

@@ -83,14 +83,20 @@ def link_base() -> str:
     """`<SITE_SCHEME>://<tenant's primary host>[:SITE_PORT]`: links in payloads point at the
     tenant's API, the way emails link to its pages."""
     from apps.tenants.models import Domain
+    from apps.tenants.routing_cache import primary_host_for
 
-    host = (
-        Domain.objects.filter(tenant__schema_name=connection.schema_name)  # type: ignore[attr-defined]  # django-tenants' connection
-        .order_by("-is_primary", "id")
-        .values_list("domain", flat=True)
-        .first()
-    )
-    return host_url(host or settings.PLATFORM_DOMAIN)
+    schema: str = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
+
+    def load() -> str:
+        host = (
+            Domain.objects.filter(tenant__schema_name=schema)
+            .order_by("-is_primary", "id")
+            .values_list("domain", flat=True)
+            .first()
+        )
+        return host or settings.PLATFORM_DOMAIN
+
+    return host_url(primary_host_for(f"webhooks:{schema}", load))  # kept per process
 
 
 def event_body(event: OutboxEvent) -> bytes:
