@@ -77,7 +77,11 @@ def test_a_web_form_decision(tenant_a, client_a, carol, bob):
 
 @pytest.mark.usefixtures("eager_celery")
 def test_an_emailed_link_decision(
-    tenant_a, carol, bob, smtp_server, django_capture_on_commit_callbacks
+    tenant_a,
+    carol,
+    bob,
+    smtp_server,  # noqa: F811  # the fixture imported above
+    django_capture_on_commit_callbacks,
 ):
     with tenant_context(tenant_a), django_capture_on_commit_callbacks(execute=True):
         warm = pending(submit_capital(carol, "9000"))[0]
