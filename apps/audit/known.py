@@ -12,11 +12,16 @@ import copy
 from typing import Any
 
 ATTRIBUTE = "_audit_before"
+# Fields django-auditlog does not diff (set from apps.audit.registration's exclusions): the copy
+# may share their values, which saves deep-copying the request's answers and engine state.
+NOT_DIFFED: set[str] = set()
 
 
 def _snapshot(instance: Any) -> Any:
     before = copy.copy(instance)  # Django copies the instance's state and related-object cache
     for field in instance._meta.concrete_fields:
+        if field.name in NOT_DIFFED:
+            continue
         value = getattr(instance, field.attname)
         if isinstance(value, dict | list):  # changed in place later: keep the value as read
             setattr(before, field.attname, copy.deepcopy(value))

@@ -14,6 +14,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db import connection
 from django.db.models.signals import pre_save
 
+from apps.audit import known
 from apps.audit.chain import digest
 from apps.audit.known import known_before
 from apps.audit.models import AuditCategory
@@ -62,6 +63,7 @@ def _log_update(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def register_models() -> None:
     auditlog._signals[pre_save] = _log_update  # before any model is connected
+    known.NOT_DIFFED.update(EXCLUDED_FIELDS)
     for model in apps.get_models():
         label = model._meta.label_lower
         if model._meta.app_label not in TRACKED_APPS or label in UNTRACKED_MODELS:
