@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import filetype
 from django.core.files.uploadedfile import UploadedFile
 
 from apps.accounts.models import User
@@ -67,10 +68,56 @@ def upload_check(upload: UploadedFile[bytes], *, field: str = "file") -> Checked
             fields={field: ["The file is empty."]},
         )
     digest = hashlib.sha256()
+    head = b""
     for chunk in upload.chunks():
+        if len(head) < CONTENT_SNIFF_BYTES:
+            head += chunk[: CONTENT_SNIFF_BYTES - len(head)]
         digest.update(chunk)
     upload.seek(0)
+    problem = content_problem(head, content_type)
+    if problem is not None:
+        raise InvalidInput("The file's contents do not match its type.", fields={field: [problem]})
     return CheckedUpload(content_type=content_type, size=upload.size, sha256=digest.hexdigest())
+
+
+CONTENT_SNIFF_BYTES = 8192
+KIND_NAMES = {  # what people call the detected kinds the refusal names most often
+    "application/x-msdownload": "a Windows program (.exe)",
+    "application/x-executable": "a Linux program (ELF)",
+    "application/x-mach-binary": "a macOS program",
+    "application/zip": "a ZIP archive",
+    "application/x-rar-compressed": "a RAR archive",
+    "application/x-7z-compressed": "a 7-Zip archive",
+    "application/gzip": "a gzip archive",
+    "application/x-shockwave-flash": "a Flash file",
+    "application/msword": "an old Word document (.doc)",
+}
+
+
+def _kind_name(mime: str, extension: str) -> str:
+    return KIND_NAMES.get(mime, f"a {extension.upper()} file ({mime})")
+
+
+def content_problem(head: bytes, declared: str) -> str | None:
+    """Why the first bytes of a file are not the kind it was declared as (by the browser or
+    the API client), or None. The bytes decide: a Windows program renamed `.pdf` is refused."""
+    detected = filetype.guess(head)
+    expected = ALLOWED_ATTACHMENT_TYPES.get(declared, "")
+    if declared == "text/plain":
+        if detected is not None:
+            return f"This file is {_kind_name(detected.mime, detected.extension)}, not plain text."
+        if b"\x00" in head:
+            return "This file is binary data, not plain text."
+        return None
+    if detected is None:
+        kind = expected.lstrip(".").upper()
+        return f"This file is not a {kind} file: its contents are not recognised."
+    if detected.mime != declared:
+        return (
+            f"This file is {_kind_name(detected.mime, detected.extension)}, not a "
+            f"{expected.lstrip('.').upper()} file."
+        )
+    return None
 
 
 def attachment_store(

@@ -226,6 +226,63 @@ def test_attachments_are_checked(in_tenant_a, carol, name, content_type, size, m
     assert not request.attachments.exists()
 
 
+def _docx() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+WINDOWS_PROGRAM = (
+    b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 56 + b"This program cannot be run in DOS"
+)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "body", "message"),
+    [
+        ("quote.pdf", "application/pdf", WINDOWS_PROGRAM,
+         "This file is a Windows program (.exe), not a PDF file."),
+        ("scan.jpg", "image/jpeg", PNG, "This file is a PNG file (image/png), not a JPG file."),
+        ("notes.txt", "text/plain", WINDOWS_PROGRAM,
+         "This file is a Windows program (.exe), not plain text."),
+        ("notes.txt", "text/plain", b"abc\x00\x01", "This file is binary data, not plain text."),
+        ("letter.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+         b"just some words", "This file is not a DOCX file: its contents are not recognised."),
+        ("quote.pdf", "application/pdf", b"hello", "This file is not a PDF file"),
+    ],
+)  # fmt: skip
+def test_attachments_are_checked_by_their_bytes(in_tenant_a, carol, name, content_type, body,
+                                                message):  # fmt: skip
+    request = submit_capital(carol)
+    upload = SimpleUploadedFile(name, body, content_type=content_type)
+    with pytest.raises(InvalidInput) as error:
+        discussion.attachment_add(actor=carol, approval=request, upload=upload)
+    assert error.value.fields["file"] == [message] or message in error.value.fields["file"][0]
+    assert not request.attachments.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "body"),
+    [
+        ("scan.png", "image/png", PNG),
+        ("letter.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+         _docx()),
+        ("notes.txt", "text/plain", "Patient seen; résumé attached.".encode()),
+    ],
+)  # fmt: skip
+def test_real_files_of_each_kind_are_accepted(in_tenant_a, carol, name, content_type, body):
+    request = submit_capital(carol)
+    upload = SimpleUploadedFile(name, body, content_type=content_type)
+    attachment = discussion.attachment_add(actor=carol, approval=request, upload=upload)
+    assert attachment.content_type == content_type
+
+
 def test_attachment_is_stored_with_its_digest(in_tenant_a, carol):
     import hashlib
 

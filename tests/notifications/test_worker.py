@@ -8,6 +8,7 @@ from django_tenants.utils import tenant_context
 
 from tests.approvals.helpers import submit_capital
 from tests.fixtures.celery_worker import wait_for
+from tests.integrations.cleanup import committed_requests_delete
 
 
 @pytest.mark.slow
@@ -32,13 +33,16 @@ def test_worker_sends_after_commit_and_logs_it(django_db_setup, celery_worker, o
                 log.refresh_from_db()
                 return log.status == "sent"
 
-        assert wait_for(sent, timeout=60)
-        assert log.attempts == 1
-        assert log.sent_at is not None
-        # The worker minted bob's action link in tenant A's schema.
-        assert ActionToken.objects.filter(
-            task__request=request, approver__email="bob@alpha.test"
-        ).exists()
+        try:
+            assert wait_for(sent, timeout=60)
+            assert log.attempts == 1
+            assert log.sent_at is not None
+            # The worker minted bob's action link in tenant A's schema.
+            assert ActionToken.objects.filter(
+                task__request=request, approver__email="bob@alpha.test"
+            ).exists()
+        finally:  # committed: a reused test database must not see it in later tests
+            committed_requests_delete(tenant, {"requests": [request.pk], "endpoints": []})
 
 
 def test_send_email_task_retries_transient_errors_with_backoff(db):
