@@ -19,6 +19,7 @@ from .effects import (
     StartClock,
     StatusChanged,
     StopClock,
+    SubmitToPayer,
 )
 from .engine import advance
 from .errors import (
@@ -48,6 +49,7 @@ from .events import (
     Delegate,
     Event,
     ExpireTask,
+    PayerDecide,
     Reassign,
     ResolveException,
     Resubmit,
@@ -112,6 +114,7 @@ __all__ = [
     "NotRequester",
     "Notify",
     "Outcome",
+    "PayerDecide",
     "PauseClock",
     "RaiseException",
     "ReasonRequired",
@@ -134,6 +137,7 @@ __all__ = [
     "StepState",
     "StopClock",
     "Submit",
+    "SubmitToPayer",
     "TaskAlreadyDecided",
     "TaskState",
     "UnknownTask",

@@ -18,6 +18,17 @@ class CreateTask:
     queue_role: str | None
     on_behalf_of: str | None
     sla: SlaSpec | None
+    external: str | None = None  # "payer" for the task of a payer step
+
+
+@dataclass(frozen=True)
+class SubmitToPayer:
+    """Send the request to the payer named `payer` (the form's answer; None when blank); its
+    answer comes back as a `PayerDecide` on `task_key`."""
+
+    task_key: str
+    step_key: str
+    payer: str | None
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,7 @@ Effect = (
     | ResumeClock
     | RaiseException
     | RecordTouchless
+    | SubmitToPayer
 )
 
 

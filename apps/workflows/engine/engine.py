@@ -36,7 +36,9 @@ from .events import (
     Decide,
     Delegate,
     Event,
+    PAYER_DECISIONS,
     ExpireTask,
+    PayerDecide,
     Reassign,
     ResolveException,
     Resubmit,
@@ -94,6 +96,8 @@ def _dispatch(run: Run, state: RequestState, event: Event) -> RequestState:
         return _reassign(run, state, event)
     if isinstance(event, AddApprover):
         return _add_approver(run, state, event)
+    if isinstance(event, PayerDecide):
+        return _payer_decide(run, state, event)
     raise InvalidEvent(f"Unknown event {type(event).__name__}.")
 
 
@@ -188,6 +192,8 @@ def _decide(run: Run, state: RequestState, event: Decide) -> RequestState:
         raise InvalidEvent(f'Unknown decision "{event.decision}".')
     if event.actor == state.requester:
         raise RequesterCannotDecide("The requester cannot decide their own request.")
+    if task.external is not None:
+        raise NotAnApprover(f"The {task.external} decides this step, not a person.")
     _, step = run.spec.step(task.step_key)
     if task.assignee is None:
         _claim_check(run, state, task, step, event.actor)
@@ -363,6 +369,8 @@ def _claim(run: Run, state: RequestState, event: Claim) -> RequestState:
         raise InvalidTransition(f"Tasks cannot be claimed while the request is {state.status}.")
     if task.assignee is not None:
         raise InvalidTransition(f"Task {task.key} has already been claimed.")
+    if task.external is not None:
+        raise NotAnApprover(f"The {task.external} decides this step; it cannot be claimed.")
     _, step = run.spec.step(task.step_key)
     _claim_check(run, state, task, step, event.actor)
     state = state.with_task(replace(task, assignee=event.actor))
@@ -468,6 +476,8 @@ def _reassign(run: Run, state: RequestState, event: Reassign) -> RequestState:
     task = _pending_task(state, event.task_key)
     if state.status not in ESCALATION_STATUSES:
         raise InvalidTransition(f"Tasks cannot be reassigned while the request is {state.status}.")
+    if task.external is not None:
+        raise InvalidAssignee(f"The {task.external} decides this step; it cannot be reassigned.")
     if event.to == task.assignee:
         raise InvalidAssignee(f"Task {task.key} is already assigned to {event.to}.")
     _, step = run.spec.step(task.step_key)
@@ -484,6 +494,52 @@ def _add_approver(run: Run, state: RequestState, event: AddApprover) -> RequestS
     if current is None or current.status != "active":
         raise InvalidEvent(f'Step "{event.step_key}" is not waiting for approvers.')
     _, step = run.spec.step(event.step_key)
+    if step.is_payer:
+        raise InvalidAssignee("The payer decides this step; no approver can be added.")
     _escalation_target_check(run, state, step, event.assignee, besides="")
     run.emit("step.approver_added", state, step=step.key, reason=event.reason)
     return run.create_task(state, step, current.stage_index, Slot(event.assignee))
+
+
+# --- the payer answers a payer step -------------------------------------------------------------
+
+PAYER_STATUSES = frozenset({"in_review", "needs_info"})
+
+
+def _payer_decide(run: Run, state: RequestState, event: PayerDecide) -> RequestState:
+    """The payer's answer decides its step as a system party: no person, no authority check,
+    never the requester. A denial carries the payer's reason code and text like any other."""
+    task = _pending_task(state, event.task_key)
+    if task.external != "payer":
+        raise NotAnApprover(f"Task {task.key} is not waiting for a payer.")
+    if state.status not in PAYER_STATUSES:
+        raise InvalidTransition(f"The payer cannot decide while the request is {state.status}.")
+    if event.decision not in PAYER_DECISIONS:
+        raise InvalidEvent(f'Unknown payer decision "{event.decision}".')
+    if event.partial and event.decision != "approve":
+        raise InvalidEvent("Only an approval can be partial.")
+    if event.decision == "reject" and (
+        not (event.reason_code or "").strip() or not event.comment.strip()
+    ):
+        raise ReasonRequired("A payer denial needs the payer's reason code and text.")
+    _, step = run.spec.step(task.step_key)
+    status = "approved" if event.decision == "approve" else "rejected"
+    state = run.close_task(
+        state,
+        task,
+        status,
+        decided_by="payer",
+        decision=event.decision,
+        reason_code=event.reason_code,
+        comment=event.comment,
+        partial=event.partial,
+    )
+    run.emit(
+        "task.decided", state, task=task.key, step=step.key, decision=event.decision, via="payer"
+    )
+    if event.decision == "approve":
+        record = ApprovalRecord(step.key, None, task.key, "payer")
+        state = replace(
+            state, approvals=(*state.approvals, record), partial=state.partial or event.partial
+        )
+    return run.apply_outcome(state, step, via="payer")

@@ -92,6 +92,21 @@ class AddApprover:
     reason: str = ""
 
 
+PAYER_DECISIONS = ("approve", "reject")
+
+
+@dataclass(frozen=True)
+class PayerDecide:
+    """The payer's answer to the request submitted at a payer step: approve (in part, when
+    `partial`) or reject with the payer's reason code and text."""
+
+    task_key: str
+    decision: str  # "approve" | "reject"
+    reason_code: str | None = None
+    comment: str = ""
+    partial: bool = False
+
+
 Event = (
     Submit
     | Decide
@@ -105,4 +120,5 @@ Event = (
     | ResolveException
     | Reassign
     | AddApprover
+    | PayerDecide
 )

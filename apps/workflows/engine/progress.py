@@ -22,6 +22,7 @@ from .effects import (
     StartClock,
     StatusChanged,
     StopClock,
+    SubmitToPayer,
 )
 from .fields import from_json
 from .routing import Routing, Slot, resolve_step
@@ -121,18 +122,31 @@ class Run:
             slot.queue_role,
             slot.on_behalf_of,
             created_at=self.stamp,
+            external=slot.external,
         )
         state = replace(state.with_task(task), next_task_seq=state.next_task_seq + 1)
         sla = step.sla.for_urgency(state.urgency) if step.sla else None
         self.effects.append(
             CreateTask(
-                key, step.key, stage_index, slot.assignee, slot.queue_role, slot.on_behalf_of, sla
+                key,
+                step.key,
+                stage_index,
+                slot.assignee,
+                slot.queue_role,
+                slot.on_behalf_of,
+                sla,
+                slot.external,
             )
         )
         if sla is not None:
             self.effects.append(StartClock("task", key, sla))
         self.emit("task.assigned", state, task=key, step=step.key)
-        if slot.assignee is not None:
+        if slot.external == "payer":
+            payer = state.data.get(step.payer_field) if step.payer_field else None
+            self.effects.append(
+                SubmitToPayer(key, step.key, payer if isinstance(payer, str) and payer else None)
+            )
+        elif slot.assignee is not None:
             self.effects.append(Notify("task_assigned", (slot.assignee,), key))
         elif slot.queue_role is not None:
             members = tuple(
@@ -266,7 +280,9 @@ class Run:
             return "rejected" if rejected else "exception"
         return None
 
-    def apply_outcome(self, state: RequestState, step: StepSpec) -> RequestState:
+    def apply_outcome(
+        self, state: RequestState, step: StepSpec, *, via: str = "human"
+    ) -> RequestState:
         """Act on the step's quorum after a decision or an expiry."""
         outcome = self.step_outcome(state, step)
         if outcome is None:
@@ -280,7 +296,7 @@ class Run:
                 step.key,
                 f'step "{step.key}": its quorum can no longer be met (tasks expired)',
             )
-        state = self.end_step(state, step.key, outcome, "human")
+        state = self.end_step(state, step.key, outcome, via)
         if outcome == "rejected":
             if step.on_reject == "deny":
                 return self.finish(state, "denied")

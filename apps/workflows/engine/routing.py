@@ -20,6 +20,7 @@ class Slot:
     assignee: str | None
     queue_role: str | None = None
     on_behalf_of: str | None = None
+    external: str | None = None  # "payer": nobody here works it, the payer answers
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ def resolve_step(
     step: StepSpec, routing: Routing, directory: Directory, now: datetime
 ) -> Resolution:
     """The slots for `step`, or a problem explaining why nobody can work it."""
+    if step.is_payer:
+        return Resolution((Slot(None, external="payer"),))
     if step.assignment == "queue":
         return _resolve_queue(step, routing, directory)
     candidates: list[str] = []

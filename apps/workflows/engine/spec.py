@@ -26,6 +26,8 @@ FIELD_TYPES = (
     "file",
 )
 DEFAULT_REMINDERS = (50, 80, 100)
+# The approver selector of a step the payer decides (a prior authorization submitted to it).
+PAYER_SELECTOR = "payer"
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,13 @@ class StepSpec:
     allow_repeat_approver: bool = False
     auto: AutoRules = AutoRules()
     sla: SlaPolicy | None = None
+    # A payer step (`"approvers": ["payer"]`): the request is submitted to the payer named by
+    # this form field and the payer's answer decides the step (see docs/workflow-spec.md).
+    payer_field: str | None = None
+
+    @property
+    def is_payer(self) -> bool:
+        return self.approvers == (PAYER_SELECTOR,)
 
 
 @dataclass(frozen=True)
@@ -172,6 +181,8 @@ def _step_to_dict(s: StepSpec) -> dict[str, object]:
     }
     if s.sla is not None:
         out["sla"] = _sla_to_dict(s.sla)
+    if s.payer_field is not None:
+        out["payer_field"] = s.payer_field
     return out
 
 

@@ -46,6 +46,7 @@ STEP_KEYS = (
     "allow_repeat_approver",
     "auto",
     "sla",
+    "payer_field",
 )
 SLA_KEYS = ("hours", "calendar", "reminders", "pause_on_needs_info")
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .conditions import Condition, parse_condition
-from .spec import DEFAULT_REMINDERS, AutoRules, SlaPolicy, SlaSpec, StageSpec, StepSpec
+from .spec import (
+    DEFAULT_REMINDERS,
+    PAYER_SELECTOR,
+    AutoRules,
+    SlaPolicy,
+    SlaSpec,
+    StageSpec,
+    StepSpec,
+)
 from .spec_reader import EMAIL_RE, SLA_KEYS, SLUG_RE, STAGE_KEYS, STEP_KEYS, SpecReader
 
 
@@ -78,6 +86,7 @@ class StageParser(SpecReader):
         sla = self.parse_sla(raw["sla"], f"{path}.sla") if raw.get("sla") is not None else None
         authority = self.flag(raw, "authority", f"{path}.authority")
         repeat = self.flag(raw, "allow_repeat_approver", f"{path}.allow_repeat_approver")
+        payer_field = self.parse_payer(raw, path, approvers, quorum, assignment, authority)
         if len(self.problems) != start:
             return None
         return StepSpec(
@@ -92,7 +101,46 @@ class StageParser(SpecReader):
             repeat,
             auto,
             sla,
+            payer_field,
         )
+
+    def parse_payer(
+        self,
+        raw: Mapping[str, object],
+        path: str,
+        approvers: tuple[str, ...],
+        quorum: object,
+        assignment: object,
+        authority: bool,
+    ) -> str | None:
+        """A payer step: `"approvers": ["payer"]` alone, one slot, no authority check; its
+        `payer_field` (default "payer") is the form field naming the payer to submit to."""
+        is_payer = PAYER_SELECTOR in approvers
+        raw_field = raw.get("payer_field")
+        if not is_payer:
+            if raw_field is not None:
+                self.problem(f"{path}.payer_field", 'only a payer step ("approvers": ["payer"])')
+            return None
+        if approvers != (PAYER_SELECTOR,):
+            self.problem(f"{path}.approvers", '"payer" is the only approver of a payer step')
+        if quorum != "any" or assignment != "each":
+            self.problem(path, 'a payer step has quorum "any" and assignment "each"')
+        if authority:
+            self.problem(f"{path}.authority", "a payer step has no authority check")
+        name = raw_field if raw_field is not None else "payer"
+        if not isinstance(name, str) or not name:
+            self.problem(f"{path}.payer_field", "must be the name of a form field")
+            return None
+        field = self.fields.get(name)
+        if field is None:
+            self.problem(
+                f"{path}.payer_field", f'unknown field "{name}" (the field naming the payer)'
+            )
+        elif field.type not in ("choice", "text"):
+            self.problem(
+                f"{path}.payer_field", f'field "{name}" is a {field.type} field; use choice or text'
+            )
+        return name
 
     def parse_optional_condition(self, raw: object, path: str) -> Condition | None:
         if raw is None:
@@ -115,7 +163,7 @@ class StageParser(SpecReader):
         kind, _, arg = selector.partition(":")
         if assignment == "queue" and kind != "role":
             self.problem(path, f'queue assignment takes role selectors only, not "{selector}"')
-        if selector in ("requester_manager", "department_head"):
+        if selector in ("requester_manager", "department_head", PAYER_SELECTOR):
             return
         if kind == "role" and arg:
             if not SLUG_RE.match(arg):
@@ -140,7 +188,7 @@ class StageParser(SpecReader):
             self.problem(
                 path,
                 f'invalid selector "{selector}" (expected role:<key>, user:<email>, '
-                "requester_manager, department_head or field:<name>)",
+                "requester_manager, department_head, field:<name> or payer)",
             )
 
     def parse_quorum(

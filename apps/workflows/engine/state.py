@@ -53,6 +53,7 @@ class TaskState:
     created_at: str | None = None
     decided_at: str | None = None
     counts: bool = True  # False once a restart or re-route makes this task's outcome void
+    external: str | None = None  # "payer": an outside party decides this task, no person
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def test_a_valid_spec_round_trips():
             spec_doc([step("a", ["boss"])]),
             [
                 'stages[0].steps[0].approvers: invalid selector "boss" (expected role:<key>, user:<email>, '
-                "requester_manager, department_head or field:<name>)"
+                "requester_manager, department_head, field:<name> or payer)"
             ],
         ),
         (
