@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("apps.notifications.urls")),
     path("", include("apps.integrations.urls")),
     path("admin/webhooks/", include("apps.integrations.webhooks.urls")),
+    path("admin/payers/", include("apps.integrations.payers.urls")),
     path("", include("apps.api.urls")),
     path("", include("apps.insights.urls")),
     path("", include("apps.assist.urls")),

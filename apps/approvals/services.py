@@ -343,11 +343,13 @@ def request_apply_system_event(
     event: engine.Event,
     now: datetime | None = None,
     actor: User | SystemActor | None = None,
+    channel: Channel | None = None,
 ) -> engine.Outcome:
     """Apply an event that no person triggered (an SLA escalation's Reassign / AddApprover, an
-    expiry) with the same locking, persistence and side effects as every other change. The
-    audit names `actor` (an administrator whose action caused it) or the system part at work."""
-    with action(actor=actor):
+    expiry, a payer's answer) with the same locking, persistence and side effects as every
+    other change. The audit names `actor` (an administrator whose action caused it) or the
+    system part at work, through `channel` (default: the entry point's)."""
+    with action(actor=actor, channel=channel):
         return _advance(_locked(approval), event, actor=None, now=now)
 
 
@@ -452,6 +454,13 @@ def _persist(
             step_name=name,
         )
         timeline.append(_entry(approval, actor, "decision", sentence))
+    if isinstance(event, engine.PayerDecide) and (decided_task := state.task(event.task_key)):
+        sentence = sentences.payer_decision_sentence(
+            words=DECISION_WORDS.get(event.decision, event.decision),
+            step_name=step_names.get(decided_task.step_key, ""),
+            partial=event.partial,
+        )
+        timeline.append(_entry(approval, None, "payer_decision", sentence))
 
     for effect in outcome.effects:
         if isinstance(effect, engine.CreateTask):
@@ -471,6 +480,7 @@ def _persist(
                 if effect.assignee in users
                 else None,
                 queue_name=roles[effect.queue_role].name if effect.queue_role in roles else None,
+                external=effect.external,
             )
             timeline.append(_entry(approval, None, "task", sentence))
         elif isinstance(effect, engine.CloseTask):

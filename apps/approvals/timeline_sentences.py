@@ -23,16 +23,27 @@ def decision_sentence(
 
 
 def task_sent_sentence(
-    *, step_name: str | None, assignee_name: str | None, queue_name: str | None
+    *,
+    step_name: str | None,
+    assignee_name: str | None,
+    queue_name: str | None,
+    external: str | None = None,
 ) -> str:
     who = (
-        assignee_name
+        "the payer"
+        if external == "payer"
+        else assignee_name
         if assignee_name is not None
         else f"the {queue_name} queue"
         if queue_name is not None
         else "an approver"
     )
     return f"{step_name}: sent to {who}."
+
+
+def payer_decision_sentence(*, words: str, step_name: str, partial: bool) -> str:
+    part = " in part" if partial else ""
+    return f"The payer {words}{part} ({step_name})."
 
 
 def status_sentence(*, words: str, note: str) -> str:

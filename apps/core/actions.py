@@ -47,6 +47,7 @@ class Channel(StrEnum):
     WORKER = "worker"
     COMMAND = "command"
     IMPORT = "import"
+    PAYER = "payer"  # a payer's answer to a prior authorization we submitted
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ SLA = SystemActor("sla")
 RETENTION = SystemActor("retention")
 PROVISIONING = SystemActor("provisioning")
 DELIVERY = SystemActor("delivery")
+PAYER = SystemActor("payer")  # the payer's answer deciding a payer step
 SCRIPT = SystemActor("script")  # code run outside any entry point (a shell, a test)
 
 Actor = "User | SystemActor"

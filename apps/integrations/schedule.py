@@ -12,4 +12,10 @@ SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55.0},
     },
+    # Payer submissions: lost sends, due retries and the `$inquire` follow-up of pended ones.
+    "payers-resume-submissions": {
+        "task": "payers.resume_submissions_all_tenants",
+        "schedule": 60.0,
+        "options": {"expires": 55.0},
+    },
 }

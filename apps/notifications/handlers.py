@@ -38,7 +38,7 @@ def handle_state_change(change: StateChange) -> None:
     # The requester hears about each decided step while the request is still under way (the
     # engine notifies them itself when the request finishes or needs information).
     if (
-        isinstance(change.event, engine.Decide)
+        isinstance(change.event, engine.Decide | engine.PayerDecide)
         and change.request.status not in FINAL_STATUSES
         and change.request.status != "needs_info"
     ):

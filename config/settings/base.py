@@ -62,6 +62,7 @@ TENANT_APPS = [
     "apps.notifications",
     "apps.integrations",
     "apps.integrations.erp",
+    "apps.integrations.payers",
     "apps.api",
     "apps.insights",
     "apps.assist",
@@ -218,6 +219,8 @@ SITE_PORT = env_int("SITE_PORT", 0, minimum=0) or None
 # Webhooks and ERP connectors refuse hosts that resolve to loopback, private, link-local (cloud
 # metadata) or reserved addresses unless allowed here (an ERP on the hospital's own network).
 ERP_ALLOW_PRIVATE_HOSTS = env_bool("ERP_ALLOW_PRIVATE_HOSTS", False)
+# Payers' PAS endpoints on a private network (or the test suite's fake payer on loopback).
+PAYERS_ALLOW_PRIVATE_HOSTS = env_bool("PAYERS_ALLOW_PRIVATE_HOSTS", False)
 # How far past its original due time a request clock may be extended in all (prior
 # authorizations: 14 days, CMS-0057-F, whatever this says).
 SLA_EXTENSION_MAX_DAYS = env_int("SLA_EXTENSION_MAX_DAYS", 30, minimum=1)

@@ -55,6 +55,7 @@ WHITENOISE_AUTOREFRESH = True
 MFA_ENFORCE = False
 # The fake ERP of the tests listens on loopback; tests of the private-address guard turn it off.
 ERP_ALLOW_PRIVATE_HOSTS = True
+PAYERS_ALLOW_PRIVATE_HOSTS = True
 # No test asks the internet's DNS: a lookup nobody pointed at a loopback server (tests/fixtures/
 # dns_server.py) goes to the discard port and fails as a lookup failure.
 DNS_RESOLVERS = ["127.0.0.1:9"]

@@ -52,6 +52,8 @@ from apps.integrations.erp.models import (
     ErpPosting,
     InboundCallback,
 )
+from apps.integrations.fhir.pas_answer import PayerAnswer
+from apps.integrations.payers.services import payer_answer_receive
 from apps.workflows.selectors import spec_of
 
 logger = logging.getLogger(__name__)
@@ -431,6 +433,8 @@ def callback_receive(
         )
     reference = _field(data, "reference", max_length=30)
     external = _field(data, "external_reference", required=False)
+    reason_code = _field(data, "reason_code", required=False, max_length=60)
+    reason = _field(data, "reason", required=False, max_length=1000)
 
     existing = InboundCallback.objects.filter(source=source, event_id=event_id).first()
     if existing is not None:
@@ -449,20 +453,46 @@ def callback_receive(
                 status=status,
                 external_reference=external,
             )
-            _apply_callback(source, callback, approval)
+            _apply_callback(source, callback, approval, reason_code=reason_code, reason=reason)
     except IntegrityError:  # the same event arrived twice at once: the first one won
         existing = InboundCallback.objects.get(source=source, event_id=event_id)
         return CallbackOutcome(existing, duplicate=True)
     return CallbackOutcome(callback, duplicate=False)
 
 
+# A payer callback's status -> the payer's answer, decided like an answer to `$submit`.
+PAYER_CALLBACK_OUTCOMES = {
+    "approved": "approved",
+    "partially_approved": "partial",
+    "denied": "denied",
+    "pended": "pended",
+    "cancelled": "cancelled",
+}
+
+
 def _apply_callback(
-    source: CallbackSource, callback: InboundCallback, approval: ApprovalRequest
+    source: CallbackSource,
+    callback: InboundCallback,
+    approval: ApprovalRequest,
+    *,
+    reason_code: str = "",
+    reason: str = "",
 ) -> None:
     words = callback.status.replace("_", " ")
     ref = f" (ref {callback.external_reference})" if callback.external_reference else ""
     if callback.event_type == "prior_auth.decision":
         _timeline(approval, "payer_decision", f"Payer decision from {source.name}: {words}{ref}.")
+        # One service decides the payer step, whichever way the payer's answer arrived.
+        payer_answer_receive(
+            approval=approval,
+            answer=PayerAnswer(
+                outcome=PAYER_CALLBACK_OUTCOMES[callback.status],
+                tracking_number=callback.external_reference,
+                reason_code=reason_code,
+                reason_text=reason,
+            ),
+            payer_name=source.name,
+        )
         return
     posting = ErpPosting.objects.filter(request=approval, kind=PostingKind.REQUISITION).first()
     if posting is not None:

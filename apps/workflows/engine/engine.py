@@ -29,6 +29,7 @@ from .errors import (
 )
 from .events import (
     DECISIONS,
+    PAYER_DECISIONS,
     AddApprover,
     Amend,
     Cancel,
@@ -36,7 +37,6 @@ from .events import (
     Decide,
     Delegate,
     Event,
-    PAYER_DECISIONS,
     ExpireTask,
     PayerDecide,
     Reassign,

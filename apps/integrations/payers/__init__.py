@@ -1,0 +1,1 @@
+"""Payers a tenant submits prior authorizations to (Da Vinci PAS `$submit` / `$inquire`)."""
