@@ -82,7 +82,7 @@ def test_every_file_is_valid_pretty_printed_json(name: str) -> None:
 def test_pack_lists_exactly_the_template_files_present() -> None:
     assert sorted(PACK["templates"]) == TEMPLATE_FILES
     assert len(PACK["templates"]) == len(set(PACK["templates"]))
-    assert len(TEMPLATE_FILES) == 9
+    assert len(TEMPLATE_FILES) == 10
 
 
 def test_pack_manifest() -> None:
@@ -278,6 +278,19 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "conservative_therapy_weeks": 8,
         "clinical_notes": "Low back pain for 10 weeks despite physical therapy and NSAIDs.",
     },
+    "prior-auth-submit.json": {
+        "patient_name": "Jordan Example",
+        "date_of_birth": "1970-04-12",
+        "member_id": "XZA123456789",
+        "payer": "Acme Health",
+        "cpt_code": "72148",
+        "secondary_cpt_code": "72158",
+        "diagnosis": "M54.50",
+        "ordering_provider_npi": NPI,
+        "site_of_care": "Freestanding imaging center",
+        "conservative_therapy_weeks": 8,
+        "clinical_notes": "Low back pain for 10 weeks despite physical therapy and NSAIDs.",
+    },
     "capital-purchase.json": {
         "item_description": "Portable ultrasound system",
         "vendor": "Example Medical Systems Inc.",
@@ -419,6 +432,14 @@ def test_prior_auth_medical_director_review(
     steps = route("prior-auth-imaging.json", overrides, urgency=urgency)
     assert steps[0] == "utilization_review"
     assert ("medical_director_review" in steps) is medical_director
+
+
+def test_prior_auth_submit_reviews_internally_then_waits_for_the_payer() -> None:
+    assert route("prior-auth-submit.json") == ["internal_review", "payer_decision"]
+    spec = parse_spec(SPECS["prior-auth-submit.json"], known_roles=PACK_ROLES)
+    _, payer = spec.step("payer_decision")
+    assert payer.is_payer
+    assert payer.payer_field == "payer"
 
 
 def test_prior_auth_utilization_review_is_a_queue() -> None:
