@@ -80,6 +80,23 @@ WORDING: dict[str, Wording] = {
         "Your request was not approved",
         "{reference} ({workflow}) was denied. Open the request to see the reason.",
     ),
+    "payer_approved": Wording(
+        "Approved by the payer: {reference}",
+        "The payer approved your request",
+        "The payer approved the prior authorization {reference} ({workflow}).",
+    ),
+    "payer_partially_approved": Wording(
+        "Partially approved by the payer: {reference}",
+        "The payer approved part of your request",
+        "The payer approved part of the prior authorization {reference} ({workflow}). "
+        "Open the request to see which items and the payer's reason.",
+    ),
+    "payer_denied": Wording(
+        "Payer decision on {reference}",
+        "The payer did not approve your request",
+        "The payer denied the prior authorization {reference} ({workflow}). "
+        "Open the request to see the payer's reason.",
+    ),
     "request_cancelled": Wording(
         "Cancelled: {reference}",
         "Your request was cancelled",

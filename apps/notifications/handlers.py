@@ -11,6 +11,13 @@ from apps.notifications import services
 from apps.workflows import engine
 from apps.workflows.engine import FINAL_STATUSES
 
+# When the payer's answer finishes a request, the requester hears that the payer decided.
+PAYER_KINDS = {
+    "request_approved": "payer_approved",
+    "request_partially_approved": "payer_partially_approved",
+    "request_denied": "payer_denied",
+}
+
 
 def handle_state_change(change: StateChange) -> None:
     request = change.request
@@ -20,9 +27,11 @@ def handle_state_change(change: StateChange) -> None:
             services.action_tokens_revoke(
                 task=tasks[effect.task_key], reason=f"task {effect.status}", now=change.now
             )
+    by_payer = isinstance(change.event, engine.PayerDecide)
     for effect in change.effects:
         if not isinstance(effect, engine.Notify):
             continue
+        kind = PAYER_KINDS.get(effect.kind, effect.kind) if by_payer else effect.kind
         if set(effect.recipients) == {request.requester.email}:  # already loaded with the request
             recipients: Iterable[User] = [request.requester] if request.requester.is_active else []
         elif effect.recipients:
@@ -30,7 +39,7 @@ def handle_state_change(change: StateChange) -> None:
         else:
             recipients = User.objects.filter(is_tenant_admin=True, is_active=True)
         services.notify(
-            kind=effect.kind,
+            kind=kind,
             recipients=list(recipients),
             approval=request,
             task=tasks.get(effect.task_key) if effect.task_key else None,
