@@ -263,9 +263,7 @@ def submission_deliver(*, submission_id: int, now: datetime | None = None) -> De
                 client = PasClient(payer)
                 key = submission.idempotency_key
                 body = (
-                    client.inquire(
-                        bundle, idempotency_key=f"{key}:inquiry:{submission.inquiries}"
-                    )
+                    client.inquire(bundle, idempotency_key=f"{key}:inquiry:{submission.inquiries}")
                     if inquiry
                     else client.submit(bundle, idempotency_key=key)
                 )
