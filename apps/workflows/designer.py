@@ -49,6 +49,7 @@ TEXT_TYPES = ("text", "long_text")
 SPECIAL_APPROVERS = (
     ("requester_manager", "Requester's manager"),
     ("department_head", "Head of the request's department"),
+    ("payer", "The payer (submitted as a prior authorization; the payer's answer decides)"),
 )
 
 
@@ -167,7 +168,8 @@ def add_field(spec: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, A
 
 
 def set_field(spec: Mapping[str, Any], index: int, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Replace field `index`; a rename carries over to the amount field and `field:` approvers."""
+    """Replace field `index`; a rename carries over to the amount field, `field:` approvers
+    and payer steps' `payer_field`."""
     fields = copy.deepcopy(_fields(spec))
     old_name = fields[index].get("name")
     fields[index] = field_from_values(values)
@@ -182,6 +184,8 @@ def set_field(spec: Mapping[str, Any], index: int, values: Mapping[str, Any]) ->
                     f"field:{new_name}" if a == f"field:{old_name}" else a
                     for a in step.get("approvers", [])
                 ]
+                if step.get("payer_field") == old_name:
+                    step["payer_field"] = new_name
     return out
 
 
