@@ -510,16 +510,18 @@ def submission_retry(*, actor: User, submission: PayerSubmission) -> PayerSubmis
     return submission
 
 
-def submissions_resume(*, now: datetime | None = None) -> list[int]:
+def submissions_resume(
+    *, now: datetime | None = None, stale_after: timedelta = STALE_AFTER
+) -> list[int]:
     """Beat, per tenant: send what the after-commit path lost (broker down, worker killed),
     retries that are due, answers stored but not applied, and the inquiries of pended ones.
     Returns the ids sent."""
     now = now or timezone.now()
     due = (
-        Q(status=SubmissionStatus.QUEUED, created_at__lte=now - STALE_AFTER)
+        Q(status=SubmissionStatus.QUEUED, created_at__lte=now - stale_after)
         | Q(status__in=(SubmissionStatus.RETRYING, SubmissionStatus.PENDED))
         & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        | Q(status=SubmissionStatus.ANSWERED, answered_at__lte=now - STALE_AFTER)
+        | Q(status=SubmissionStatus.ANSWERED, answered_at__lte=now - stale_after)
     )
     ids = list(
         PayerSubmission.objects.filter(due).order_by("pk").values_list("pk", flat=True)[:500]

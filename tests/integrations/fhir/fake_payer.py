@@ -71,6 +71,9 @@ class FakePayer:
         self.fail_remaining = 0
         self.answers_by_key: dict[str, dict[str, Any]] = {}
         self.calls: list[Call] = []
+        self.hang_remaining = 0
+        self.release = threading.Event()
+        self.hanging = threading.Event()  # set while a call is held
         handler = type("Handler", (_Handler,), {"payer": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
@@ -86,12 +89,20 @@ class FakePayer:
         return self
 
     def stop(self) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 
     def answer_with(self, *answers: Answer) -> None:
         with self.lock:
             self.script.extend(answers)
+
+    def hang_next(self, count: int = 1) -> None:
+        """Record the next call(s) and their answer, then hold the reply until `release` (as if
+        the answer were lost on the way back)."""
+        with self.lock:
+            self.hang_remaining = count
+            self.release.clear()
 
     def fail_next(self, count: int) -> None:
         with self.lock:
@@ -104,6 +115,16 @@ class FakePayer:
     # --- behaviour --------------------------------------------------------------------------
 
     def handle(
+        self, path: str, key: str | None, auth: str | None, body: bytes
+    ) -> tuple[int, dict[str, Any], bool]:
+        status, answer = self._answer(path, key, auth, body)
+        with self.lock:
+            hang = status == 200 and self.hang_remaining > 0
+            if hang:
+                self.hang_remaining -= 1
+        return status, answer, hang
+
+    def _answer(
         self, path: str, key: str | None, auth: str | None, body: bytes
     ) -> tuple[int, dict[str, Any]]:
         with self.lock:
@@ -217,9 +238,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        status, answer = self.payer.handle(
+        status, answer, hang = self.payer.handle(
             self.path, self.headers.get("Idempotency-Key"), self.headers.get("Authorization"), body
         )
+        if hang:
+            self.payer.hanging.set()
+            self.payer.release.wait(60)
         payload = json.dumps(answer).encode()
         with contextlib.suppress(OSError):
             self.send_response(status)
