@@ -354,6 +354,15 @@ def test_admin_adds_a_payer_with_an_encrypted_credential(in_tenant_a, client_a):
     assert edit.status_code == 302
     payer.refresh_from_db()
     assert payer.credential == "Bearer very-secret-value"  # blank keeps the stored one
+    # audited as alice, without the credential in the change record
+    from auditlog.models import LogEntry
+
+    entries = LogEntry.objects.filter(content_type__model="payer", object_pk=str(payer.pk))
+    assert entries.exists()
+    assert all("credential_encrypted" not in (e.changes or {}) for e in entries)
+    assert AuditEntry.objects.filter(
+        action="payers.payer.create", actor_email="alice@alpha.test"
+    ).exists()
 
 
 @pytest.mark.parametrize("email", ["bob@alpha.test", "carol@alpha.test", "olivia@alpha.test"])
