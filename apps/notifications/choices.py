@@ -60,6 +60,7 @@ KIND_PREFERENCE = {
     "request_denied": "request_completed",
     "request_cancelled": "request_completed",
     "request_withdrawn": "request_completed",
+    "payer_pended": "decided",
     "payer_approved": "request_completed",
     "payer_partially_approved": "request_completed",
     "payer_denied": "request_completed",

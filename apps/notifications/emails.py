@@ -80,6 +80,12 @@ WORDING: dict[str, Wording] = {
         "Your request was not approved",
         "{reference} ({workflow}) was denied. Open the request to see the reason.",
     ),
+    "payer_pended": Wording(
+        "Pended by the payer: {reference}",
+        "The payer needs more time",
+        "The payer pended the prior authorization {reference} ({workflow}). We follow up with "
+        "the payer and tell you when it decides.",
+    ),
     "payer_approved": Wording(
         "Approved by the payer: {reference}",
         "The payer approved your request",

@@ -38,6 +38,7 @@ from apps.integrations.payers.exceptions import (
     PayerInvalid,
 )
 from apps.integrations.payers.models import Payer, PayerSubmission
+from apps.notifications.services import notify
 from apps.workflows import engine
 from apps.workflows.selectors import spec_of
 
@@ -434,6 +435,7 @@ def _apply(approval: ApprovalRequest, submission: PayerSubmission, now: datetime
                 f"The payer pended the request{tracking}; Countersign asks again every "
                 f"{minutes} minutes.",
             )
+            notify(kind="payer_pended", recipients=[approval.requester], approval=approval)
         return
     if outcome == PayerOutcome.CANCELLED:
         _give_up(submission, "The payer cancelled its review; send the request again.")

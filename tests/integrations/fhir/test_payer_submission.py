@@ -179,9 +179,9 @@ def test_pended_then_approved_through_inquiry(payer_config, at_payer, fake_payer
     assert "request" in clocks_open(at_payer)
     (note,) = timeline(at_payer, "payer_pended")
     assert "tracking number TRK-5521" in note
-    assert not EmailLog.objects.filter(
-        request=at_payer, to="carol@alpha.test", kind__startswith="payer"
-    ).exists()
+    text = requester_email(at_payer, smtp_server, "payer_pended")
+    assert "The payer pended the prior authorization" in text
+    assert "TRK-5521" not in text
     # not due yet: the sweep leaves it alone
     assert submissions_resume() == []
     later = timezone.now() + timedelta(minutes=31)
@@ -190,6 +190,7 @@ def test_pended_then_approved_through_inquiry(payer_config, at_payer, fake_payer
         submission = run_payer(at_payer)  # still pended: no second timeline note
         assert submission.status == "pended"
         assert len(timeline(at_payer, "payer_pended")) == 1
+        assert EmailLog.objects.filter(request=at_payer, kind="payer_pended").count() == 1
     with time_machine.travel(later + timedelta(minutes=31)):
         submission = run_payer(at_payer)
     assert at_payer.status == "approved"
@@ -200,7 +201,9 @@ def test_pended_then_approved_through_inquiry(payer_config, at_payer, fake_payer
     assert all(c.claim_identifier == submission.claim_identifier for c in inquiries)
     assert len({c.key for c in inquiries}) == 2  # each inquiry is its own question
     assert clocks_open(at_payer) == []
-    requester_email(at_payer, smtp_server, "payer_approved")
+    log = EmailLog.objects.get(request=at_payer, to="carol@alpha.test", kind="payer_approved")
+    notifications.email_deliver(email_log_id=log.pk)
+    assert any(m["Subject"].startswith("Approved by the payer") for m in smtp_server.messages)
 
 
 def test_partial_approval_is_recorded_item_by_item(payer_config, at_payer, fake_payer):

@@ -199,3 +199,23 @@ def test_approver_options_list_roles_people_fields_and_unknown_selectors():
 )
 def test_problems_by_section(message, section):
     assert designer.problems_by_section([message]) == {section: [message]}
+
+
+def test_a_payer_step_is_offered_and_follows_a_renamed_payer_field():
+    spec = base_spec()
+    spec = designer.add_field(
+        spec, {"name": "plan", "label": "Plan", "type": "choice", "choices": "Acme Health"}
+    )
+    spec = designer.add_stage(spec, "Payer")
+    spec = designer.add_step(spec, 1, "Payer decision", ["payer"])
+    spec["stages"][1]["steps"][0]["payer_field"] = "plan"
+    groups = dict(designer.approver_options(spec, roles={}, users={}))
+    assert "payer" in [value for value, _ in groups["Relative to the request"]]
+    renamed = designer.set_field(
+        spec,
+        2,
+        {"name": "health_plan", "label": "Plan", "type": "choice", "choices": "Acme Health"},
+    )
+    step = parse_spec(renamed).stages[1].steps[0]
+    assert step.is_payer
+    assert step.payer_field == "health_plan"
