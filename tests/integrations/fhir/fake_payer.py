@@ -63,7 +63,7 @@ class Call:
 
 
 class FakePayer:
-    def __init__(self, *, token: str | None = None) -> None:
+    def __init__(self, *, token: str | None = None, port: int = 0) -> None:
         self.token = token
         self.lock = threading.Lock()
         self.script: list[Answer] = []  # answers for the next calls, in order
@@ -72,10 +72,11 @@ class FakePayer:
         self.answers_by_key: dict[str, dict[str, Any]] = {}
         self.calls: list[Call] = []
         self.hang_remaining = 0
+        self.pend_then_approve = False  # the demo's answer: pended on $submit, then approved
         self.release = threading.Event()
         self.hanging = threading.Event()  # set while a call is held
         handler = type("Handler", (_Handler,), {"payer": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -137,8 +138,8 @@ class FakePayer:
                 bundle = Bundle.model_validate(raw)
             except (json.JSONDecodeError, ValidationError) as error:
                 return 400, _outcome("structure", f"Not a valid R4 Bundle: {type(error).__name__}")
-            first = (bundle.entry or [None])[0]
-            resource = first.resource if first is not None else None
+            entries: list[Any] = list(bundle.entry or [])
+            resource: Any = entries[0].resource if entries else None
             if bundle.type != "collection" or resource is None:
                 return 400, _outcome("structure", "A PAS request is a collection Bundle.")
             if resource.get_resource_type() != "Claim" or resource.use != "preauthorization":
@@ -154,7 +155,12 @@ class FakePayer:
                 return 503, _outcome("transient", "Try again later.")
             if key and key in self.answers_by_key:
                 return 200, self.answers_by_key[key]
-            answer = self.script.pop(0) if self.script else self.default
+            if self.script:
+                answer = self.script.pop(0)
+            elif self.pend_then_approve:
+                answer = pend("TRK-DEMO") if path.endswith("$submit") else approve("AUTH-DEMO")
+            else:
+                answer = self.default
             sequences = [item.sequence for item in resource.item or []]
             reply = _claim_response(answer, identifier, sequences)
             if key:
