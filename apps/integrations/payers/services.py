@@ -287,7 +287,8 @@ def submission_deliver(*, submission_id: int, now: datetime | None = None) -> De
             else:
                 _store_answer(submission, answer, now)
         submission.save()
-        if submission.status != previous:
+        # An answer is told when it is applied (the next step); other changes are told here.
+        if submission.status not in (previous, SubmissionStatus.ANSWERED):
             _timeline(approval, "payer_submission", submission_summary(submission))
     logger.info(
         "Payer submission %s (%s) attempt %s: %s",
