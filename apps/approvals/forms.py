@@ -10,6 +10,7 @@ from django.utils.datastructures import MultiValueDict
 
 from apps.accounts.models import User
 from apps.people.models import Department
+from apps.workflows.engine import field_visibility
 
 INPUT_TYPES = {
     "text": "text",
@@ -34,6 +35,7 @@ class FieldWidget:
     required: bool
     help: str
     phi: bool
+    sensitive: bool = False
     value: Any = ""
     errors: list[str] = field(default_factory=list)
     options: list[tuple[str, str]] = field(default_factory=list)
@@ -68,7 +70,8 @@ def widgets_for(
             type=kind,
             required=bool(spec.get("required")),
             help=spec.get("help") or "",
-            phi=bool(spec.get("phi")),
+            phi=field_visibility(spec) == "phi",
+            sensitive=field_visibility(spec) == "sensitive",
             value=values.get(spec["name"], [] if kind == "multi_choice" else ""),
             errors=errors.get(spec["name"], []),
             input_type=INPUT_TYPES.get(kind, "text"),
@@ -134,7 +137,8 @@ def display_rows(fields: list[dict[str, Any]], data: dict[str, Any]) -> list[dic
             {
                 "label": spec.get("label") or spec["name"],
                 "value": "" if value is None else value,
-                "phi": bool(spec.get("phi")),
+                "phi": field_visibility(spec) == "phi",
+                "sensitive": field_visibility(spec) == "sensitive",
                 "type": spec["type"],
             }
         )

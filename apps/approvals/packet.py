@@ -8,10 +8,9 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.approvals.forms import display_rows
-from apps.approvals.masking import visible_data
+from apps.approvals.masking import hidden_fields, record_read, visible_data
 from apps.approvals.models import ApprovalRequest
 from apps.audit.models import AuditChainHead
-from apps.audit.services import audit_phi_access
 from apps.tenants.models import Branding
 from apps.workflows.selectors import spec_fields
 
@@ -20,12 +19,11 @@ MEANINGS = {"approve": "Approved", "reject": "Denied", "request_info": "Informat
 
 def packet_render(*, actor: User, approval: ApprovalRequest, tenant: object) -> bytes:
     """Render the packet of a request the actor may see (callers fetch it with `request_for`).
-    Generating it is recorded as an access to patient data."""
+    Generating it is recorded as an access to patient data when it shows the patient's."""
     branding = Branding.objects.filter(tenant=tenant).first()  # type: ignore[misc]  # the connection's tenant
     head = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", "last_hash").first()
-    audit_phi_access(
-        actor=actor, action="packet.download", obj=approval, request_reference=approval.reference
-    )
+    hidden = hidden_fields(user=actor, approval=approval)
+    record_read(actor=actor, approval=approval, action="packet.download", hidden=hidden)
     decisions = [
         {
             "step": d.task.step_name,
@@ -46,7 +44,8 @@ def packet_render(*, actor: User, approval: ApprovalRequest, tenant: object) -> 
             "workflow": approval.workflow_version.definition,
             "version": approval.workflow_version,
             "rows": display_rows(
-                spec_fields(approval.workflow_version), visible_data(user=actor, approval=approval)
+                spec_fields(approval.workflow_version),
+                visible_data(user=actor, approval=approval, hidden=hidden),
             ),
             "decisions": decisions,
             "comments": list(approval.comments.all()),

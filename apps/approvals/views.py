@@ -141,8 +141,12 @@ def _add_links_and_times(rows: list[dict[str, Any]], *, time_field: str) -> None
         row[f"{time_field}_text"] = localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _detail_context(request: HttpRequest, approval: ApprovalRequest) -> dict[str, Any]:
+def _detail_context(
+    request: HttpRequest, approval: ApprovalRequest, hidden: set[str] | None = None
+) -> dict[str, Any]:
     user: User = request.user  # type: ignore[assignment]
+    if hidden is None:
+        hidden = masking.hidden_fields(user=user, approval=approval)
     version = approval.workflow_version
     tasks = list(approval.tasks.all())
     role_ids = set(user.roles.values_list("pk", flat=True))
@@ -163,7 +167,7 @@ def _detail_context(request: HttpRequest, approval: ApprovalRequest) -> dict[str
         "approval": approval,
         "workflow": version.definition,
         "rows": display_rows(
-            spec_fields(version), masking.visible_data(user=user, approval=approval)
+            spec_fields(version), masking.visible_data(user=user, approval=approval, hidden=hidden)
         ),
         "stages": stages,
         "tasks": tasks,
@@ -198,10 +202,11 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
         return render(request, "approvals/break_glass.html", context, status=403)
     grant = grants.active_break_glass(user, approval) if not _entitled(user, approval) else None
     detail = {"break_glass": grant.pk} if grant else {}
-    audit_phi_access(
-        actor=user, action="request.view", obj=approval, request_reference=reference, **detail
+    hidden = masking.hidden_fields(user=user, approval=approval)
+    masking.record_read(
+        actor=user, approval=approval, action="request.view", hidden=hidden, **detail
     )
-    context = _detail_context(request, approval)
+    context = _detail_context(request, approval, hidden)
     context["break_glass"] = grant
     return render(request, "approvals/detail.html", context)
 

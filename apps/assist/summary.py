@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.approvals.models import ApprovalRequest
+from apps.workflows.engine import field_visibility
 
 
 def case_summary(
@@ -28,10 +29,11 @@ def case_summary(
         value = data.get(name)
         if value in (None, "", []):
             statements.append({"text": f"{label}: not answered.", "source": f"field “{label}”"})
-        elif field.get("phi"):
+        elif field_visibility(field) != "open":
+            kind = "patient data" if field_visibility(field) == "phi" else "sensitive"
             statements.append(
                 {
-                    "text": f"{label}: answered (patient data, see the request).",
+                    "text": f"{label}: answered ({kind}, see the request).",
                     "source": f"field “{label}”",
                 }
             )

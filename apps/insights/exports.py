@@ -1,5 +1,6 @@
-"""Rows of the requests and decisions exports (no PHI form data: references, workflow,
-statuses, times, reason codes)."""
+"""Rows of the requests and decisions exports: references, workflow, statuses, times, reason
+codes; with answers, the requests export adds each request's form answers as its reader may see
+them (minimum necessary, `apps.approvals.masking`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from apps.accounts.models import User
+from apps.approvals.masking import hidden_fields, record_read, visible_data
 from apps.approvals.models import ApprovalRequest, Decision
 from apps.insights.selectors import Filters, requests_in_scope
 
@@ -60,6 +63,36 @@ def requests_rows(
     )
     rows = [dict(zip(REQUEST_COLUMNS, _iso(r), strict=True)) for r in qs.iterator()]
     return REQUEST_COLUMNS, rows
+
+
+ANSWER_PREFIX = "answer."
+
+
+def requests_rows_with_answers(
+    visible: QuerySet[ApprovalRequest], filters: Filters, *, reader: User, action: str
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The requests export plus one `answer.<field>` column per form field of the workflows in
+    it. Each answer goes through minimum necessary for `reader`, and each request whose
+    patient data the export shows is recorded as a PHI access."""
+    header, rows = requests_rows(visible, filters)
+    by_reference = {
+        approval.reference: approval
+        for approval in _scoped(visible, filters)
+        .select_related("workflow_version")
+        .prefetch_related("tasks")
+    }
+    answer_columns: dict[str, None] = {}
+    for row in rows:
+        approval = by_reference[row["reference"]]
+        hidden = hidden_fields(user=reader, approval=approval)
+        for name, value in visible_data(user=reader, approval=approval, hidden=hidden).items():
+            answer_columns[ANSWER_PREFIX + name] = None
+            row[ANSWER_PREFIX + name] = (
+                value if isinstance(value, str | int | float) else str(value)
+            )
+        record_read(actor=reader, approval=approval, action=action, hidden=hidden)
+    columns = [*header, *answer_columns]
+    return columns, [{c: row.get(c, "") for c in columns} for row in rows]
 
 
 def decisions_rows(

@@ -236,8 +236,14 @@ class ExportView(TenantAdminMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         form = FilterForm(request.GET or None)
         filters = form.filters()
-        visible = requests_visible_to(cast("User", request.user))
-        if self.kind == "requests":
+        reader = cast("User", request.user)
+        visible = requests_visible_to(reader)
+        answers = self.kind == "requests" and request.GET.get("answers") == "1"
+        if answers:
+            header, rows = exports.requests_rows_with_answers(
+                visible, filters, reader=reader, action="insights.export_requests.answers"
+            )
+        elif self.kind == "requests":
             header, rows = exports.requests_rows(visible, filters)
         else:
             header, rows = exports.decisions_rows(visible, filters)
@@ -248,6 +254,7 @@ class ExportView(TenantAdminMixin, View):
             start=str(filters.start or ""),
             end=str(filters.end or ""),
             rows=len(rows),
+            answers=answers,
         )
         stamp = date.today().isoformat()  # noqa: DTZ011 - a file name only
         return csv_response(f"{self.kind}-{stamp}.csv", rows, header)

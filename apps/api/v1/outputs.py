@@ -196,7 +196,9 @@ class RequestDetailOut(RequestSummaryOut):
         """The answers through the minimum-necessary filter of the viewing user (context
         "user"); without a viewer every PHI field is hidden."""
         out = super().to_representation(instance)
-        out["data"] = visible_data(user=self.context.get("user"), approval=instance)
+        out["data"] = visible_data(
+            user=self.context.get("user"), approval=instance, hidden=self.context.get("hidden")
+        )
         return out
 
     @extend_schema_field(StageOut(many=True))

@@ -17,10 +17,9 @@ from apps.api.idempotency import idempotent
 from apps.api.pagination import OldestFirstPagination
 from apps.api.v1.base import ApiView, validated, validated_query
 from apps.api.v1.outputs import AttachmentOut, CommentOut, RequestDetailOut, RequestSummaryOut
-from apps.approvals import discussion, services
+from apps.approvals import discussion, masking, services
 from apps.approvals.choices import RequestStatus, Urgency
 from apps.approvals.exceptions import InvalidInput
-from apps.approvals.models import ApprovalRequest
 from apps.audit.services import audit_phi_access
 from apps.core.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from apps.people.models import Department
@@ -103,9 +102,17 @@ DETAIL_EXAMPLE = OpenApiExample(
 )
 
 
-def detail(user: Any, request_id: int, code: int = status.HTTP_200_OK) -> Response:
+def detail(
+    user: Any, request_id: int, code: int = status.HTTP_200_OK, *, read_action: str = ""
+) -> Response:
+    """The request as `user` may see it (minimum necessary); with `read_action`, the read is
+    recorded as a PHI access when it shows the patient's data."""
     approval = selectors.request_by_id(user, request_id)
-    return Response(RequestDetailOut(approval, context={"user": user}).data, status=code)
+    hidden = masking.hidden_fields(user=user, approval=approval)
+    if read_action:
+        masking.record_read(actor=user, approval=approval, action=read_action, hidden=hidden)
+    context = {"user": user, "hidden": hidden}
+    return Response(RequestDetailOut(approval, context=context).data, status=code)
 
 
 class RequestListApi(ApiView):
@@ -185,14 +192,7 @@ class RequestDetailApi(ApiView):
         tags=TAGS,
     )
     def get(self, request: Request, request_id: int) -> Response:
-        response = detail(self.actor, request_id)
-        audit_phi_access(
-            actor=self.actor,
-            action="api.request.view",
-            obj=ApprovalRequest(pk=request_id),
-            request_reference=response.data.get("reference", ""),
-        )
-        return response
+        return detail(self.actor, request_id, read_action="api.request.view")
 
 
 class RequestSubmitApi(ApiView):

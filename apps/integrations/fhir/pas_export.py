@@ -18,9 +18,8 @@ from fhir.resources.R4B.bundle import Bundle
 
 from apps.accounts.models import User
 from apps.approvals.choices import DecisionOutcome
-from apps.approvals.masking import hidden_fields
+from apps.approvals.masking import hidden_fields, record_read
 from apps.approvals.models import ApprovalRequest, Decision
-from apps.audit.services import audit_phi_access
 from apps.core.actions import action
 from apps.integrations.erp.models import ImportedClaim
 from apps.integrations.fhir import codes
@@ -209,12 +208,6 @@ def claim_response_read(*, user: User, approval: ApprovalRequest) -> dict[str, A
     path; a read that shows the patient is recorded as a PHI access."""
     hidden = hidden_fields(user=user, approval=approval)
     bundle = claim_response_bundle(approval, hidden=hidden)
-    if not set(PATIENT_FIELDS) <= hidden:
-        with action(actor=user):
-            audit_phi_access(
-                actor=user,
-                action="fhir.claim_response.view",
-                obj=approval,
-                request_reference=approval.reference,
-            )
+    with action(actor=user):
+        record_read(actor=user, approval=approval, action="fhir.claim_response.view", hidden=hidden)
     return bundle

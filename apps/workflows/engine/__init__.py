@@ -58,6 +58,7 @@ from .events import (
 )
 from .fields import Cleaned, from_json, to_json, validate_submission
 from .spec import (
+    VISIBILITIES,
     AutoRules,
     FieldSpec,
     SlaPolicy,
@@ -65,6 +66,7 @@ from .spec import (
     StageSpec,
     StepSpec,
     WorkflowSpec,
+    field_visibility,
     spec_to_dict,
 )
 from .spec_parse import parse_spec
@@ -80,6 +82,7 @@ from .state import (
 
 __all__ = [
     "FINAL_STATUSES",
+    "VISIBILITIES",
     "AddApprover",
     "AllOf",
     "Amend",
@@ -145,6 +148,7 @@ __all__ = [
     "WorkflowSpec",
     "advance",
     "evaluate",
+    "field_visibility",
     "from_json",
     "parse_spec",
     "spec_to_dict",

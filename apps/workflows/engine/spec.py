@@ -5,6 +5,7 @@ The JSON format is documented in docs/workflow-spec.md; parsing lives in `spec_p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .conditions import BUILTIN_FIELDS, URGENCIES, Condition, FieldInfo, condition_to_dict
@@ -29,6 +30,20 @@ DEFAULT_REMINDERS = (50, 80, 100)
 # The approver selector of a step the payer decides (a prior authorization submitted to it).
 PAYER_SELECTOR = "payer"
 
+# How much of the request a field's answer may be shown to (minimum necessary): "phi" answers
+# are hidden from the roles in `phi_hidden_from_roles`, "sensitive" answers from those in
+# `sensitive_hidden_from_roles`, "open" answers from nobody who may see the request.
+VISIBILITIES = ("phi", "sensitive", "open")
+
+
+def field_visibility(raw: Mapping[str, object]) -> str:
+    """The visibility class of a field as stored in a spec document: its `visibility`, or for
+    specs written before classes existed, "phi" for `phi: true` and "open" otherwise."""
+    value = raw.get("visibility")
+    if isinstance(value, str) and value in VISIBILITIES:
+        return value
+    return "phi" if raw.get("phi") is True else "open"
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -37,12 +52,16 @@ class FieldSpec:
     label: str
     required: bool = False
     help: str = ""
-    phi: bool = False
+    visibility: str = "open"
     min: int | float | str | None = None
     max: int | float | str | None = None
     pattern: str | None = None
     choices: tuple[str, ...] | None = None
     max_length: int | None = None
+
+    @property
+    def phi(self) -> bool:
+        return self.visibility == "phi"
 
 
 @dataclass(frozen=True)
@@ -111,8 +130,10 @@ class WorkflowSpec:
     stages: tuple[StageSpec, ...]
     amount_field: str | None = None
     sla: SlaPolicy | None = None
-    # Roles whose members see PHI-flagged fields as hidden (minimum necessary).
+    # Roles whose members see "phi" fields as hidden (minimum necessary).
     phi_hidden_from_roles: tuple[str, ...] = ()
+    # Roles whose members see "sensitive" fields as hidden.
+    sensitive_hidden_from_roles: tuple[str, ...] = ()
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -154,7 +175,7 @@ def _field_to_dict(f: FieldSpec) -> dict[str, object]:
         "label": f.label,
         "required": f.required,
         "help": f.help,
-        "phi": f.phi,
+        "visibility": f.visibility,
         "min": f.min,
         "max": f.max,
         "pattern": f.pattern,
@@ -204,4 +225,6 @@ def spec_to_dict(spec: WorkflowSpec) -> dict[str, object]:
         out["sla"] = _sla_to_dict(spec.sla)
     if spec.phi_hidden_from_roles:
         out["phi_hidden_from_roles"] = list(spec.phi_hidden_from_roles)
+    if spec.sensitive_hidden_from_roles:
+        out["sensitive_hidden_from_roles"] = list(spec.sensitive_hidden_from_roles)
     return out

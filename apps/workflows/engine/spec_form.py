@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
-from .spec import FIELD_TYPES, FieldSpec
+from .spec import FIELD_TYPES, VISIBILITIES, FieldSpec
 from .spec_reader import FIELD_KEYS, FIELD_NAME_RE, RESERVED_FIELD_NAMES, SpecReader
 
 
@@ -75,7 +75,7 @@ class FormParser(SpecReader):
             elif not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1:
                 self.problem(f"{path}.max_length", "must be a positive integer")
         required = self.flag(raw, "required", f"{path}.required")
-        phi = self.flag(raw, "phi", f"{path}.phi")
+        visibility = self.parse_visibility(raw, path)
         if len(self.problems) != start:
             return None
         return FieldSpec(
@@ -84,13 +84,34 @@ class FormParser(SpecReader):
             label,
             required,
             str(help_),
-            phi,
+            visibility,
             low,
             high,
             pattern,
             choices,
             max_length,
         )
+
+    def parse_visibility(self, raw: Mapping[str, object], path: str) -> str:
+        """The field's class: `visibility`, or the older `phi` flag (true reads as "phi",
+        false as "open"); both may be given only when they agree."""
+        phi = self.flag(raw, "phi", f"{path}.phi")
+        if "visibility" not in raw:
+            return "phi" if phi else "open"
+        value = raw["visibility"]
+        if not isinstance(value, str) or value not in VISIBILITIES:
+            self.problem(
+                f"{path}.visibility",
+                f'unknown visibility "{value}" (expected one of {", ".join(VISIBILITIES)})',
+            )
+            return "open"
+        if "phi" in raw and phi != (value == "phi"):
+            self.problem(
+                f"{path}.phi",
+                f'"phi": {str(phi).lower()} contradicts "visibility": "{value}"; '
+                'drop "phi" and keep "visibility"',
+            )
+        return value
 
     def parse_choices(self, raw: object, type_: object, path: str) -> tuple[str, ...] | None:
         if type_ in ("choice", "multi_choice"):

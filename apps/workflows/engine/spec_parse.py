@@ -42,17 +42,23 @@ class _Parser(FormParser, StageParser):
         self.condition_fields = WorkflowSpec("", "", "", "", fields, ()).condition_fields()
         stages = self.parse_stages(doc.get("stages"))
         sla = self.parse_sla(doc["sla"], "sla") if "sla" in doc else None
-        hidden = self.parse_phi_hidden_from_roles(doc.get("phi_hidden_from_roles", []))
+        hidden = self.parse_hidden_from_roles(doc, "phi_hidden_from_roles")
+        sensitive = self.parse_hidden_from_roles(doc, "sensitive_hidden_from_roles")
         if self.problems:
             return None
-        return WorkflowSpec(key, name, category, prefix, fields, stages, amount_field, sla, hidden)
+        return WorkflowSpec(
+            key, name, category, prefix, fields, stages, amount_field, sla, hidden, sensitive
+        )
 
-    def parse_phi_hidden_from_roles(self, raw: object) -> tuple[str, ...]:
+    def parse_hidden_from_roles(self, doc: Mapping[str, object], key: str) -> tuple[str, ...]:
+        """`phi_hidden_from_roles` or `sensitive_hidden_from_roles`: role keys, each checked
+        like a `role:<key>` approver."""
+        raw = doc.get(key, [])
         if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
-            self.problem("phi_hidden_from_roles", "must be a list of role keys")
+            self.problem(key, "must be a list of role keys")
             return ()
-        for i, role in enumerate(raw):  # same checks as a role:<key> approver
-            self.check_selector(f"role:{role}", f"phi_hidden_from_roles[{i}]", None)
+        for i, role in enumerate(raw):
+            self.check_selector(f"role:{role}", f"{key}[{i}]", None)
         return tuple(dict.fromkeys(raw))
 
 

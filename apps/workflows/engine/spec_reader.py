@@ -19,7 +19,7 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 RESERVED_FIELD_NAMES = ("urgency", "department")
 
 TOP_KEYS = ("key", "name", "category", "reference_prefix", "amount_field", "form", "stages", "sla",
-            "phi_hidden_from_roles")  # fmt: skip
+            "phi_hidden_from_roles", "sensitive_hidden_from_roles")  # fmt: skip
 FIELD_KEYS = (
     "name",
     "type",
@@ -27,6 +27,7 @@ FIELD_KEYS = (
     "required",
     "help",
     "phi",
+    "visibility",
     "min",
     "max",
     "pattern",
