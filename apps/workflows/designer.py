@@ -14,12 +14,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from apps.workflows.engine.conditions import BUILTIN_FIELDS, NO_VALUE_OPS, OPS, URGENCIES
-from apps.workflows.engine.spec import FIELD_TYPES
+from apps.workflows.engine.spec import FIELD_TYPES, VISIBILITIES, field_visibility
 
 __all__ = [
     "FIELD_TYPES",
     "OPS",
     "URGENCIES",
+    "VISIBILITIES",
     "ConditionRow",
     "add_field",
     "add_stage",
@@ -36,6 +37,7 @@ __all__ = [
     "rows_from_condition",
     "set_basics",
     "set_field",
+    "set_minimum_necessary",
     "set_stage",
     "set_step",
     "slug_key",
@@ -139,7 +141,8 @@ def field_from_values(values: Mapping[str, Any]) -> dict[str, Any]:
         "label": str(values.get("label", "")).strip(),
         "required": bool(values.get("required")),
         "help": str(values.get("help") or "").strip(),
-        "phi": bool(values.get("phi")),
+        # "visibility" from the designer; an older client's `phi` checkbox reads as before.
+        "visibility": str(values.get("visibility") or field_visibility(values)),
     }
     if type_ in CHOICE_TYPES:
         out["choices"] = _choices(values.get("choices")) or []
@@ -195,6 +198,26 @@ def remove_field(spec: Mapping[str, Any], index: int) -> dict[str, Any]:
     out = _with_fields(spec, fields)
     if out.get("amount_field") == removed.get("name"):
         out["amount_field"] = None
+    return out
+
+
+def set_minimum_necessary(
+    spec: Mapping[str, Any],
+    *,
+    phi_hidden_from_roles: Sequence[str],
+    sensitive_hidden_from_roles: Sequence[str],
+) -> dict[str, Any]:
+    """The roles that may not see the form's phi fields, and those that may not see its
+    sensitive fields (an empty list drops the key)."""
+    out = copy.deepcopy(dict(spec))
+    for key, roles in (
+        ("phi_hidden_from_roles", phi_hidden_from_roles),
+        ("sensitive_hidden_from_roles", sensitive_hidden_from_roles),
+    ):
+        if roles:
+            out[key] = list(dict.fromkeys(roles))
+        else:
+            out.pop(key, None)
     return out
 
 
@@ -420,12 +443,13 @@ def approver_options(
 
 
 BASICS_KEYS = ("key", "name", "category", "reference_prefix", "amount_field")
+MINIMUM_NECESSARY_KEYS = ("phi_hidden_from_roles", "sensitive_hidden_from_roles")
 _INDEX_RE = re.compile(r"^(form\.fields|stages)\[(\d+)\](?:\.steps\[(\d+)\])?")
 
 
 def problems_by_section(messages: Iterable[str]) -> dict[str, list[str]]:
-    """Group `path: message` strings by designer section: "basics", "field-<i>", "stage-<i>",
-    "step-<i>-<j>" and "top" (no path or a path the sections do not cover)."""
+    """Group `path: message` strings by designer section: "basics", "minimum", "field-<i>",
+    "stage-<i>", "step-<i>-<j>" and "top" (no path or a path the sections do not cover)."""
     out: dict[str, list[str]] = {}
     for message in messages:
         path = message.split(":", 1)[0] if ": " in message else ""
@@ -438,6 +462,8 @@ def problems_by_section(messages: Iterable[str]) -> dict[str, list[str]]:
             section = f"stage-{match.group(2)}"
         elif path.split(".")[0] in BASICS_KEYS:
             section = "basics"
+        elif path.split("[")[0] in MINIMUM_NECESSARY_KEYS:
+            section = "minimum"
         elif path.startswith(("form", "stages")):
             section = "fields" if path.startswith("form") else "stages"
         else:

@@ -13,6 +13,7 @@ from apps.workflows.designer import (
     NUMERIC_TYPES,
     OPS,
     URGENCIES,
+    VISIBILITIES,
     ConditionRow,
     condition_from_rows,
 )
@@ -24,6 +25,11 @@ FIELD_NAME_VALIDATOR = RegexValidator(
 KEY_VALIDATOR = RegexValidator(
     r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$", "Lowercase letters and digits, separated by - or _."
 )
+VISIBILITY_LABELS = {
+    "open": "Open: everyone who may see the request",
+    "sensitive": "Sensitive: hidden from the roles listed for sensitive data",
+    "phi": "Patient data (PHI): hidden from the roles listed for PHI",
+}
 CONDITION_ROWS = 4  # rows the condition builder offers (filled ones plus blanks)
 IMPORT_LIMIT = 512 * 1024
 
@@ -59,7 +65,13 @@ class FieldForm(forms.Form):
     label = forms.CharField(max_length=200)
     type = forms.ChoiceField(choices=_choices(FIELD_TYPES))
     required = forms.BooleanField(required=False)
-    phi = forms.BooleanField(required=False)
+    visibility = forms.ChoiceField(
+        choices=[(v, VISIBILITY_LABELS[v]) for v in VISIBILITIES],
+        required=False,
+        error_messages={
+            "invalid_choice": "“%(value)s” is not a visibility; choose phi, sensitive or open."
+        },
+    )
     help = forms.CharField(max_length=500, required=False)
     choices = forms.CharField(required=False, help_text="One per line or comma-separated.")
     min = forms.CharField(max_length=40, required=False)
@@ -78,6 +90,23 @@ class FieldForm(forms.Form):
                     except ArithmeticError:
                         self.add_error(bound, "Enter a number.")
         return data
+
+
+class MinimumNecessaryForm(forms.Form):
+    """Which roles may not see the form's PHI fields, and which may not see its sensitive
+    fields (the tenant's roles)."""
+
+    phi_hidden_from_roles = forms.MultipleChoiceField(required=False, choices=())
+    sensitive_hidden_from_roles = forms.MultipleChoiceField(required=False, choices=())
+
+    def __init__(self, *args: Any, roles: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("phi_hidden_from_roles", "sensitive_hidden_from_roles"):
+            field = cast(forms.MultipleChoiceField, self.fields[name])
+            field.choices = sorted(roles.items(), key=lambda item: item[1].lower())
+            field.error_messages["invalid_choice"] = (
+                "“%(value)s” is not one of this tenant's roles."
+            )
 
 
 class StageForm(forms.Form):

@@ -22,13 +22,16 @@ from apps.people.selectors import (
     role_names,
 )
 from apps.workflows import designer, route_preview
+from apps.workflows.engine import field_visibility
 from apps.workflows.engine.conditions import BUILTIN_FIELDS
 from apps.workflows.forms import (
     CONDITION_ROWS,
+    VISIBILITY_LABELS,
     BasicsForm,
     FieldForm,
     ImportForm,
     InstallTemplateForm,
+    MinimumNecessaryForm,
     NewWorkflowForm,
     PreviewForm,
     PublishForm,
@@ -185,11 +188,17 @@ def _step_context(
 
 
 def designer_context(
-    definition: WorkflowDefinition, problems: list[str] | None = None
+    definition: WorkflowDefinition,
+    problems: list[str] | None = None,
+    form_problems: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
+    """The designer page; `problems` from Validate, `form_problems` from a refused edit, by
+    section (shown where the edit was made)."""
     spec = _editable(definition)
     roles, users, _ = _people()
     sections = designer.problems_by_section(problems or [])
+    for section, messages_ in (form_problems or {}).items():
+        sections.setdefault(section, []).extend(messages_)
     fields = spec.get("form", {}).get("fields", [])
     stages = []
     for i, stage in enumerate(spec.get("stages", [])):
@@ -216,6 +225,7 @@ def designer_context(
                 "index": i,
                 "field": f,
                 "choices_text": "\n".join(f.get("choices") or []),
+                "visibility": field_visibility(f),
                 "problems": sections.get(f"field-{i}", []),
             }
             for i, f in enumerate(fields)
@@ -225,6 +235,10 @@ def designer_context(
         ],
         "stages": stages,
         "field_types": designer.FIELD_TYPES,
+        "visibilities": list(VISIBILITY_LABELS.items()),
+        "roles": sorted(roles.items(), key=lambda item: item[1].lower()),
+        "phi_hidden": list(spec.get("phi_hidden_from_roles") or []),
+        "sensitive_hidden": list(spec.get("sensitive_hidden_from_roles") or []),
         "ops": designer.OPS,
         "condition_fields": list(_condition_fields(spec)),
         "approver_groups": designer.approver_options(spec, roles=roles, users=users),
@@ -273,6 +287,9 @@ class DesignerEditView(TenantAdminMixin, View):
             messages.error(request, "That part of the workflow no longer exists; reload the page.")
             result = None
         except _Invalid as exc:
+            if exc.section:  # shown on the part of the page that was edited
+                context = designer_context(definition, form_problems={exc.section: [str(exc)]})
+                return render(request, "workflows/designer.html", context, status=400)
             messages.error(request, str(exc))
             result = None
         if result is not None:
@@ -295,13 +312,19 @@ class DesignerEditView(TenantAdminMixin, View):
         return designer.set_basics(spec, form.cleaned_data), "basics"
 
     def do_add_field(self, post: Any, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
-        form = _valid(FieldForm(post))
+        form = _valid(FieldForm(post), section="fields")
         return designer.add_field(spec, form.cleaned_data), "fields"
 
     def do_field(self, post: Any, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         index = int(post["index"])
-        form = _valid(FieldForm(post))
+        spec["form"]["fields"][index]  # an IndexError when it is gone
+        form = _valid(FieldForm(post), section=f"field-{index}")
         return designer.set_field(spec, index, form.cleaned_data), f"field-{index}"
+
+    def do_minimum_necessary(self, post: Any, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        roles, _, _ = _people()
+        form = _valid(MinimumNecessaryForm(post, roles=roles), section="minimum")
+        return designer.set_minimum_necessary(spec, **form.cleaned_data), "minimum"
 
     def do_remove_field(self, post: Any, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         return designer.remove_field(spec, int(post["index"])), "fields"
@@ -356,12 +379,15 @@ class DesignerEditView(TenantAdminMixin, View):
 
 
 class _Invalid(Exception):
-    pass
+    def __init__(self, message: str, section: str = "") -> None:
+        super().__init__(message)
+        self.section = section
 
 
-def _valid(form: Any) -> Any:
+def _valid(form: Any, *, section: str = "") -> Any:
+    """The form, validated; otherwise _Invalid, shown on `section` of the page when given."""
     if not form.is_valid():
-        raise _Invalid(_form_errors(form))
+        raise _Invalid(_form_errors(form), section)
     return form
 
 

@@ -48,8 +48,13 @@ def test_edits_build_a_spec_the_engine_accepts_and_leave_their_input_alone():
         ({"name": "d", "label": "D", "type": "date", "min": "2026-01-01"}, {"min": "2026-01-01"}),
         (
             {"name": "p", "label": "P", "type": "npi", "phi": True, "required": True},
-            {"phi": True, "required": True},
+            {"visibility": "phi", "required": True},  # an older client's checkbox
         ),
+        (
+            {"name": "s", "label": "S", "type": "money", "visibility": "sensitive"},
+            {"visibility": "sensitive"},
+        ),
+        ({"name": "o", "label": "O", "type": "text"}, {"visibility": "open"}),
     ],
 )
 def test_field_from_values_keeps_only_options_that_fit_the_type(values, expected):
