@@ -14,6 +14,7 @@ from apps.approvals.services import (
     task_decide,
 )
 from apps.notifications.models import EmailLog
+from apps.workflows.engine import field_visibility
 from apps.workflows.models import WorkflowDefinition
 from tests.approvals.helpers import pending
 
@@ -41,7 +42,9 @@ def test_no_phi_in_any_email(tenant_a, carol, bob, smtp_server, django_capture_o
     with tenant_context(tenant_a):
         workflow = WorkflowDefinition.objects.get(key=workflow_key)
         phi_fields = {
-            f["name"] for f in workflow.current_version.spec["form"]["fields"] if f.get("phi")
+            f["name"]
+            for f in workflow.current_version.spec["form"]["fields"]
+            if field_visibility(f) == "phi"
         }
         assert phi_fields == set(markers) | set(structured)  # every PHI field is covered
         data = {

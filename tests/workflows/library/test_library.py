@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 
 from apps.workflows import library
-from apps.workflows.engine import SpecError, evaluate, parse_spec, validate_submission
+from apps.workflows.engine import (
+    VISIBILITIES,
+    SpecError,
+    evaluate,
+    parse_spec,
+    validate_submission,
+)
 
 LIBRARY_DIR = Path(library.__file__).resolve().parent
 PACK = json.loads((LIBRARY_DIR / "pack.json").read_text(encoding="utf-8"))
@@ -211,23 +217,51 @@ def test_fields_are_labelled_and_patient_data_is_phi(name: str) -> None:
     for field in spec["form"]["fields"]:
         assert SNAKE.match(field["name"]), field["name"]
         assert field["label"].strip(), field["name"]
-        assert isinstance(field["phi"], bool)
+        assert field["visibility"] in VISIBILITIES, field["name"]
+        assert "phi" not in field, "templates use visibility, not the older phi flag"
         if field["type"] in ("choice", "multi_choice"):
             assert field["choices"], field["name"]
         if field["type"] == "icd10" or field["name"] in IDENTIFYING_FIELDS:
-            assert field["phi"] is True, f"{name}: {field['name']} must be PHI"
+            assert field["visibility"] == "phi", f"{name}: {field['name']} must be PHI"
         if field["type"] == "long_text" and spec["category"] in {
             "prior_auth",
             "formulary",
             "referral",
             "discharge",
         }:
-            assert field["phi"] is True, f"{name}: clinical free text {field['name']} must be PHI"
+            assert field["visibility"] == "phi", (
+                f"{name}: clinical free text {field['name']} must be PHI"
+            )
     names = {f["name"] for f in spec["form"]["fields"]}
     assert "urgency" not in names, "urgency is a built-in"
     if spec["amount_field"] is not None:
         money = {f["name"] for f in spec["form"]["fields"] if f["type"] == "money"}
         assert spec["amount_field"] in money
+
+
+# The clinical and patient-finance templates: their patient identifiers, and the roles that
+# may not see them (minimum necessary).
+MINIMUM_NECESSARY = {
+    "prior-auth-imaging.json": {"patient_name", "date_of_birth", "member_id", "diagnosis"},
+    "referral-approval.json": {"patient_name", "date_of_birth", "diagnosis"},
+    "formulary-exception.json": {"patient_name", "date_of_birth", "diagnosis", "medication"},
+    "financial-assistance.json": {"patient_name", "patient_account_number"},
+    "discharge-coordination.json": {"patient_name", "mrn", "notes"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(MINIMUM_NECESSARY))
+def test_clinical_templates_mark_patient_identifiers_phi_and_hide_them_from_some_roles(name):
+    spec = SPECS[name]
+    parsed = parse_spec(spec, known_roles=PACK_ROLES)
+    phi = {f.name for f in parsed.fields if f.visibility == "phi"}
+    assert MINIMUM_NECESSARY[name] <= phi, MINIMUM_NECESSARY[name] - phi
+    assert parsed.phi_hidden_from_roles, f"{name} hides PHI from no role"
+    assert set(parsed.phi_hidden_from_roles) <= PACK_ROLES
+    # A role that decides a step on clinical grounds is never one that may not see PHI.
+    clinical = {"utilization_reviewer", "medical_director", "pharmacist", "pt_committee",
+                "case_manager", "financial_counselor"}  # fmt: skip
+    assert not clinical & set(parsed.phi_hidden_from_roles)
 
 
 @pytest.mark.parametrize("name", TEMPLATE_FILES)
