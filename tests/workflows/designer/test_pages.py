@@ -1,5 +1,6 @@
 """The designer pages: who may use them, and what each action does to the draft and versions."""
 
+import html
 import json
 from uuid import uuid4
 
@@ -418,3 +419,93 @@ def test_import_and_export(alice_client, definition):
     page = alice_client.get(f"{base}/").content.decode()
     assert "Extra" not in page
     assert "Review" in page
+
+
+# --- minimum necessary: field classes and the roles that may not see them ------------------------
+
+
+def test_designer_sets_a_field_class_and_the_hidden_roles_and_they_round_trip(
+    alice_client, definition
+):
+    from apps.workflows.engine import parse_spec, spec_to_dict
+    from apps.workflows.services import workflow_spec_check
+
+    edit(alice_client, definition, "add-field", name="patient_name", label="Patient", type="text",
+         visibility="phi")  # fmt: skip
+    edit(alice_client, definition, "add-field", name="income", label="Income", type="money",
+         visibility="sensitive")  # fmt: skip
+    edit(alice_client, definition, "add-field", name="cost", label="Cost", type="money")
+    edit(alice_client, definition, "field", index="2", name="cost", label="Cost", type="money",
+         visibility="open")  # fmt: skip
+    response = edit(
+        alice_client,
+        definition,
+        "minimum-necessary",
+        phi_hidden_from_roles=["finance_approver", "cfo"],
+        sensitive_hidden_from_roles=["hr"],
+    )
+    assert response.status_code == 302
+    spec = draft(definition)
+    assert [f["visibility"] for f in spec["form"]["fields"]] == ["phi", "sensitive", "open"]
+    assert spec["phi_hidden_from_roles"] == ["finance_approver", "cfo"]
+    assert spec["sensitive_hidden_from_roles"] == ["hr"]
+    edit(alice_client, definition, "add-stage", name="Review")
+    edit(alice_client, definition, "add-step", stage="0", name="CFO")
+    parsed = workflow_spec_check(
+        {**draft(definition), "stages": [{"key": "review", "name": "Review", "steps": [
+            {"key": "cfo", "name": "CFO", "approvers": ["role:cfo"]}]}]}
+    )  # fmt: skip
+    assert parsed.field("patient_name").visibility == "phi"
+    assert parsed.field("income").visibility == "sensitive"
+    assert parsed.phi_hidden_from_roles == ("finance_approver", "cfo")
+    assert parse_spec(spec_to_dict(parsed)) == parsed
+
+    page = alice_client.get(f"/admin/workflows/{definition.pk}/").content.decode()
+    assert 'data-testid="visibility-patient_name"><span class="badge badge-denied">PHI' in page
+    assert '<option value="sensitive" selected>' in page
+    assert '<option value="finance_approver" selected>' in page
+    # Clearing the roles drops the keys.
+    edit(alice_client, definition, "minimum-necessary")
+    assert "phi_hidden_from_roles" not in draft(definition)
+
+
+def test_designer_refuses_a_bad_class_or_role_on_the_field(alice_client, definition):
+    edit(alice_client, definition, "add-field", name="mrn", label="MRN", type="text")
+    before = draft(definition)
+    response = edit(alice_client, definition, "field", index="0", name="mrn", label="MRN",
+                    type="text", visibility="secret")  # fmt: skip
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "“secret” is not a visibility; choose phi, sensitive or open." in text
+    # Shown in the field's own row, which is opened.
+    row = text[text.index('id="field-0"') :]
+    assert row.index("is not a visibility") < row.index("Edit mrn")
+    assert draft(definition) == before
+    response = edit(alice_client, definition, "minimum-necessary", phi_hidden_from_roles=["ghost"])
+    assert response.status_code == 400
+    text = html.unescape(response.content.decode())
+    section = text[text.index('id="minimum"') :]
+    assert "“ghost” is not one of this tenant's roles." in section[: section.index("</section>")]
+
+
+def test_validate_shows_a_bad_class_of_an_imported_spec_on_the_field(alice_client, definition):
+    from apps.workflows.services import workflow_draft_save
+
+    spec = dict(draft(definition))
+    spec["form"] = {"fields": [{"name": "mrn", "type": "text", "label": "MRN",
+                                "visibility": "private"}]}  # fmt: skip
+    workflow_draft_save(actor=None, definition=definition, spec=spec)
+    page = html.unescape(
+        alice_client.get(f"/admin/workflows/{definition.pk}/validate/").content.decode()
+    )
+    message = 'form.fields[0].visibility: unknown visibility "private"'
+    assert message in page
+    row = page[page.index('id="field-0"') :]
+    assert message in row[: row.index("Edit mrn")]
+
+
+def test_outsiders_cannot_change_minimum_necessary(client_a, definition):
+    sign_in(client_a, "bob@alpha.test")
+    response = edit(client_a, definition, "minimum-necessary", phi_hidden_from_roles=["cfo"])
+    assert response.status_code == 403
+    assert "phi_hidden_from_roles" not in draft(definition)
