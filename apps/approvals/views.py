@@ -425,6 +425,10 @@ def request_resubmit(request: HttpRequest, reference: str) -> HttpResponse:
         approval = selectors.request_for(user, reference)
     except NotFound as error:
         raise _not_found(error) from None
+    if approval.requester_id != user.pk:
+        # The form holds every answer, PHI included: it is the requester's alone.
+        messages.error(request, "Only the requester can answer and resubmit this request.")
+        return redirect("approvals:detail", reference=reference)
     fields = spec_fields(approval.workflow_version)
     values: dict[str, Any] = dict(approval.data)
     errors: dict[str, list[str]] = {}

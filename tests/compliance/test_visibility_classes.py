@@ -257,3 +257,20 @@ def test_tenant_b_sees_nothing(hidden_from_reviewers, client_b, tenant_b):
     assert client_b.get(f"/requests/{approval.reference}/").status_code == 404
     with tenant_context(tenant_b):
         assert not AuditEntry.objects.filter(request_reference=approval.reference).exists()
+
+
+def test_the_resubmit_form_is_the_requesters_alone(hidden_from_reviewers, client_a):
+    """The form is prefilled with every answer: a reviewer who may not see PHI is sent back to
+    the (masked) request page instead."""
+    approval = hidden_from_reviewers
+    sign_in(client_a, "bob@alpha.test")
+    response = client_a.get(f"/requests/{approval.reference}/resubmit")
+    assert response.status_code == 302
+    assert response["Location"] == f"/requests/{approval.reference}/"
+    for value in _values(approval):
+        assert value not in response.content.decode()
+    client_a.logout()
+    sign_in(client_a, "carol@alpha.test")
+    response = client_a.get(f"/requests/{approval.reference}/resubmit")
+    assert response.status_code == 200
+    assert approval.data["patient_name"] in response.content.decode()
