@@ -101,9 +101,10 @@ class MinimumNecessaryForm(forms.Form):
 
     def __init__(self, *args: Any, roles: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        choices = sorted(roles.items(), key=lambda item: item[1].lower())
         for name in ("phi_hidden_from_roles", "sensitive_hidden_from_roles"):
             field = cast(forms.MultipleChoiceField, self.fields[name])
-            field.choices = sorted(roles.items(), key=lambda item: item[1].lower())
+            field.choices = choices
             field.error_messages["invalid_choice"] = (
                 "“%(value)s” is not one of this tenant's roles."
             )
