@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from apps.approvals import masking
 from apps.approvals.email_links import email_link_decide
 from apps.approvals.exceptions import ApprovalError
 from apps.approvals.models import ReasonCode
@@ -55,14 +56,18 @@ def _problem(request: HttpRequest, problem: LinkProblem, token: str) -> HttpResp
 
 
 def _summary(action: ActionToken) -> dict[str, Any]:
-    """The minimum necessary to decide from a phone: no form field but the amount."""
+    """The minimum necessary to decide from a phone: no form field but the amount, and that
+    only when the amount field is open (the page has no signed-in viewer: phi and sensitive
+    answers are hidden)."""
     task = action.task
     approval = task.request
+    amount_field = approval.workflow_version.spec.get("amount_field")
+    amount_shown = amount_field not in masking.hidden_fields(user=None, approval=approval)
     return {
         "reference": approval.reference,
         "workflow": approval.workflow_version.definition.name,
         "step": task.step_name,
-        "amount": approval.amount,
+        "amount": approval.amount if amount_shown else None,
         "due": task.due_at or approval.due_at,
         "urgency": approval.get_urgency_display(),
     }

@@ -274,3 +274,28 @@ def test_the_resubmit_form_is_the_requesters_alone(hidden_from_reviewers, client
     response = client_a.get(f"/requests/{approval.reference}/resubmit")
     assert response.status_code == 200
     assert approval.data["patient_name"] in response.content.decode()
+
+
+@pytest.mark.usefixtures("eager_celery")
+@pytest.mark.parametrize(("visibility", "shown"), [("open", True), ("sensitive", False)])
+def test_the_emailed_link_page_shows_the_amount_only_when_it_is_open(
+    tenant_a, alice, carol, smtp_server, django_capture_on_commit_callbacks, visibility, shown
+):
+    from django.test import Client
+
+    from apps.workflows.services import workflow_publish
+    from tests.approvals.helpers import submit_capital
+    from tests.notifications.helpers import action_token_in
+
+    with tenant_context(tenant_a):
+        spec = json.loads((LIBRARY / "capital-purchase.json").read_text())
+        for field in spec["form"]["fields"]:
+            if field["name"] == spec["amount_field"]:
+                field["visibility"] = visibility
+        workflow_publish(actor=alice, spec=spec, note=visibility)
+        with django_capture_on_commit_callbacks(execute=True):
+            submit_capital(carol)
+    (message,) = smtp_server.to("bob@alpha.test")
+    page = Client(HTTP_HOST="alpha.localhost").get(f"/a/{action_token_in(message)}")
+    assert page.status_code == 200
+    assert ('data-testid="link-amount"' in page.content.decode()) is shown
