@@ -14,7 +14,7 @@ known viewer (an emailed link's page) every phi and sensitive answer is hidden.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from apps.accounts.models import User
@@ -32,6 +32,12 @@ HIDDEN_FROM_ROLES = {"phi": "phi_hidden_from_roles", "sensitive": "sensitive_hid
 
 def _hidden_roles(approval: ApprovalRequest, visibility: str) -> set[str]:
     return set(approval.workflow_version.spec.get(HIDDEN_FROM_ROLES[visibility]) or [])
+
+
+def field_class(field: Mapping[str, Any]) -> str:
+    """The visibility class of one field of a stored spec: phi, sensitive or open (for parts of
+    the product that may not import the engine)."""
+    return field_visibility(field)
 
 
 def fields_of_class(approval: ApprovalRequest, visibility: str) -> list[str]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.approvals.masking import field_class
 from apps.approvals.models import ApprovalRequest
-from apps.workflows.engine import field_visibility
 
 
 def case_summary(
@@ -29,8 +29,8 @@ def case_summary(
         value = data.get(name)
         if value in (None, "", []):
             statements.append({"text": f"{label}: not answered.", "source": f"field “{label}”"})
-        elif field_visibility(field) != "open":
-            kind = "patient data" if field_visibility(field) == "phi" else "sensitive"
+        elif field_class(field) != "open":
+            kind = "patient data" if field_class(field) == "phi" else "sensitive"
             statements.append(
                 {
                     "text": f"{label}: answered ({kind}, see the request).",
