@@ -1,6 +1,7 @@
 """Case summary for reviewers: short statements, each citing where it came from (a form field
-by its label, a timeline entry, an attachment by name). Values of PHI-flagged fields are not
-copied into the summary (it is stored): the statement points at the field instead."""
+by its label, a timeline entry, an attachment by name). Answers of phi and sensitive fields are
+not copied into the summary (it is stored and shown to every reviewer): the statement points at
+the field instead."""
 
 from __future__ import annotations
 
