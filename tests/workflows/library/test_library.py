@@ -243,6 +243,7 @@ def test_fields_are_labelled_and_patient_data_is_phi(name: str) -> None:
 # may not see them (minimum necessary).
 MINIMUM_NECESSARY = {
     "prior-auth-imaging.json": {"patient_name", "date_of_birth", "member_id", "diagnosis"},
+    "prior-auth-submit.json": {"patient_name", "date_of_birth", "member_id", "diagnosis"},
     "referral-approval.json": {"patient_name", "date_of_birth", "diagnosis"},
     "formulary-exception.json": {"patient_name", "date_of_birth", "diagnosis", "medication"},
     "financial-assistance.json": {"patient_name", "patient_account_number"},
