@@ -4,6 +4,12 @@ tenant admins see (support sessions, template updates)."""
 from django.urls import path
 
 from apps.accounts.invitations import InvitationAcceptView
+from apps.accounts.password_reset import (
+    ResetCompleteView,
+    ResetConfirmView,
+    ResetRequestView,
+    ResetSentView,
+)
 from apps.accounts.user_admin import (
     UserDeactivateView,
     UserInviteView,
@@ -32,6 +38,14 @@ urlpatterns = [
     *mfa_urlpatterns,
     path("admin/security/", SecurityPolicyView.as_view(), name="security-policy"),
     path("invitations/<str:token>/", InvitationAcceptView.as_view(), name="invitation-accept"),
+    path("password/reset/", ResetRequestView.as_view(), name="password-reset"),
+    path("password/reset/sent/", ResetSentView.as_view(), name="password-reset-sent"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        ResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("password/reset/done/", ResetCompleteView.as_view(), name="password-reset-complete"),
     path("admin/users/", UserListView.as_view(), name="users"),
     path("admin/users/invite/", UserInviteView.as_view(), name="user-invite"),
     path("admin/users/<int:pk>/deactivate/", UserDeactivateView.as_view(), name="user-deactivate"),

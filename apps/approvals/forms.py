@@ -46,6 +46,14 @@ class FieldWidget:
     max: Any = None
 
 
+def _shown(value: Any, kind: str) -> Any:
+    """An answer as its input shows it: an empty optional answer (stored as null) stays empty,
+    never the text "None"."""
+    if value is None:
+        return [] if kind == "multi_choice" else ""
+    return value
+
+
 def widgets_for(
     fields: list[dict[str, Any]],
     values: dict[str, Any] | None = None,
@@ -72,7 +80,7 @@ def widgets_for(
             help=spec.get("help") or "",
             phi=field_visibility(spec) == "phi",
             sensitive=field_visibility(spec) == "sensitive",
-            value=values.get(spec["name"], [] if kind == "multi_choice" else ""),
+            value=_shown(values.get(spec["name"]), kind),
             errors=errors.get(spec["name"], []),
             input_type=INPUT_TYPES.get(kind, "text"),
             placeholder=PLACEHOLDERS.get(kind, ""),

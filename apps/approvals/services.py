@@ -385,6 +385,15 @@ def _current(approval: ApprovalRequest, task: Task | None = None) -> dict[str, A
     return current
 
 
+def validated(version_spec: engine.WorkflowSpec, data: Mapping[str, object]) -> engine.Cleaned:
+    """The answers checked against the form, or InvalidInput naming each field."""
+    return _validated(version_spec, data)
+
+
+def timeline_add(approval: ApprovalRequest, actor: User | None, kind: str, summary: str) -> None:
+    _timeline(approval, actor, kind, summary)
+
+
 def _timeline(approval: ApprovalRequest, actor: User | None, kind: str, summary: str) -> None:
     _entry(approval, actor, kind, summary).save()
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.approvals import email_link_views, views
+from apps.approvals import draft_views, email_link_views, views
 
 app_name = "approvals"
 urlpatterns = [
@@ -19,6 +19,9 @@ urlpatterns = [
     path("privacy/break-glass/", views.break_glass_review, name="break-glass-review"),
     path("requests/<str:reference>/packet.pdf", views.packet_pdf, name="packet"),
     path("requests/<str:reference>/withdraw", views.request_withdraw, name="withdraw"),
+    path("requests/<str:reference>/edit", draft_views.draft_edit, name="draft-edit"),
+    path("requests/<str:reference>/submit", draft_views.draft_submit, name="draft-submit"),
+    path("requests/<str:reference>/delete", draft_views.draft_delete, name="draft-delete"),
     path("requests/<str:reference>/resubmit", views.request_resubmit, name="resubmit"),
     path("requests/<str:reference>/comments", views.comment_add, name="comment"),
     path("requests/<str:reference>/attachments", views.attachment_add, name="attach"),

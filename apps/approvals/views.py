@@ -177,6 +177,7 @@ def _detail_context(
         "can_withdraw": approval.requester_id == user.pk and approval.is_open,
         "can_share": approval.requester_id == user.pk or user.is_tenant_admin,
         "needs_info": approval.status == RequestStatus.NEEDS_INFO,
+        "is_draft": approval.status == RequestStatus.DRAFT,
         "decision_errors": {},
     }
 

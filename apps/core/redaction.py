@@ -28,6 +28,13 @@ _SECRET_PATHS = re.compile(
     rf"(?P<keep>{_SLASH}(?:a|invitations|support{_SLASH}enter){_SLASH})(?P<secret>{_SEGMENT})",
     re.IGNORECASE,
 )
+# A password-reset link (apps/accounts/password_reset.py): /password/reset/<uid>/<token>/. The
+# token is Django's (`<timestamp>-<hmac>`); Django's view swaps it for `set-password` at once.
+_RESET_PATH = re.compile(
+    rf"(?P<keep>{_SLASH}password{_SLASH}reset{_SLASH}{_SEGMENT}{_SLASH})"
+    rf"(?P<secret>(?!set-password)[0-9a-z]+-[0-9a-f]{{20,}})",
+    re.IGNORECASE,
+)
 # django.core.signing's TimestampSigner output (`value:timestamp:signature`, SHA-256 signature
 # in 43 url-safe characters): invitation and support-entry tokens wherever they appear.
 _SIGNED_VALUE = re.compile(
@@ -47,7 +54,7 @@ _BEARER = re.compile(r"(?P<keep>\bBearer\s+)(?P<secret>[^\s\"'`,;]+)", re.IGNORE
 # The formats of our own secrets: any match in a log line is a leak (the suite's sweep,
 # tests/fixtures/log_sweep.py). `Bearer` is redacted but not a leak by itself: help texts say
 # "Bearer <key>".
-_KEPT_PREFIX = (_SECRET_PATHS, _API_KEY, _WEBHOOK_SECRET)
+_KEPT_PREFIX = (_SECRET_PATHS, _RESET_PATH, _API_KEY, _WEBHOOK_SECRET)
 _LEAKS: tuple[re.Pattern[str], ...] = (*_KEPT_PREFIX, _SIGNED_VALUE)
 
 
