@@ -12,6 +12,7 @@ from django.urls import reverse
 from apps.approvals import masking
 from apps.approvals.email_links import email_link_decide
 from apps.approvals.exceptions import ApprovalError
+from apps.approvals.forms import display_rows
 from apps.approvals.models import ReasonCode
 from apps.approvals.services import DecisionInput
 from apps.notifications.exceptions import (
@@ -21,9 +22,11 @@ from apps.notifications.exceptions import (
     SignInRequired,
 )
 from apps.notifications.selectors import action_link_lookup, sign_in_needed
+from apps.workflows.selectors import spec_fields
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
+    from apps.approvals.models import ApprovalRequest
     from apps.notifications.models import ActionToken
 
 
@@ -55,15 +58,38 @@ def _problem(request: HttpRequest, problem: LinkProblem, token: str) -> HttpResp
     )
 
 
+def _answers(approval: ApprovalRequest, hidden: set[str], amount_field: str | None) -> list[Any]:
+    """The open answers (label and value) a phone needs to decide without signing in: every
+    field the workflow marks neither phi nor sensitive, except files and the amount (shown on
+    its own). A capital purchase shows its item, vendor and justification; a prior
+    authorization none of its patient data."""
+    fields = [
+        spec
+        for spec in spec_fields(approval.workflow_version)
+        if spec["name"] not in hidden and spec["name"] != amount_field and spec["type"] != "file"
+    ]
+    return [row for row in display_rows(fields, approval.data) if row["value"] != ""]
+
+
+def _attachment_names(approval: ApprovalRequest) -> list[str]:
+    """File names only where the workflow holds no patient data (a name can hold one)."""
+    if masking.fields_of_class(approval, "phi") or masking.fields_of_class(approval, "sensitive"):
+        return []
+    return [a.original_name for a in approval.attachments.all()]
+
+
 def _summary(action: ActionToken) -> dict[str, Any]:
-    """The minimum necessary to decide from a phone: no form field but the amount, and that
-    only when the amount field is open (the page has no signed-in viewer: phi and sensitive
-    answers are hidden)."""
+    """The minimum necessary to decide from a phone: the open answers (the page has no
+    signed-in viewer: phi and sensitive answers are hidden), the amount when its field is open,
+    and the file names of workflows without patient data."""
     task = action.task
     approval = task.request
     amount_field = approval.workflow_version.spec.get("amount_field")
-    amount_shown = amount_field not in masking.hidden_fields(user=None, approval=approval)
+    hidden = masking.hidden_fields(user=None, approval=approval)
+    amount_shown = amount_field not in hidden
     return {
+        "answers": _answers(approval, hidden, amount_field),
+        "attachments": _attachment_names(approval),
         "reference": approval.reference,
         "workflow": approval.workflow_version.definition.name,
         "step": task.step_name,

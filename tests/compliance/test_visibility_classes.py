@@ -312,3 +312,61 @@ def test_the_case_summary_copies_only_open_answers(hidden_from_reviewers):
     for value in [*_values(hidden_from_reviewers), "2031-05-17"]:  # phi and sensitive
         assert value not in text
     assert "answered (sensitive, see the request)" in text
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_the_emailed_link_page_shows_open_answers_and_never_phi_or_sensitive_ones(
+    tenant_a, alice, carol, smtp_server, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from apps.approvals.discussion import attachment_add
+    from apps.workflows.services import workflow_publish
+    from tests.approvals.helpers import submit_capital
+    from tests.notifications.helpers import action_token_in
+
+    classes = {"vendor": "phi", "justification": "sensitive"}
+    with tenant_context(tenant_a):
+        spec = json.loads((LIBRARY / "capital-purchase.json").read_text())
+        for field in spec["form"]["fields"]:
+            field["visibility"] = classes.get(field["name"], "open")
+        workflow_publish(actor=alice, spec=spec, note="classes")
+        with django_capture_on_commit_callbacks(execute=True):
+            request = submit_capital(carol)
+            attachment_add(
+                actor=carol,
+                approval=request,
+                upload=SimpleUploadedFile("jordan-quote.pdf", b"%PDF-1.4 q", "application/pdf"),
+            )
+    (message,) = smtp_server.to("bob@alpha.test")
+    body = Client(HTTP_HOST="alpha.localhost").get(f"/a/{action_token_in(message)}").content
+    page = body.decode()
+    assert "CT scanner upgrade" in page  # open
+    assert "4100-RAD" in page  # open
+    assert "Acme Medical" not in page  # phi
+    assert "past end of support" not in page  # sensitive
+    assert "jordan-quote.pdf" not in page  # a file name can hold patient data
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_the_emailed_link_page_names_the_files_of_a_workflow_without_patient_data(
+    tenant_a, carol, smtp_server, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from apps.approvals.discussion import attachment_add
+    from tests.approvals.helpers import submit_capital
+    from tests.notifications.helpers import action_token_in
+
+    with tenant_context(tenant_a), django_capture_on_commit_callbacks(execute=True):
+        request = submit_capital(carol)
+        attachment_add(
+            actor=carol,
+            approval=request,
+            upload=SimpleUploadedFile("vendor-quote.pdf", b"%PDF-1.4 q", "application/pdf"),
+        )
+    (message,) = smtp_server.to("bob@alpha.test")
+    page = Client(HTTP_HOST="alpha.localhost").get(f"/a/{action_token_in(message)}")
+    assert 'data-testid="link-files">vendor-quote.pdf<' in page.content.decode()
