@@ -25,7 +25,7 @@ OPEN_STATUSES = (
 class TaskStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
+    REJECTED = "rejected", "Denied"  # the API value stays "rejected"; people read "denied"
     INFO_REQUESTED = "info_requested", "Information requested"
     DELEGATED = "delegated", "Delegated"
     SKIPPED = "skipped", "Skipped"

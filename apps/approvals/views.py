@@ -48,6 +48,22 @@ def new_request_choose(request: HttpRequest) -> HttpResponse:
     return render(request, "approvals/new_choose.html", {"workflows": published_workflows()})
 
 
+CREATED_MESSAGES = {
+    RequestStatus.DRAFT: "{reference} was saved as a draft.",
+    RequestStatus.IN_REVIEW: "{reference} was submitted for approval.",
+    RequestStatus.APPROVED: "{reference} was submitted and approved automatically.",
+    RequestStatus.EXCEPTION: "{reference} was submitted; an administrator must choose an approver.",
+}
+
+
+def created_message(created: ApprovalRequest) -> str:
+    """What the requester is told after creating a request, as a sentence."""
+    template = CREATED_MESSAGES.get(
+        RequestStatus(created.status), "{reference} was submitted; its status is {status}."
+    )
+    return template.format(reference=created.reference, status=created.get_status_display().lower())
+
+
 @login_required
 def new_request(request: HttpRequest, key: str) -> HttpResponse:
     workflow = published_workflows().filter(key=key).first()
@@ -84,7 +100,7 @@ def new_request(request: HttpRequest, key: str) -> HttpResponse:
             file_fields = {spec["name"] for spec in fields if spec["type"] == "file"}
             values = {name: value for name, value in values.items() if name not in file_fields}
         else:
-            messages.success(request, f"{created.reference} was {created.get_status_display()}.")
+            messages.success(request, created_message(created))
             return redirect("approvals:detail", reference=created.reference)
     context = {
         "workflow": workflow,
