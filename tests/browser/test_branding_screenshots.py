@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 TENANTS = [
     # slug, approver, requester, primary colour as the browser reports it
     ("alpha", "bob@alpha.test", "carol@alpha.test", "rgb(30, 58, 138)"),
-    ("bravo", "dave@bravo.test", "erin@bravo.test", "rgb(6, 95, 70)"),
+    ("bravo", "dave@bravo.test", "erin.requester@bravo.test", "rgb(6, 95, 70)"),
 ]
 
 
