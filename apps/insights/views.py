@@ -117,14 +117,20 @@ class _ManagerMixin(LoginRequiredMixin, UserPassesTestMixin):
     request: HttpRequest
 
     def test_func(self) -> bool:
-        return bool(selectors.manager_departments(cast("User", self.request.user)))
+        user = cast("User", self.request.user)
+        return user.is_tenant_admin or bool(selectors.manager_departments(user))
 
 
 class ManagerDashboardView(_ManagerMixin, _Dashboard):
+    """Department views: a head sees the departments they head; a tenant administrator all."""
+
     scope = "departments"
 
     def departments(self) -> tuple[int, ...] | None:
-        return selectors.manager_departments(cast("User", self.request.user))
+        user = cast("User", self.request.user)
+        if user.is_tenant_admin:
+            return None  # every department
+        return selectors.manager_departments(user)
 
 
 class _DatasetCsv(View):
@@ -149,7 +155,8 @@ class DatasetCsvView(TenantAdminMixin, _DatasetCsv):
 
 class ManagerDatasetCsvView(_ManagerMixin, _DatasetCsv):
     def departments(self) -> tuple[int, ...] | None:
-        return selectors.manager_departments(cast("User", self.request.user))
+        user = cast("User", self.request.user)
+        return None if user.is_tenant_admin else selectors.manager_departments(user)
 
 
 def _year(request: HttpRequest) -> int:

@@ -126,3 +126,9 @@ def test_other_tenant_session_and_anonymous_are_sent_to_sign_in(world, client_a,
             response = client.get(url)
             assert response.status_code == 302, url
             assert response["Location"].startswith("/login/")
+
+
+def test_a_tenant_admin_sees_the_department_views_of_every_department(world, client_a):
+    sign_in(client_a, "alice@alpha.test")
+    for url in MANAGER_URLS:
+        assert client_a.get(url).status_code in (200, 202), url

@@ -219,3 +219,15 @@ def test_an_override_past_the_regulatory_clock_needs_a_reason_and_warns_on_the_b
     # Other workflows are not regulated: a long capital-purchase clock needs no reason.
     long_capital = {**OVERRIDE, "hours": "500"}
     assert client_a.post("/admin/sla/policies/", long_capital).status_code == 302
+
+
+def test_the_board_states_each_clock(prior_auth, client_a):
+    sign_in(client_a, "alice@alpha.test")
+    board = client_a.get("/admin/sla/").content.decode()
+    states = board.count('data-testid="sla-state"><span class="badge badge-active">on time</span>')
+    assert states >= 2  # the capital purchase's task clock and the prior authorization's
+
+
+def test_every_signed_in_person_has_out_of_office_in_the_menu(client_a):
+    sign_in(client_a, "carol@alpha.test")
+    assert 'data-testid="nav-out-of-office"' in client_a.get("/inbox/").content.decode()
