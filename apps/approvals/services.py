@@ -42,7 +42,7 @@ from apps.core.actions import (
     retry_lock_conflict,
 )
 from apps.people.models import Department, Role
-from apps.people.selectors import directory_snapshot, known_names
+from apps.people.selectors import directory_snapshot, directory_version_query, known_names
 from apps.workflows import engine
 from apps.workflows.models import WorkflowDefinition
 from apps.workflows.selectors import spec_of
@@ -360,6 +360,7 @@ def _locked(approval: ApprovalRequest) -> ApprovalRequest:
     locked = (
         ApprovalRequest.objects.select_for_update(of=("self",))
         .select_related("workflow_version__definition", "department", "requester")
+        .annotate(directory_version=directory_version_query())  # read with the lock: one query
         .get(pk=approval.pk)
     )
     audit_known(locked)  # the audit trail diffs against this row instead of reading it again
@@ -415,7 +416,13 @@ def _advance(
     state = engine.state_from_dict(approval.engine_state) if approval.engine_state else None
     try:
         outcome = engine.advance(
-            state, event, spec=spec, directory=directory_snapshot(now=now), now=now
+            state,
+            event,
+            spec=spec,
+            directory=directory_snapshot(
+                now=now, version=getattr(approval, "directory_version", None)
+            ),
+            now=now,
         )
     except engine.EngineError as error:
         raise from_engine(error) from None

@@ -5,9 +5,10 @@ from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 
 from apps.accounts.models import SUPPORT_EMAIL_DOMAIN, User
 from apps.core.text import email_normalise
@@ -34,12 +35,18 @@ _cache: OrderedDict[tuple[str, int, int], _Directory] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def directory_snapshot(*, now: datetime) -> Directory:
+def directory_version_query() -> Any:
+    """The directory's version as a subquery, for a caller that reads it with its own row (the
+    locked request) and hands it to `directory_snapshot` to save the query."""
+    return Subquery(DirectoryVersion.objects.filter(pk=1).values("version")[:1])
+
+
+def directory_snapshot(*, now: datetime, version: int | None = None) -> Directory:
     """Who is who at `now`. Read in six queries whatever the size of the tenant, then kept
     per tenant and directory version: while nothing the engine routes with changes, a
     snapshot costs one query (the version; database triggers move it on every change, see
     `DirectoryVersion`). Delegations are narrowed to `now` on every call."""
-    key = _cache_key()
+    key = _cache_key(version)
     directory = _cache_get(key) if key is not None else None
     if directory is None:
         directory = _directory_read()
@@ -60,13 +67,15 @@ def directory_snapshot(*, now: datetime) -> Directory:
     )
 
 
-def _cache_key() -> tuple[str, int, int] | None:
+def _cache_key(version: int | None = None) -> tuple[str, int, int] | None:
     """(schema, tenant row, version); None where no cache is safe: no tenant row to tell a
-    re-created schema apart (`schema_context`), or no version row yet."""
+    re-created schema apart (`schema_context`), or no version row yet. `version` when the
+    caller read it already (in the same transaction)."""
     tenant_id = getattr(getattr(connection, "tenant", None), "pk", None)
     if tenant_id is None:
         return None
-    version = DirectoryVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+    if version is None:
+        version = DirectoryVersion.objects.filter(pk=1).values_list("version", flat=True).first()
     if version is None:
         return None
     return (connection.schema_name, tenant_id, version)  # type: ignore[attr-defined]  # django-tenants' connection
