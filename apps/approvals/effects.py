@@ -8,7 +8,7 @@ out to the network inside the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -30,13 +30,17 @@ class StateChange:
     effects: Sequence[engine.Effect]
     actor: User | None
     now: datetime
+    known_tasks: Mapping[str, Task] | None = None  # as persisted, when the caller held them
 
     @cached_property
     def tasks(self) -> dict[str, Task]:
         """The request's tasks by key as persisted by this change (with their queue role),
-        read once and shared by the handlers that need them."""
+        read once and shared by the handlers that need them (not at all when the service
+        handed them over)."""
         from apps.approvals.models import Task
 
+        if self.known_tasks is not None:
+            return dict(self.known_tasks)
         return {
             task.key: task
             for task in Task.objects.filter(request=self.request).select_related("queue_role")

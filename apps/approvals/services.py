@@ -268,7 +268,8 @@ def _task_decide(
         raise InvalidInput("The decision is incomplete.", fields=errors)
     with action(actor=actor, channel=channel):
         approval = _locked(task.request)
-        task = _locked_tasks(approval)[task.pk]
+        locked_tasks = _locked_tasks(approval)
+        task = locked_tasks[task.pk]
         if task.status != TaskStatus.PENDING:
             raise Conflict(
                 f"This task was already {task.get_status_display().lower()}.",
@@ -286,6 +287,7 @@ def _task_decide(
                 partial=decision.partial,
             ),
             actor=actor,
+            tasks=locked_tasks,
         )
         try:
             # No savepoint: a second decision fails the whole transaction anyway.
@@ -372,7 +374,7 @@ def _locked_tasks(approval: ApprovalRequest) -> dict[int, Task]:
     an action token being minted for a task only needs its key, so minting never waits)."""
     rows = (
         Task.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("on_behalf_of")
+        .select_related("on_behalf_of", "queue_role")
         .filter(request=approval)
         .order_by("pk")
     )
@@ -410,6 +412,7 @@ def _advance(
     actor: User | None,
     now: datetime | None = None,
     note: str = "",
+    tasks: dict[int, Task] | None = None,
 ) -> engine.Outcome:
     now = now or timezone.now()
     spec = spec_of(approval.workflow_version)
@@ -426,7 +429,7 @@ def _advance(
         )
     except engine.EngineError as error:
         raise from_engine(error) from None
-    _persist(approval, spec, outcome, event, actor=actor, now=now, note=note)
+    _persist(approval, spec, outcome, event, actor=actor, now=now, note=note, tasks=tasks)
     return outcome
 
 
@@ -439,9 +442,13 @@ def _persist(
     actor: User | None,
     now: datetime,
     note: str,
+    tasks: dict[int, Task] | None = None,
 ) -> None:
     state = outcome.state
     timeline: list[TimelineEntry] = []  # written with one INSERT
+    # The request's task rows as this change leaves them, when the caller holds them locked:
+    # handed to the effect handlers instead of being read again.
+    known = {row.key: row for row in tasks.values()} if tasks is not None else None
     step_names = {step.key: step.name for stage in spec.stages for step in stage.steps}
     # The people this change names: assignees of new tasks, whoever a decision was made on
     # behalf of, the new holder of a claimed or delegated task (read only when there are any).
@@ -480,7 +487,7 @@ def _persist(
 
     for effect in outcome.effects:
         if isinstance(effect, engine.CreateTask):
-            Task.objects.create(
+            created = Task.objects.create(
                 request=approval,
                 key=effect.task_key,
                 step_key=effect.step_key,
@@ -490,6 +497,8 @@ def _persist(
                 queue_role=roles.get(effect.queue_role) if effect.queue_role else None,
                 on_behalf_of=users.get(effect.on_behalf_of) if effect.on_behalf_of else None,
             )
+            if known is not None:
+                known[created.key] = created
             sentence = sentences.task_sent_sentence(
                 step_name=step_names.get(effect.step_key),
                 assignee_name=users[effect.assignee].full_name
@@ -503,6 +512,9 @@ def _persist(
             Task.objects.filter(request=approval, key=effect.task_key).update(
                 status=effect.status, closed_at=now
             )
+            if known is not None and effect.task_key in known:
+                known[effect.task_key].status = effect.status
+                known[effect.task_key].closed_at = now
         elif isinstance(effect, engine.StatusChanged):
             words = sentences.STATUS_WORDS.get(effect.new, effect.new)
             timeline.append(
@@ -518,10 +530,13 @@ def _persist(
     if isinstance(event, engine.Claim | engine.Delegate):
         task_state = assigned.get(event.task_key)
         if task_state is not None:
+            holder = users.get(task_state.assignee) if task_state.assignee else None
             Task.objects.filter(request=approval, key=event.task_key).update(
-                assignee=users.get(task_state.assignee) if task_state.assignee else None,
-                status=task_state.status,
+                assignee=holder, status=task_state.status
             )
+            if known is not None and event.task_key in known:
+                known[event.task_key].assignee = holder
+                known[event.task_key].status = task_state.status
             if isinstance(event, engine.Claim):
                 sentence = sentences.claim_sentence(
                     actor_name=actor.full_name if actor else None,
@@ -549,5 +564,6 @@ def _persist(
             effects=outcome.effects,
             actor=actor,
             now=now,
+            known_tasks=known,
         )
     )

@@ -21,11 +21,11 @@ from tests.notifications.helpers import action_token_in
 
 # In tests every transaction is a savepoint (SAVEPOINT … RELEASE instead of BEGIN … COMMIT):
 # the same number of statements.
-API_DECISION = 30  # with an Idempotency-Key; 45 before the cuts of 2026-12-07
-WEB_DECISION = 29  # 39 before
-EMAIL_LINK_DECISION = 37
+API_DECISION = 29  # with an Idempotency-Key; 45 before the cuts of 2026-12-07
+WEB_DECISION = 28  # 39 before
+EMAIL_LINK_DECISION = 36
 REQUEST_CREATION = 47
-CYCLE = 73  # create + submit + decide one step (79 + the test's savepoints before)
+CYCLE = 72  # create + submit + decide one step (79 + the test's savepoints before)
 
 
 def _statements(operation) -> int:
