@@ -16,3 +16,4 @@ class AccountErrorCode(StrEnum):
     INVALID = "invalid_input"
     SELF_DEACTIVATION = "self_deactivation"
     NOT_ACCEPTED = "invitation_not_accepted"
+    TIME_ZONE_INVALID = "time_zone_invalid"

@@ -49,6 +49,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="Administers users, roles and workflows of this tenant."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    time_zone = models.CharField(
+        max_length=64, blank=True, help_text="Blank: the organisation's time zone."
+    )
 
     objects = UserManager()
 

@@ -10,6 +10,7 @@ from apps.accounts.password_reset import (
     ResetRequestView,
     ResetSentView,
 )
+from apps.accounts.time_zones import OrganisationView, PreferencesView
 from apps.accounts.user_admin import (
     UserDeactivateView,
     UserInviteView,
@@ -33,10 +34,12 @@ mfa_urlpatterns = [
     path("account/mfa/enrol/", MfaEnrolView.as_view(), name="mfa-enrol"),
     path("account/mfa/recovery-codes/", MfaRecoveryCodesView.as_view(), name="mfa-recovery"),
     path("account/mfa/remove/", MfaRemoveView.as_view(), name="mfa-remove"),
+    path("account/preferences/", PreferencesView.as_view(), name="preferences"),
 ]
 urlpatterns = [
     *mfa_urlpatterns,
     path("admin/security/", SecurityPolicyView.as_view(), name="security-policy"),
+    path("admin/organisation/", OrganisationView.as_view(), name="organisation"),
     path("invitations/<str:token>/", InvitationAcceptView.as_view(), name="invitation-accept"),
     path("password/reset/", ResetRequestView.as_view(), name="password-reset"),
     path("password/reset/sent/", ResetSentView.as_view(), name="password-reset-sent"),

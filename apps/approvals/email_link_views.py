@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.approvals import masking
 from apps.approvals.email_links import email_link_decide
@@ -15,6 +16,7 @@ from apps.approvals.exceptions import ApprovalError
 from apps.approvals.forms import display_rows
 from apps.approvals.models import ReasonCode
 from apps.approvals.services import DecisionInput
+from apps.core.time_zones import zone_named
 from apps.notifications.exceptions import (
     LinkNotPending,
     LinkProblem,
@@ -118,7 +120,11 @@ def _decision_page(
         "error_message": error_message,
         "posted": posted or {},
     }
-    return _private(render(request, "approvals/email_link/decide.html", context, status=status))
+    # The page is the approver's, signed in or not: their time zone, else the organisation's.
+    tenant_zone = getattr(getattr(request, "tenant", None), "time_zone", "")
+    with timezone.override(zone_named(action.approver.time_zone, tenant_zone)):
+        page = render(request, "approvals/email_link/decide.html", context, status=status)
+    return _private(page)
 
 
 def action_link(request: HttpRequest, token: str) -> HttpResponse:

@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
 from apps.approvals import (
@@ -31,6 +30,7 @@ from apps.core import paging
 from apps.core.links import path_for_each
 from apps.core.paging import page_number, page_of
 from apps.core.text import email_normalise
+from apps.core.time_zones import moment_text
 from apps.people import selectors as people_selectors
 from apps.people.selectors import active_people, colleague_by_email
 from apps.workflows.selectors import active_workflows, published_workflows, spec_fields
@@ -154,7 +154,7 @@ def _add_links_and_times(rows: list[dict[str, Any]], *, time_field: str) -> None
     for row in rows:
         row["detail_url"] = detail_path(row["reference"])
         moment = row[time_field]
-        row[f"{time_field}_text"] = localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+        row[f"{time_field}_text"] = moment_text(moment)
 
 
 def _detail_context(

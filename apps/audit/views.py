@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -15,6 +15,7 @@ from django.utils import timezone
 from apps.audit.models import AuditCategory
 from apps.audit.selectors import AuditFilters, audit_entries_for, can_read_audit
 from apps.audit.services import audit_append
+from apps.core.time_zones import local_iso
 
 EXPORT_LIMIT = 50_000
 COLUMNS = (
@@ -82,6 +83,13 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _cell(value: object) -> str:
+    """Times in the reader's zone with their offset; the rest as text."""
+    if isinstance(value, datetime):
+        return local_iso(value)
+    return "" if value is None else str(value)
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -95,10 +103,7 @@ def audit_export_csv(request: HttpRequest) -> HttpResponseBase:
     entries = audit_entries_for(request.user, filters)[:EXPORT_LIMIT]  # type: ignore[arg-type]
     _record_export("audit.export_csv", request)
     writer = csv.writer(_Echo())
-    rows = (
-        writer.writerow([str(getattr(e, c)) if getattr(e, c) is not None else "" for c in COLUMNS])
-        for e in entries.iterator()
-    )
+    rows = (writer.writerow([_cell(getattr(e, c)) for c in COLUMNS]) for e in entries.iterator())
     header = writer.writerow(COLUMNS)
     response = StreamingHttpResponse(
         (line for chunk in ([header], rows) for line in chunk), content_type="text/csv"

@@ -32,6 +32,7 @@ class DemoTenant:
     support_email: str
     logo_svg: str
     people: tuple[DemoPerson, ...]
+    time_zone: str = "America/New_York"
 
 
 def _logo(initials: str, colour: str, shape: str) -> str:
@@ -109,6 +110,7 @@ DEMO_TENANTS = (
     DemoTenant(
         slug="lakeside",
         name="Lakeside Clinics",
+        time_zone="America/Chicago",
         primary_colour="#0f766e",
         accent_colour="#c2410c",
         support_email="support@lakeside.example",
@@ -188,6 +190,7 @@ def demo_seed() -> list[Tenant]:
                     "support_email": spec.support_email,
                     "email_sender_name": spec.name,
                 },
+                time_zone=spec.time_zone,
             )
         if not tenant.branding.logo:
             tenant.branding.logo.save(f"{spec.slug}.svg", ContentFile(spec.logo_svg.encode()))

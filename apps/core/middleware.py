@@ -10,11 +10,13 @@ from django.contrib.auth import logout
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 
 from apps.core.context import request_id_var
 from apps.core.errors import CommonCode
 from apps.core.parsers import too_large_message
 from apps.core.text import NUL_MESSAGE, form_values, unstorable_fields
+from apps.core.time_zones import zone_named
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 SESSION_SCHEMA_KEY = "countersign_schema"
@@ -157,3 +159,28 @@ class CountersignErrorMiddleware:
         if exception.http_status == 404:
             raise Http404(exception.message) from exception
         return HttpResponseBadRequest(exception.message, status=exception.http_status)
+
+
+class TimeZoneMiddleware:
+    """Pages are rendered in the reader's time zone: theirs, else their organisation's.
+
+    The REST API (and the machine-facing paths under it) keeps UTC: its times are ISO 8601 with
+    an offset, whoever calls, so nothing here loads a user for an API call.
+    """
+
+    MACHINE_PATHS = ("/api/", "/scim/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(self.MACHINE_PATHS):
+            return self.get_response(request)
+        user = getattr(request, "user", None)
+        tenant = getattr(request, "tenant", None)
+        zone = zone_named(
+            getattr(user, "time_zone", "") if user is not None else "",
+            getattr(tenant, "time_zone", "") if tenant is not None else "",
+        )
+        with timezone.override(zone):
+            return self.get_response(request)

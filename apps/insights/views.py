@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
@@ -15,6 +15,7 @@ from django.views import View
 from apps.approvals.selectors import requests_visible_to
 from apps.audit.services import audit_phi_access
 from apps.core.mixins import TenantAdminMixin
+from apps.core.time_zones import local_iso
 from apps.insights import exports, selectors, snapshots
 from apps.insights.charts import bar_chart
 from apps.insights.cms import CSV_ROWS, CmsSettings
@@ -57,6 +58,8 @@ def _safe_cell(value: object) -> object:
     """No formula injection when the CSV is opened in a spreadsheet."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
+    if isinstance(value, datetime):
+        return local_iso(value)
     return "" if value is None else value
 
 

@@ -11,9 +11,11 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.core.links import host_url
 from apps.core.text import header_clean
+from apps.core.time_zones import zone_named
 from apps.notifications.choices import DIGEST_KIND
 from apps.tenants.routing_cache import primary_host_for
 from apps.tenants.senders import email_from
@@ -259,8 +261,10 @@ def build_message(
             else "",
         }
         template = "emails/notification"
-    text = render_to_string(f"{template}.txt", context)
-    html = render_to_string(f"{template}.html", context)
+    # Times in the email are the recipient's: their zone, else the organisation's.
+    with timezone.override(zone_named(getattr(log.recipient, "time_zone", ""), tenant.time_zone)):
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(
         subject=log.subject,
         body=text,

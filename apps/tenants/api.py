@@ -107,6 +107,7 @@ def tenant_out(tenant: Tenant) -> dict[str, Any]:
         "slug": tenant.slug,
         "name": tenant.name,
         "status": tenant.status,
+        "time_zone": tenant.time_zone,
         "primary_domain": tenant_primary_host(tenant),
         "domains": [d.domain for d in tenant.domains.all()],
         "created_at": tenant.created_at.isoformat(),
@@ -145,6 +146,7 @@ class TenantCreateIn(serializers.Serializer[Any]):
     template_packs = serializers.ListField(
         child=serializers.CharField(max_length=80), required=False
     )
+    time_zone = serializers.CharField(required=False, allow_blank=True, max_length=64)
 
 
 class TenantListApi(PartnerAPIView):
@@ -166,6 +168,7 @@ class TenantListApi(PartnerAPIView):
             admin_name=values.get("admin_name", ""),
             template_keys=values.get("template_packs") or [],
             scheme="http" if settings.DEBUG else "https",
+            time_zone=values.get("time_zone", ""),
         )
         tenant = tenants_visible_to(cast("User", request.user)).get(pk=tenant.pk)
         return Response(tenant_out(tenant), status=status.HTTP_201_CREATED)

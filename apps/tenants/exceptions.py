@@ -28,6 +28,7 @@ class TenantErrorCode(StrEnum):
     SLUG_INVALID = "slug_invalid"
     SLUG_TAKEN = "slug_taken"
     NAME_MISSING = "name_missing"
+    TIME_ZONE_INVALID = "time_zone_invalid"
     BRANDING_INVALID = "branding_invalid"
     IMAGE_TOO_LARGE = "image_too_large"
     IMAGE_TYPE = "image_type"

@@ -47,6 +47,13 @@ class TenantWizardForm(BrandingForm):
     )
     admin_email = forms.EmailField(label="First administrator's email")
     admin_name = forms.CharField(max_length=200, required=False, label="Their name")
+    time_zone = forms.CharField(
+        max_length=64,
+        required=False,
+        label="Time zone",
+        help_text="Times on its pages, emails and PDFs, e.g. America/Chicago.",
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+    )
     templates = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, label="Template packs to install"
     )

@@ -72,6 +72,11 @@ class PartnerMembership(models.Model):
         return f"{self.user} @ {self.partner}"
 
 
+def server_time_zone() -> str:
+    """A new tenant's time zone until the partner chooses one: the server's TIME_ZONE."""
+    return str(settings.TIME_ZONE)
+
+
 class Tenant(TenantMixin):  # type: ignore[misc]  # django-tenants is untyped
     """A client organisation with its own schema. The row with schema ``public`` is the
     platform itself (the partner console on the root host) and has no partner."""
@@ -88,6 +93,11 @@ class Tenant(TenantMixin):  # type: ignore[misc]  # django-tenants is untyped
     status_reason = models.CharField(max_length=300, blank=True)
     support_requires_approval = models.BooleanField(
         default=False, help_text="Partner support access waits for a tenant admin's approval."
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default=server_time_zone,
+        help_text="Times on pages, emails, PDFs and exports; a person may choose their own.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -18,6 +18,7 @@ from django_tenants.utils import schema_exists, tenant_context
 
 from apps.core.actions import action, action_service
 from apps.core.errors import invalid_from_django
+from apps.core.time_zones import zone_problem
 from apps.tenants.branding import (
     FAVICON_MAX_BYTES,
     LOGO_MAX_BYTES,
@@ -31,7 +32,7 @@ from apps.tenants.exceptions import (
     ProvisioningError,
     TenantErrorCode,
 )
-from apps.tenants.models import Branding, Domain, Partner, Tenant
+from apps.tenants.models import Branding, Domain, Partner, Tenant, server_time_zone
 from apps.tenants.schema_pool import lock_release, lock_take, schema_pool_claim, schema_pool_prune
 
 logger = logging.getLogger(__name__)
@@ -110,7 +111,12 @@ def template_schema_ensure(*, verbosity: int = 0) -> None:
 
 
 def _tenant_create_check(
-    *, partner: Partner, slug: str, name: str, branding: dict[str, str] | None
+    *,
+    partner: Partner,
+    slug: str,
+    name: str,
+    branding: dict[str, str] | None,
+    time_zone: str = "",
 ) -> Branding:
     """Every refusal of a new tenant, before anything is written; returns its unsaved branding."""
     errors: dict[str, list[str]] = {}
@@ -128,6 +134,9 @@ def _tenant_create_check(
     if not name:
         errors["name"] = ["Give the tenant a name."]
         code = code if errors.get("slug") else TenantErrorCode.NAME_MISSING
+    if time_zone and (problem := zone_problem(time_zone)):
+        errors["time_zone"] = [problem]
+        code = code if len(errors) > 1 else TenantErrorCode.TIME_ZONE_INVALID
     if errors:
         raise InvalidInput(next(iter(errors.values()))[0], code=code, fields=errors)
     if not schema_exists(settings.TENANT_BASE_SCHEMA):
@@ -150,17 +159,23 @@ def tenant_create(
     slug: str,
     name: str,
     branding: dict[str, str] | None = None,
+    time_zone: str = "",
 ) -> Tenant:
-    """Create a tenant with its schema, primary domain and branding.
+    """Create a tenant with its schema, primary domain and branding (times in `time_zone`,
+    else the server's TIME_ZONE).
 
     The schema is a ready one from the pool, renamed, or else a clone of the template made now;
     both are the same tables and bookkeeping. A used pool schema is replaced after commit."""
     slug = slug.strip()
     name = name.strip()
-    brand = _tenant_create_check(partner=partner, slug=slug, name=name, branding=branding)
+    time_zone = time_zone.strip()
+    brand = _tenant_create_check(
+        partner=partner, slug=slug, name=name, branding=branding, time_zone=time_zone
+    )
 
     with action(actor=None):
         tenant = Tenant(schema_name=schema_name_for(slug), slug=slug, name=name, partner=partner)
+        tenant.time_zone = time_zone or server_time_zone()
         pooled = schema_pool_claim(schema_name=tenant.schema_name)
         tenant.auto_create_schema = not pooled
         tenant.save(verbosity=0)
@@ -422,6 +437,7 @@ def tenant_onboard(
     template_keys: list[str] | None = None,
     scheme: str = "https",
     port_suffix: str = "",
+    time_zone: str = "",
 ) -> tuple[Tenant, str]:
     """Everything the wizard (and the partner API) does, as one action: create the tenant with
     its schema, domain and branding (logo and favicon included), install template packs and
@@ -442,7 +458,13 @@ def tenant_onboard(
             "Only partner administrators can create tenants.",
             code=TenantErrorCode.PARTNER_ADMIN_ONLY,
         )
-    _tenant_create_check(partner=partner, slug=slug.strip(), name=name.strip(), branding=branding)
+    _tenant_create_check(
+        partner=partner,
+        slug=slug.strip(),
+        name=name.strip(),
+        branding=branding,
+        time_zone=time_zone.strip(),
+    )
     branding_images_check(logo=logo, favicon=favicon)
     if template_keys:
         template_keys_check(template_keys)
@@ -451,7 +473,9 @@ def tenant_onboard(
 
         invitation_email_check(admin_email)
 
-    tenant = tenant_create(partner=partner, slug=slug, name=name, branding=branding)
+    tenant = tenant_create(
+        partner=partner, slug=slug, name=name, branding=branding, time_zone=time_zone
+    )
     if logo is not None or favicon is not None:
         brand = Branding.objects.get(tenant=tenant)
         if logo is not None:

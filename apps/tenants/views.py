@@ -18,6 +18,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from apps.core.errors import Conflict, CountersignError, InvalidInput, form_errors_show
+from apps.core.time_zones import zone_names
 from apps.tenants.api_keys import api_keys_of, partner_api_key_create, partner_api_key_revoke
 from apps.tenants.branding import contrast_checks, powered_by_line
 from apps.tenants.choices import PartnerRole
@@ -40,7 +41,7 @@ from apps.tenants.forms import (
     SupportGrantForm,
     TenantWizardForm,
 )
-from apps.tenants.models import Partner, Tenant
+from apps.tenants.models import Partner, Tenant, server_time_zone
 from apps.tenants.packs import latest_release, packs_for_partner, template_pack_sync
 from apps.tenants.selectors import partner_for_user, tenant_primary_host, tenants_visible_to
 from apps.tenants.sender_domains import (
@@ -133,6 +134,7 @@ class TenantWizardView(PartnerMixin, View):
             "accent_colour": self.partner.default_accent_colour,
             "email_sender_name": self.partner.default_email_sender_name,
             "support_email": self.partner.default_support_email,
+            "time_zone": server_time_zone(),
         }
         form = TenantWizardForm(initial=initial, template_choices=_template_choices())
         return self.show(request, form)
@@ -147,6 +149,7 @@ class TenantWizardView(PartnerMixin, View):
                 "form": form,
                 "partner": self.partner,
                 "platform_domain": settings.PLATFORM_DOMAIN,
+                "zones": zone_names(),
                 "preview": _preview_context(form.data or form.initial, self.partner),
             },
             status=status,
@@ -178,6 +181,7 @@ class TenantWizardView(PartnerMixin, View):
                 template_keys=data["templates"],
                 scheme=request.scheme or "https",
                 port_suffix=_port_suffix(request),
+                time_zone=data.get("time_zone", ""),
             )
         except ProvisioningError as exc:
             form.add_error(None, exc.message)

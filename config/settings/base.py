@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "apps.core.middleware.TimeZoneMiddleware",  # pages in the reader's zone (docs/time-zones.md)
     "apps.accounts.security.MfaEnrolmentRequiredMiddleware",
     "apps.core.middleware.SessionTenantGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -122,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.branding",
             ],
+            "builtins": ["apps.core.templatetags.when"],
         },
     },
 ]
