@@ -6,7 +6,7 @@ the zone named; the REST API keeps ISO 8601 in UTC with its offset (docs/time-zo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -39,11 +39,12 @@ def zone_named(*names: str) -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def local_iso(moment: datetime | None) -> str:
-    """A moment for a CSV cell: ISO 8601 in the reader's zone, offset included."""
+def local_iso(moment: datetime | None, zone: tzinfo | None = None) -> str:
+    """A moment for a CSV cell: ISO 8601 in the reader's zone (or `zone`, for a response
+    streamed after the view returned), offset included."""
     if moment is None:
         return ""
-    return timezone.localtime(moment).isoformat(timespec="seconds")
+    return timezone.localtime(moment, zone).isoformat(timespec="seconds")
 
 
 def moment_text(moment: datetime | None) -> str:

@@ -102,12 +102,14 @@ def test_create_tenant_read_update_branding_suspend(p_key, django_capture_on_com
                 "branding": {"primary_colour": "#7c2d12", "support_email": "it@hotel.test"},
                 "admin_email": "hana@hotel.test",
                 "template_packs": ["capital-purchase"],
+                "time_zone": "America/Denver",
             },
             content_type="application/json",
         )
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["primary_domain"] == "hotel-health.localhost"
+    assert body["time_zone"] == "America/Denver"
     assert body["branding"]["primary_colour"] == "#7c2d12"
     patched = client.patch(
         "/api/partner/v1/tenants/hotel-health/",
@@ -131,6 +133,18 @@ def test_create_with_bad_fields_returns_field_errors(p_key):
     assert error["code"] == "invalid"
     assert "slug" in error["fields"] or "primary_colour" in error["fields"]
     assert not Tenant.objects.filter(slug="www").exists()
+
+
+def test_create_with_an_unknown_time_zone_is_refused_naming_it(p_key):
+    response = api(p_key).post(
+        "/api/partner/v1/tenants/",
+        {"slug": "zone-health", "name": "Zone Health", "time_zone": "Mars/Olympus"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert "Mars/Olympus" in error["fields"]["time_zone"][0]
+    assert not Tenant.objects.filter(slug="zone-health").exists()
 
 
 def test_packs_and_health(p_key, q_key):
