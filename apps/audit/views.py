@@ -15,6 +15,8 @@ from django.utils import timezone
 from apps.audit.models import AuditCategory
 from apps.audit.selectors import AuditFilters, audit_entries_for, can_read_audit
 from apps.audit.services import audit_append
+from apps.audit.wording import action_words
+from apps.core.paging import page_of
 from apps.core.time_zones import local_iso
 
 EXPORT_LIMIT = 50_000
@@ -69,12 +71,13 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     if not can_read_audit(request.user):  # type: ignore[arg-type]
         return _refuse()
     filters, errors = _filters(request)
-    entries = audit_entries_for(request.user, filters)[:200]  # type: ignore[arg-type]
+    page = page_of(request, audit_entries_for(request.user, filters))  # type: ignore[arg-type]
     return render(
         request,
         "audit/trail.html",
         {
-            "entries": entries,
+            "rows": [(entry, action_words(entry.action)) for entry in page.items],
+            "page": page,
             "filters": filters,
             "errors": errors,
             "categories": AuditCategory.choices,

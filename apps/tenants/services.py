@@ -189,7 +189,18 @@ def tenant_create(
         brand.save()
         if settings.TENANT_SCHEMA_POOL_SIZE > 0:
             transaction.on_commit(schema_pool_refill_request)
+        # The console's health columns are filled from the start, not at the next beat.
+        transaction.on_commit(lambda: _health_first(tenant))
     return tenant
+
+
+def _health_first(tenant: Tenant) -> None:
+    from apps.tenants.health import tenant_health_refresh
+
+    try:
+        tenant_health_refresh(tenant=tenant)
+    except Exception:  # the beat refreshes every 5 minutes; a new tenant must not fail here
+        logger.exception("First health row of tenant %s not written", tenant.slug)
 
 
 def schema_pool_refill_request() -> None:

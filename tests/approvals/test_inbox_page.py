@@ -52,7 +52,7 @@ def test_each_kind_of_row(bobs_tasks, client_a):
         '<span class="muted">Capital purchase</span></td> <td>Director review</td> '
         "<td>Carol Requester</td> "
         '<td><span class="badge badge-overdue">Expedited</span></td> '
-        "<td>2030-03-04 05:06</td> <td>You</td>"
+        "<td>4 Mar 2030, 05:06 UTC</td> <td>You</td>"
     )
     on_behalf = _row(html, bobs_tasks["on_behalf"].reference)
     assert "<td>Standard</td>" in on_behalf

@@ -23,5 +23,5 @@ def test_a_row_of_my_requests(tenant_a, client_a, carol):
     assert re.sub(r"\s+", " ", row.group(0)) == (
         f'<tr><td><a href="/requests/{made.reference}/">{made.reference}</a></td>'
         '<td>Capital purchase</td> <td><span class="badge badge-in_review">In review</span></td> '
-        "<td>$120,000.00</td><td>2031-02-03 04:05</td></tr>"
+        "<td>$120,000.00</td><td>3 Feb 2031, 04:05 UTC</td></tr>"
     )

@@ -219,3 +219,24 @@ def test_api_reads_of_patient_data_write_access_entries(
         ).last()
         assert entry is not None
         assert entry.actor_email == "bob@alpha.test"
+
+
+def test_audit_page_has_pages_labelled_filters_and_actions_in_words(client_a, tenant_a, carol):
+    with tenant_context(tenant_a):
+        request = submit_capital(carol, "9000")
+    sign_in(client_a, "alice@alpha.test")
+    first = client_a.get(f"/admin/audit/?request={request.reference}").content.decode()
+    assert "Approval request created" in first  # the code's words, the code below them
+    assert "approvals.approvalrequest.create" in first
+    assert "<label>Person <input" in first
+    with tenant_context(tenant_a):
+        total = AuditEntry.objects.count()
+    assert total > 50
+    page_one = client_a.get("/admin/audit/").content.decode()
+    assert page_one.count('data-testid="audit-action"') == 50
+    assert 'rel="next"' in page_one
+    last = (total - 1) // 50 + 1
+    tail = client_a.get(f"/admin/audit/?page={last}").content.decode()
+    assert tail.count('data-testid="audit-action"') == total - (last - 1) * 50
+    assert 'rel="next"' not in tail
+    assert 'rel="prev"' in tail

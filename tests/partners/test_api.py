@@ -110,6 +110,9 @@ def test_create_tenant_read_update_branding_suspend(p_key, django_capture_on_com
     body = created.json()
     assert body["primary_domain"] == "hotel-health.localhost"
     assert body["time_zone"] == "America/Denver"
+    # Its health row is there from the start (the console shows no blank columns).
+    health = {row["tenant"]: row for row in client.get("/api/partner/v1/health/").json()["results"]}
+    assert health["hotel-health"]["open_requests"] == 0
     assert body["branding"]["primary_colour"] == "#7c2d12"
     patched = client.patch(
         "/api/partner/v1/tenants/hotel-health/",

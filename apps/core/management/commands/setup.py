@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandParser
 
 from apps.core.management.base import CountersignCommand
+from apps.tenants.health import tenant_health_refresh_all
 from apps.tenants.schema_pool import schema_pool_fill
 from apps.tenants.services import platform_ensure, template_schema_ensure
 
@@ -30,4 +31,5 @@ class Command(CountersignCommand):
         if options["demo"]:
             call_command("seed_demo", verbosity=verbosity)
             schema_pool_fill()
+            tenant_health_refresh_all()  # the partner console's health columns, from the start
         self.stdout.write(self.style.SUCCESS("Database ready."))
