@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -23,7 +23,13 @@ from apps.approvals import (
 from apps.approvals.choices import RequestStatus, TaskStatus, Urgency
 from apps.approvals.exceptions import ApprovalError, InvalidInput, NotFound
 from apps.approvals.forms import display_rows, submission_from_post, widgets_for
-from apps.approvals.models import ApprovalRequest, Attachment, BreakGlassGrant, ReasonCode
+from apps.approvals.models import (
+    ApprovalRequest,
+    Attachment,
+    BreakGlassGrant,
+    ReasonCode,
+    Task,
+)
 from apps.approvals.packet import packet_render
 from apps.audit.services import audit_phi_access
 from apps.core import paging
@@ -157,6 +163,15 @@ def _add_links_and_times(rows: list[dict[str, Any]], *, time_field: str) -> None
         row[f"{time_field}_text"] = moment_text(moment)
 
 
+# A refused decision, kept in the session for the one page view after the redirect.
+DECISION_REFUSED_KEY = "approvals.decision_refused"
+DECISION_FIELDS = ("decision", "reason_code", "comment", "partial")
+
+
+class HttpResponseSeeOther(HttpResponseRedirect):
+    status_code = 303
+
+
 def _detail_context(
     request: HttpRequest, approval: ApprovalRequest, hidden: set[str] | None = None
 ) -> dict[str, Any]:
@@ -225,6 +240,12 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
     )
     context = _detail_context(request, approval, hidden)
     context["break_glass"] = grant
+    refused = request.session.pop(DECISION_REFUSED_KEY, None)
+    mine = cast("list[Task]", context["my_tasks"])
+    if isinstance(refused, dict) and any(t.pk == refused.get("task") for t in mine):
+        context["decision_errors"] = refused.get("fields") or {}
+        context["posted"] = refused.get("posted") or {}
+        context["refused_task"] = refused["task"]
     return render(request, "approvals/detail.html", context)
 
 
@@ -322,12 +343,17 @@ def task_decide(request: HttpRequest, reference: str, task_id: int) -> HttpRespo
     except NotFound as error:
         raise _not_found(error) from None
     except ApprovalError as error:
+        # Post, redirect, get: the request page shows the refusal, the field errors and what
+        # was typed, once, so reloading it never posts the decision again.
         messages.error(request, error.message)
-        approval = selectors.request_for(user, reference)
-        context = _detail_context(request, approval)
-        context["decision_errors"] = error.fields
-        context["posted"] = request.POST
-        return render(request, "approvals/detail.html", context, status=error.http_status)
+        request.session[DECISION_REFUSED_KEY] = {
+            "task": task_id,
+            "code": error.code,
+            "fields": error.fields,
+            "posted": {key: request.POST.get(key, "") for key in DECISION_FIELDS},
+        }
+        url = reverse("approvals:detail", args=[reference]) + f"#task-{task_id}"
+        return HttpResponseSeeOther(url)
     words = timeline_sentences.DECISION_WORDS[decision.outcome]
     messages.success(request, f"You {words} {reference}.")
     return redirect("approvals:detail", reference=reference)

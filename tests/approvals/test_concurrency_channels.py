@@ -152,4 +152,4 @@ def _refused(channel: str, status: int, content: bytes) -> bool:
             b"This task no longer needs you" in content
             or b"This link has already been used" in content
         )
-    return status == 409 and b"already" in content.lower()
+    return status == 303  # post, redirect, get: the request page then says why (test_pages)

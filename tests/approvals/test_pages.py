@@ -90,16 +90,25 @@ def test_decision_without_reason_code_is_refused_with_a_clear_message(capital, c
     sign_in(client_a, "bob@alpha.test")
     url = f"/requests/{request.reference}/tasks/{task.pk}/decide"
     response = client_a.post(url, {"decision": "reject", "comment": "Too expensive"})
-    assert response.status_code == 400
-    assert b"Choose a reason code for the denial." in response.content
-    assert b"Too expensive" in response.content  # what was typed is kept
+    # Post, redirect, get: the refusal is shown on the request page, reloading posts nothing.
+    assert response.status_code == 303
+    assert response["Location"] == f"/requests/{request.reference}/#task-{task.pk}"
+    page = client_a.get(response["Location"])
+    assert page.status_code == 200
+    assert b"Choose a reason code for the denial." in page.content
+    assert b"Too expensive" in page.content  # what was typed is kept
+    assert b'value="reject" checked' in page.content
+    again = client_a.get(response["Location"])
+    assert b"Too expensive" not in again.content  # shown once
     with tenant_context(tenant_a):
         assert not Decision.objects.filter(task=task).exists()
     response = client_a.post(
         url, {"decision": "reject", "reason_code": "POLICY_EXCLUSION", "comment": "Too expensive"}
     )
     assert response.status_code == 302
-    assert client_a.post(url, {"decision": "approve"}).status_code == 409
+    twice = client_a.post(url, {"decision": "approve"})
+    assert twice.status_code == 303
+    assert b"already" in client_a.get(twice["Location"]).content
 
 
 def test_new_request_form_shows_field_errors_and_keeps_answers(client_a, tenant_a):
