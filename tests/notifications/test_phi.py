@@ -71,6 +71,7 @@ def test_no_phi_in_any_email(tenant_a, carol, bob, smtp_server, django_capture_o
 
     kinds = {(kind, to) for kind, to, _ in logs}
     assert ("queue_task", "bob@alpha.test") in kinds
+    assert ("task_assigned", "bob@alpha.test") not in kinds  # he claimed it: no email about it
     assert ("decided", "carol@alpha.test") in kinds
     assert ("request_exception", "alice@alpha.test") in kinds
     assert {status for _, _, status in logs} == {"sent"}

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from .conditions import URGENCIES, condition_fields
 from .directory import Directory
-from .effects import Notify, Outcome, StartClock
+from .effects import Outcome, StartClock
 from .errors import (
     DelegationNotAllowed,
     InsufficientAuthority,
@@ -375,7 +375,7 @@ def _claim(run: Run, state: RequestState, event: Claim) -> RequestState:
     _claim_check(run, state, task, step, event.actor)
     state = state.with_task(replace(task, assignee=event.actor))
     run.emit("task.claimed", state, task=task.key, step=step.key)
-    run.effects.append(Notify("task_assigned", (event.actor,), task.key))
+    # Nobody is told: the one who claimed it knows, and "approval needed" would only be noise.
     return state
 
 
