@@ -28,6 +28,11 @@ class ApprovalErrorCode(StrEnum):
     LINK_UNKNOWN = "link_unknown"
     REASON_CODE_INVALID = "reason_code_invalid"
     REASON_CODE_EXISTS = "reason_code_exists"
+    NOT_APPEALABLE = "not_appealable"
+    APPEAL_WINDOW_CLOSED = "appeal_window_closed"
+    ALREADY_APPEALED = "already_appealed"
+    APPEAL_WORKFLOW_MISSING = "appeal_workflow_missing"
+    NOT_AN_APPEAL = "not_an_appeal"
 
 
 def from_engine(error: EngineError) -> CountersignError:

@@ -64,6 +64,10 @@ class ApprovalRequest(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # An appeal is a request of its own (the appeal workflow) that names the denial it appeals.
+    appeal_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="appeals"
+    )
 
     class Meta:
         ordering = ["-created_at"]

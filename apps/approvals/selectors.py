@@ -39,12 +39,14 @@ LIST_DEFERRED = (
 def _involvement(user: User) -> Q:
     # The user's roles as a small subquery, not a join through every role's members.
     roles = User.roles.through.objects.filter(user=user).values("role_id")
-    tasks = Task.objects.filter(request=OuterRef("pk")).filter(
-        Q(assignee=user) | Q(on_behalf_of=user) | Q(queue_role__in=roles)
-    )
+    holds = Q(assignee=user) | Q(on_behalf_of=user) | Q(queue_role__in=roles)
+    tasks = Task.objects.filter(request=OuterRef("pk")).filter(holds)
+    # Who reviews an appeal reads the request it appeals.
+    appeal_tasks = Task.objects.filter(request__appeal_of=OuterRef("pk")).filter(holds)
     return (
         Q(requester=user)
         | Q(Exists(tasks))
+        | Q(Exists(appeal_tasks))
         | shared_with(user)
         | department_granted_to(user)
         | break_glass_open_for(user)

@@ -78,8 +78,11 @@ def request_create(
     department: Department | None = None,
     submit: bool = True,
     uploads: Mapping[str, UploadedFile[bytes]] | None = None,
+    appeal_of: ApprovalRequest | None = None,
 ) -> ApprovalRequest:
     """Create a request on the workflow's current version and (by default) submit it.
+    An appeal (`appeal_of`, see apps.approvals.appeals) names the denial it appeals, and
+    nobody who decided that request works it.
     `uploads` are the files of the form's file fields, by field name; a refused file refuses
     the whole request, with the message on that field."""
     version = workflow.current_version
@@ -109,6 +112,7 @@ def request_create(
             urgency=urgency,
             data=cleaned.to_json(),
             amount=amount if isinstance(amount, Decimal) else None,
+            appeal_of=appeal_of,
         )
         _timeline(request, actor, "created", f"{actor.full_name} created the request.")
         if submit:
@@ -119,6 +123,7 @@ def request_create(
                     data=cleaned.to_json(),
                     urgency=urgency,
                     department=department.key if department else None,
+                    excluded=deciders_of(appeal_of) if appeal_of is not None else (),
                 ),
                 actor=actor,
                 now=now,
@@ -143,6 +148,7 @@ def request_submit(*, actor: User, approval: ApprovalRequest) -> ApprovalRequest
                 data=approval.data,
                 urgency=approval.urgency,
                 department=approval.department.key if approval.department else None,
+                excluded=deciders_of(approval.appeal_of) if approval.appeal_of else (),
             ),
             actor=actor,
         )
@@ -397,6 +403,33 @@ def timeline_add(approval: ApprovalRequest, actor: User | None, kind: str, summa
     _timeline(approval, actor, kind, summary)
 
 
+APPEAL_OUTCOME_WORDS = {
+    RequestStatus.APPROVED: "was approved",
+    RequestStatus.PARTIALLY_APPROVED: "was partially approved",
+    RequestStatus.DENIED: "was denied",
+    RequestStatus.WITHDRAWN: "was withdrawn",
+    RequestStatus.CANCELLED: "was cancelled",
+}
+
+
+def _appeal_outcome_note(appeal: ApprovalRequest) -> None:
+    """The appealed request's timeline says how its appeal ended (apps.approvals.appeals)."""
+    words = APPEAL_OUTCOME_WORDS.get(RequestStatus(appeal.status))
+    if words is not None and appeal.appeal_of_id is not None:
+        entry = TimelineEntry(
+            request_id=appeal.appeal_of_id,
+            kind="appeal_decided",
+            summary=f"The appeal {appeal.reference} {words}.",
+        )
+        entry.save()
+
+
+def deciders_of(approval: ApprovalRequest) -> tuple[str, ...]:
+    """Everyone who decided a task of `approval` (for segregation of duties on its appeal)."""
+    emails = Decision.objects.filter(request=approval).values_list("actor__email", flat=True)
+    return tuple(dict.fromkeys(emails))
+
+
 def _timeline(approval: ApprovalRequest, actor: User | None, kind: str, summary: str) -> None:
     _entry(approval, actor, kind, summary).save()
 
@@ -553,9 +586,12 @@ def _persist(
     approval.exception_reason = (state.exception_reason or "")[:300]
     if state.submitted_at and approval.submitted_at is None:
         approval.submitted_at = now
-    if state.status in engine.FINAL_STATUSES and approval.completed_at is None:
+    closed_now = state.status in engine.FINAL_STATUSES and approval.completed_at is None
+    if closed_now:
         approval.completed_at = now
     approval.save()
+    if closed_now and approval.appeal_of_id is not None:
+        _appeal_outcome_note(approval)
     effects.dispatch(
         effects.StateChange(
             request=approval,

@@ -23,6 +23,7 @@ from .effects import (
 )
 from .engine import advance
 from .errors import (
+    DecidedTheAppealedRequest,
     DelegationNotAllowed,
     EngineError,
     InsufficientAuthority,
@@ -59,6 +60,7 @@ from .events import (
 from .fields import Cleaned, from_json, to_json, validate_submission
 from .spec import (
     VISIBILITIES,
+    AppealSpec,
     AutoRules,
     FieldSpec,
     SlaPolicy,
@@ -87,6 +89,7 @@ __all__ = [
     "AllOf",
     "Amend",
     "AnyOf",
+    "AppealSpec",
     "ApprovalRecord",
     "AutoRules",
     "Cancel",
@@ -97,6 +100,7 @@ __all__ = [
     "Condition",
     "CreateTask",
     "Decide",
+    "DecidedTheAppealedRequest",
     "Delegate",
     "Delegation",
     "DelegationNotAllowed",

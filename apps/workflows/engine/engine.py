@@ -13,6 +13,7 @@ from .conditions import URGENCIES, condition_fields
 from .directory import Directory
 from .effects import Outcome, StartClock
 from .errors import (
+    DecidedTheAppealedRequest,
     DelegationNotAllowed,
     InsufficientAuthority,
     InvalidAssignee,
@@ -127,6 +128,7 @@ def _submit(run: Run, event: Submit) -> RequestState:
         amount=amount,
         steps=steps,
         submitted_at=run.stamp,
+        excluded=tuple(dict.fromkeys(event.excluded)),
     )
     state = run.set_status(state, "submitted")
     run.emit("request.submitted", state)
@@ -172,6 +174,10 @@ def _claim_check(
         raise RequesterCannotDecide("The requester cannot work their own request.")
     if task.queue_role is None or actor not in run.directory.members(task.queue_role):
         raise NotAnApprover(f"{actor} is not a member of the queue for this task.")
+    if actor in state.excluded:
+        raise DecidedTheAppealedRequest(
+            f"{actor} decided the request this appeal is about; someone else reviews the appeal."
+        )
     if not may_take(actor, step, run.routing(state), run.directory) or _prior_approver(
         state, step, actor
     ):

@@ -97,6 +97,13 @@ class RepeatApprover(EngineError):
     http_status = 403
 
 
+class DecidedTheAppealedRequest(EngineError):
+    """Segregation of duties: who decided a request does not review its appeal."""
+
+    code = "decided_the_appealed_request"
+    http_status = 403
+
+
 class InsufficientAuthority(EngineError):
     code = "insufficient_authority"
     http_status = 403

@@ -14,6 +14,9 @@ class Submit:
     data: Mapping[str, object]
     urgency: str = "standard"
     department: str | None = None
+    # People who must not work this request at all (segregation of duties): for an appeal,
+    # everyone who decided the request being appealed.
+    excluded: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -193,6 +193,7 @@ class Run:
             self.spec.category,
             state.approvers(),
             taken,
+            state.excluded,
         )
 
     def start_stage(self, state: RequestState, index: int) -> RequestState:

@@ -34,6 +34,7 @@ class Routing:
     category: str
     prior_approvers: Collection[str]  # people who already approved another step
     taken: Collection[str] = ()  # people already given a slot in this stage
+    excluded: Collection[str] = ()  # people who must not work this request (an appeal's deniers)
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def _select(selector: str, routing: Routing, directory: Directory) -> tuple[str,
 
 
 def _excluded(email: str, step: StepSpec, routing: Routing, directory: Directory) -> bool:
-    if email == routing.requester or not directory.is_active(email):
+    if email == routing.requester or email in routing.excluded or not directory.is_active(email):
         return True
     if step.allow_repeat_approver:
         return False

@@ -121,6 +121,15 @@ class StageSpec:
 
 
 @dataclass(frozen=True)
+class AppealSpec:
+    """A denial of this workflow may be appealed, within `window_days` of the decision, as a
+    request of `workflow` (its own form, reviewers and clock)."""
+
+    workflow: str
+    window_days: int = 60
+
+
+@dataclass(frozen=True)
 class WorkflowSpec:
     key: str
     name: str
@@ -134,6 +143,7 @@ class WorkflowSpec:
     phi_hidden_from_roles: tuple[str, ...] = ()
     # Roles whose members see "sensitive" fields as hidden.
     sensitive_hidden_from_roles: tuple[str, ...] = ()
+    appeal: AppealSpec | None = None
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -227,4 +237,6 @@ def spec_to_dict(spec: WorkflowSpec) -> dict[str, object]:
         out["phi_hidden_from_roles"] = list(spec.phi_hidden_from_roles)
     if spec.sensitive_hidden_from_roles:
         out["sensitive_hidden_from_roles"] = list(spec.sensitive_hidden_from_roles)
+    if spec.appeal is not None:
+        out["appeal"] = {"workflow": spec.appeal.workflow, "window_days": spec.appeal.window_days}
     return out

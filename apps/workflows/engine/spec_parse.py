@@ -9,9 +9,9 @@ from collections.abc import Collection, Mapping
 
 from .conditions import Condition
 from .errors import SpecError, SpecProblem
-from .spec import WorkflowSpec
+from .spec import AppealSpec, WorkflowSpec
 from .spec_form import FormParser
-from .spec_reader import PREFIX_RE, SLUG_RE, TOP_KEYS
+from .spec_reader import APPEAL_KEYS, APPEAL_WINDOW_MAX_DAYS, PREFIX_RE, SLUG_RE, TOP_KEYS
 from .spec_stages import StageParser
 
 
@@ -44,11 +44,43 @@ class _Parser(FormParser, StageParser):
         sla = self.parse_sla(doc["sla"], "sla") if "sla" in doc else None
         hidden = self.parse_hidden_from_roles(doc, "phi_hidden_from_roles")
         sensitive = self.parse_hidden_from_roles(doc, "sensitive_hidden_from_roles")
+        appeal = self.parse_appeal(doc["appeal"]) if "appeal" in doc else None
         if self.problems:
             return None
         return WorkflowSpec(
-            key, name, category, prefix, fields, stages, amount_field, sla, hidden, sensitive
+            key,
+            name,
+            category,
+            prefix,
+            fields,
+            stages,
+            amount_field,
+            sla,
+            hidden,
+            sensitive,
+            appeal,
         )
+
+    def parse_appeal(self, raw: object) -> AppealSpec | None:
+        """`appeal`: the workflow an appeal of a denial runs, and the days it may be filed in."""
+        if not self.obj(raw, "appeal", APPEAL_KEYS, ("workflow",)):
+            return None
+        assert isinstance(raw, Mapping)
+        workflow = self.text(
+            raw, "workflow", "appeal.workflow", regex=SLUG_RE, what="a workflow key (a slug)"
+        )
+        days = raw.get("window_days", 60)
+        if (
+            isinstance(days, bool)
+            or not isinstance(days, int)
+            or not 1 <= days <= APPEAL_WINDOW_MAX_DAYS
+        ):
+            self.problem(
+                "appeal.window_days",
+                f"must be a whole number of days from 1 to {APPEAL_WINDOW_MAX_DAYS}",
+            )
+            return None
+        return AppealSpec(workflow, days)
 
     def parse_hidden_from_roles(self, doc: Mapping[str, object], key: str) -> tuple[str, ...]:
         """`phi_hidden_from_roles` or `sensitive_hidden_from_roles`: role keys, each checked

@@ -19,7 +19,9 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 RESERVED_FIELD_NAMES = ("urgency", "department")
 
 TOP_KEYS = ("key", "name", "category", "reference_prefix", "amount_field", "form", "stages", "sla",
-            "phi_hidden_from_roles", "sensitive_hidden_from_roles")  # fmt: skip
+            "phi_hidden_from_roles", "sensitive_hidden_from_roles", "appeal")  # fmt: skip
+APPEAL_KEYS = ("workflow", "window_days")
+APPEAL_WINDOW_MAX_DAYS = 365
 FIELD_KEYS = (
     "name",
     "type",

@@ -99,6 +99,7 @@ class RequestState:
     completed_at: str | None = None
     cancel_reason: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    excluded: tuple[str, ...] = ()  # nobody of these works the request (see Submit.excluded)
 
     def task(self, key: str) -> TaskState | None:
         return next((t for t in self.tasks if t.key == key), None)
@@ -131,7 +132,7 @@ def state_to_dict(state: RequestState) -> dict[str, object]:
     out["amount"] = str(state.amount) if state.amount is not None else None
     out["data"] = dict(state.data)
     out["extra"] = dict(state.extra)
-    for key in ("info_tasks", "returned_steps"):
+    for key in ("info_tasks", "returned_steps", "excluded"):
         out[key] = list(out[key])
     return out
 
@@ -145,6 +146,7 @@ def state_from_dict(raw: Mapping[str, Any]) -> RequestState:
     values["approvals"] = tuple(ApprovalRecord(**a) for a in values.get("approvals", ()))
     values["info_tasks"] = tuple(values.get("info_tasks", ()))
     values["returned_steps"] = tuple(values.get("returned_steps", ()))
+    values["excluded"] = tuple(values.get("excluded", ()))
     values["data"] = dict(values.get("data", {}))
     values["extra"] = dict(values.get("extra", {}))
     return RequestState(**values)
