@@ -155,6 +155,8 @@ def demo_workflows_seed(slug: str, requester_email: str) -> int:
     created = 0
     for workflow in WorkflowDefinition.objects.select_related("current_version"):
         spec = workflow.current_version.spec  # type: ignore[union-attr]
+        if spec.get("category") == "appeal":
+            continue  # appeals are filed from a denial (apps.approvals.appeals), never on their own
         for index, target in enumerate(
             STATES[:3] if workflow.key != "capital-purchase" else STATES
         ):

@@ -18,7 +18,7 @@ from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from apps.approvals.choices import RequestStatus, Urgency
 from apps.approvals.models import ApprovalRequest
 from apps.insights.aggregates import Median, Seconds
-from apps.insights.selectors import DECIDED, HOUR, _aware, _rate, appeals
+from apps.insights.selectors import DECIDED, HOUR, _aware, _rate, approved_after_appeal
 from apps.sla.models import SlaEvent, SlaEventKind
 from apps.workflows.models import WorkflowDefinition
 
@@ -62,7 +62,10 @@ def cms_report(*, year: int, settings: CmsSettings | None = None) -> dict[str, A
         n = r["total"]
         # EXISTS in WHERE (semi-joins), not per-row subplans in the aggregate.
         approved_here = base.filter(approved, urgency=urgency)
-        r["approved_after_appeal"] = appeals(approved_here).count()
+        denied_here = base.filter(
+            urgency=urgency, status__in=(RequestStatus.DENIED, RequestStatus.PARTIALLY_APPROVED)
+        )
+        r["approved_after_appeal"] = approved_after_appeal(denied_here).count()
         r["extended_then_approved"] = approved_here.filter(Exists(extended)).count()
         sections[urgency.value] = {
             "total": n,

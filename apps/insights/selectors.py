@@ -6,9 +6,8 @@ Definitions (also in docs/insights.md):
 - a request is counted in the period of its submission (`submitted_at`); drafts never count;
 - cycle time = `completed_at - submitted_at` of completed requests;
 - decided = approved, partially approved or denied;
-- approved after appeal = approved (or partially approved) while the same requester had an
-  earlier denied request of the same workflow about the same subject (`APPEAL_MATCH_FIELDS` of
-  `data`, e.g. the member id and the CPT code) completed before this one was submitted;
+- approved after appeal = a request whose appeal (a linked request of the workflow's appeal
+  workflow, `ApprovalRequest.appeal_of`) was approved or partially approved;
 - first-pass approval = approved with no "request information" decision on the way;
 - exception = the request has ever been routed to the exception queue (timeline kind
   "exception") or is there now.
@@ -29,7 +28,6 @@ from django.db.models import (
     Q,
     QuerySet,
 )
-from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -40,7 +38,6 @@ from apps.sla.models import Clock, SlaEvent, SlaEventKind
 
 DECIDED = (RequestStatus.APPROVED, RequestStatus.PARTIALLY_APPROVED, RequestStatus.DENIED)
 APPROVED = (RequestStatus.APPROVED, RequestStatus.PARTIALLY_APPROVED)
-APPEAL_MATCH_FIELDS = ("member_id", "cpt_code")
 AGE_BUCKETS = (("< 1 day", 0, 1), ("1-3 days", 1, 3), ("3-7 days", 3, 7), ("> 7 days", 7, None))
 HOUR = 3600.0
 
@@ -249,25 +246,11 @@ def queue_ageing(filters: Filters, *, now: datetime | None = None) -> list[dict[
     ]
 
 
-def _appeal_exists() -> Exists:
-    earlier = ApprovalRequest.objects.filter(
-        requester=OuterRef("requester"),
-        workflow_version__definition=OuterRef("workflow_version__definition"),
-        status=RequestStatus.DENIED,
-        completed_at__lt=OuterRef("submitted_at"),
-    ).exclude(pk=OuterRef("pk"))
-    for name in APPEAL_MATCH_FIELDS:
-        earlier = earlier.annotate(**{f"m_{name}": KT(f"data__{name}")}).filter(
-            **{f"m_{name}": OuterRef(f"m_{name}")}
-        )
-    return Exists(earlier)
-
-
-def appeals(qs: QuerySet[ApprovalRequest]) -> QuerySet[ApprovalRequest]:
-    """The requests of `qs` that follow an earlier denial of the same subject (see above)."""
-    for name in APPEAL_MATCH_FIELDS:
-        qs = qs.annotate(**{f"m_{name}": KT(f"data__{name}")})
-    return qs.filter(_appeal_exists())
+def approved_after_appeal(qs: QuerySet[ApprovalRequest]) -> QuerySet[ApprovalRequest]:
+    """The requests of `qs` an appeal of which was approved (real appeals, linked by
+    `appeal_of`: nothing is guessed from matching answers)."""
+    approved_appeal = ApprovalRequest.objects.filter(appeal_of=OuterRef("pk"), status__in=APPROVED)
+    return qs.filter(Exists(approved_appeal))
 
 
 def outcome_rates(filters: Filters) -> dict[str, Any]:
@@ -287,7 +270,7 @@ def outcome_rates(filters: Filters) -> dict[str, Any]:
     )
     approved = qs.filter(status__in=APPROVED)
     r["first_pass"] = r["approved"] + r["partial"] - approved.filter(Exists(info)).count()
-    r["appeals_approved"] = appeals(approved).count()
+    r["appeals_approved"] = approved_after_appeal(qs).count()
     r["exceptions"] = r["in_exception"] + (
         qs.exclude(status=RequestStatus.EXCEPTION).filter(Exists(exception)).count()
     )

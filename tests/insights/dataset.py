@@ -155,7 +155,8 @@ def build(*, carol, bob) -> World:
         hours=40,
         member="M1",
         cpt="72148",
-    )  # the appeal of S3
+    )
+    ApprovalRequest.objects.filter(pk=s4.pk).update(appeal_of=s3)  # the appeal of S3
     s5 = _request(world, "S5", carol=carol, status="approved", submitted=at(11), hours=50)
     _request(world, "S6", carol=carol, status="partially_approved", submitted=at(12), hours=60)
     # Expedited: cycle hours 12, 24, 36.

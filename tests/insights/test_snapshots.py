@@ -25,7 +25,7 @@ def _forget(kind: str, params: dict) -> None:
 
 
 def _as_of(html: str) -> str | None:
-    found = re.search(r"Figures as of ([0-9-]+ [0-9:]+)", html)
+    found = re.search(r"Figures as of (\d+ \w+ \d{4}, [0-9:]+ \w+)", html)
     return found.group(1) if found else None
 
 
