@@ -28,6 +28,10 @@ class ApprovalErrorCode(StrEnum):
     LINK_UNKNOWN = "link_unknown"
     REASON_CODE_INVALID = "reason_code_invalid"
     REASON_CODE_EXISTS = "reason_code_exists"
+    VERSION_MISMATCH = "version_mismatch"
+    TOO_MANY_ITEMS = "too_many_items"
+    VIEW_NAME_REQUIRED = "view_name_required"
+    VIEW_NAME_TOO_LONG = "view_name_too_long"
 
 
 def from_engine(error: EngineError) -> CountersignError:

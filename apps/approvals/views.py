@@ -124,28 +124,6 @@ def my_requests(request: HttpRequest) -> HttpResponse:
     return render(request, "approvals/my_requests.html", {"requests": page.items, "page": page})
 
 
-@login_required
-def inbox(request: HttpRequest) -> HttpResponse:
-    filters = selectors.InboxFilters(
-        workflow=request.GET.get("workflow") or None,
-        urgency=request.GET.get("urgency") or None,
-        scope=request.GET.get("scope") or "all",
-    )
-    wanted = page_number(request) * paging.PAGE_SIZE + 1  # this page and one more row
-    tasks = selectors.inbox_rows_for(request.user, filters, first=wanted)  # type: ignore[arg-type]
-    page = page_of(request, tasks)
-    _add_links_and_times(page.items, time_field="due_at")
-    context = {
-        "tasks": page.items,
-        "page": page,
-        "filters": filters,
-        "workflows": active_workflows(),
-        "urgencies": Urgency.choices,
-    }
-    template = "approvals/_inbox_rows.html" if request.htmx else "approvals/inbox.html"  # type: ignore[attr-defined]
-    return render(request, template, context)
-
-
 def _add_links_and_times(rows: list[dict[str, Any]], *, time_field: str) -> None:
     """Each row's request link, and its `time_field` as `<time_field>_text` (local time, as the
     `|date:"Y-m-d H:i"` it replaces). Made here with one `reverse` for the page, because a

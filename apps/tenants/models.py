@@ -89,6 +89,9 @@ class Tenant(TenantMixin):  # type: ignore[misc]  # django-tenants is untyped
     support_requires_approval = models.BooleanField(
         default=False, help_text="Partner support access waits for a tenant admin's approval."
     )
+    currency = models.CharField(
+        max_length=3, default="USD", help_text="ISO 4217 code amounts are shown in (e.g. USD)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     # Saving a new tenant clones the template schema (TENANT_BASE_SCHEMA); see services.
