@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from apps.approvals import (
     discussion,
     grants,
+    inbox,
     masking,
     selectors,
     services,
@@ -173,6 +174,7 @@ def _detail_context(
         "needs_info": approval.status == RequestStatus.NEEDS_INFO,
         "is_draft": approval.status == RequestStatus.DRAFT,
         "decision_errors": {},
+        "watching": inbox.is_watching(user, approval),
     }
 
 
