@@ -165,7 +165,9 @@ def _order(sort: str, prefix: str, *, due: str) -> list[Any]:
 
 
 def _task_values(tasks: QuerySet[Task], columns: ListColumns) -> QuerySet[Task, Any]:
-    summary = {f"s_{name}": KeyTextTransform(name, "request__data") for name in columns.summary_names}
+    summary = {
+        f"s_{name}": KeyTextTransform(name, "request__data") for name in columns.summary_names
+    }
     return tasks.values(
         "id",
         "step_name",
@@ -204,7 +206,9 @@ def _open_rows(
     if query.q:
         tasks = tasks.filter(_search(query.q, columns, "request__"))
     tasks = tasks.annotate(age_from=Coalesce("request__submitted_at", "request__created_at"))
-    return _task_values(tasks.order_by(*_order(query.sort or "due", "request__", due="due_at")), columns)
+    return _task_values(
+        tasks.order_by(*_order(query.sort or "due", "request__", due="due_at")), columns
+    )
 
 
 def _decided_rows(user: User, query: InboxQuery, columns: ListColumns) -> QuerySet[Task, Any]:

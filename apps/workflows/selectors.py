@@ -42,7 +42,6 @@ def spec_fields(version: WorkflowVersion) -> list[dict[str, Any]]:
     return list(version.spec.get("form", {}).get("fields", []))
 
 
-
 def version_list_specs(ids: Iterable[int] | None = None) -> dict[int, dict[str, Any]]:
     """What list pages need of workflow versions, by id (all versions, or those in `ids`): the
     form's fields and the amount field's name. One query that reads only those two parts of
