@@ -28,13 +28,12 @@ from apps.approvals.forms import display_rows, submission_from_post, widgets_for
 from apps.approvals.models import ApprovalRequest, Attachment, BreakGlassGrant, ReasonCode
 from apps.approvals.packet import packet_render
 from apps.audit.services import audit_phi_access
-from apps.core import paging
 from apps.core.links import path_for_each
-from apps.core.paging import page_number, page_of
+from apps.core.paging import page_of
 from apps.core.text import email_normalise
 from apps.people import selectors as people_selectors
 from apps.people.selectors import active_people, colleague_by_email
-from apps.workflows.selectors import active_workflows, published_workflows, spec_fields
+from apps.workflows.selectors import published_workflows, spec_fields
 
 if TYPE_CHECKING:
     from apps.accounts.models import User

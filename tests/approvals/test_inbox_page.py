@@ -59,7 +59,8 @@ def test_each_kind_of_row(bobs_tasks, client_a):
         '<td data-label="Department">Radiology</td> '
         '<td data-label="Requester" data-testid="requester">Carol Requester</td> '
         '<td data-label="Age">0 min</td> '
-        '<td data-label="Due">2030-03-04 05:06 <span class="sla sla-ok" data-testid="sla">On track</span></td> '
+        '<td data-label="Due">2030-03-04 05:06 '
+        '<span class="sla sla-ok" data-testid="sla">On track</span></td> '
         '<td data-label="Assigned">You</td>'
     )
     on_behalf = _row(html, bobs_tasks["on_behalf"].reference)

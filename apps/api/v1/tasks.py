@@ -199,7 +199,12 @@ class TasksDecideBulkApi(ApiView):
     write_scope = Scope.TASKS_DECIDE
 
     class Input(serializers.Serializer[Any]):
-        items = BulkItemInput(many=True, allow_empty=False, max_length=inbox_services.BULK_LIMIT)
+        items = serializers.ListField(
+            child=BulkItemInput(),
+            allow_empty=False,
+            max_length=inbox_services.BULK_LIMIT,
+            help_text="1 to 100 decisions, decided in this order.",
+        )
 
     class Output(serializers.Serializer[Any]):
         decided = serializers.IntegerField()
