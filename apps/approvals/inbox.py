@@ -184,7 +184,7 @@ def _task_values(tasks: QuerySet[Task], columns: ListColumns) -> QuerySet[Task, 
         workflow_name=F("request__workflow_version__definition__name"),
         requester_name=F("request__requester__full_name"),
         department_name=F("request__department__name"),
-        submitted_at=Coalesce("request__submitted_at", "request__created_at"),
+        since=Coalesce("request__submitted_at", "request__created_at"),
         queue_name=F("queue_role__name"),
         on_behalf_of_name=F("on_behalf_of__full_name"),
         outcome=F("decision__outcome"),
@@ -261,7 +261,7 @@ def _watched_rows(user: User, query: InboxQuery, columns: ListColumns) -> QueryS
             workflow_name=F("workflow_version__definition__name"),
             requester_name=F("requester__full_name"),
             department_name=F("department__name"),
-            submitted_at=Coalesce("submitted_at", "created_at"),
+            since=Coalesce("submitted_at", "created_at"),
             **summary,
         )
     )
@@ -338,7 +338,7 @@ def present(
             money_text(row["amount"], currency) if version in columns.amount_open else ""
         )
         row["amount_hidden"] = row["amount"] is not None and version not in columns.amount_open
-        row["age_text"] = age_text(row.get("submitted_at"), now)
+        row["age_text"] = age_text(row.get("since"), now)
         is_open = row.get("status", TaskStatus.PENDING) == TaskStatus.PENDING and row.get("id")
         if is_open:
             row["sla_class"], row["sla_label"] = sla_risk(row["due_at"], row.get("created_at"), now)
