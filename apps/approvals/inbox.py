@@ -23,16 +23,15 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.approvals.choices import RequestStatus, TaskStatus
+from apps.approvals.exceptions import ApprovalErrorCode, InvalidInput, NotFound
 from apps.approvals.masking import field_class
 from apps.approvals.models import ApprovalRequest, RequestWatch, SavedInboxView, Task
 from apps.approvals.selectors import (
-    INBOX_ORDER,
     LIST_DEFERRED,
     InboxFilters,
     inbox_for,
     requests_visible_to,
 )
-from apps.core.errors import InvalidInput, NotFound
 from apps.core.links import path_for_each
 from apps.workflows.selectors import version_list_specs
 
@@ -373,10 +372,11 @@ def is_watching(user: User, approval: ApprovalRequest) -> bool:
 def validate_view_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
-        raise InvalidInput("Name the view.", field="name", code="view_name_required")
+        raise InvalidInput(
+            "Name the view.", field="name", code=ApprovalErrorCode.VIEW_NAME_REQUIRED
+        )
     if len(name) > 80:
-        raise InvalidInput("Use at most 80 characters.", field="name", code="view_name_too_long")
+        raise InvalidInput(
+            "Use at most 80 characters.", field="name", code=ApprovalErrorCode.VIEW_NAME_TOO_LONG
+        )
     return name
-
-
-__all__ = ["INBOX_ORDER", "InboxQuery", "inbox_page_rows", "present"]

@@ -113,9 +113,7 @@ def tasks_decide_bulk(
                 channel=channel,
                 expected_version=item.version,
             )
-        except NotFound as error:
-            results.append(_refused(item, reference, error))
-        except ApprovalError as error:
+        except ApprovalError as error:  # NotFound included: a task the actor may not see
             results.append(_refused(item, reference, error))
         else:
             results.append(
