@@ -178,6 +178,7 @@ def _task_values(tasks: QuerySet[Task], columns: ListColumns) -> QuerySet[Task, 
         reference=F("request__reference"),
         urgency=F("request__urgency"),
         request_status=F("request__status"),
+        request_updated_at=F("request__updated_at"),
         amount=F("request__amount"),
         version_id=F("request__workflow_version_id"),
         workflow_name=F("request__workflow_version__definition__name"),
@@ -349,6 +350,8 @@ def present(
         row["status_label"] = statuses.get(row["request_status"], row["request_status"])
         row["task_status_label"] = task_statuses.get(row.get("status") or "", "")
         row["decidable"] = bool(is_open)
+        updated = row.get("request_updated_at")
+        row["version"] = updated.isoformat() if updated else ""
 
 
 # --- saved views and watches ---------------------------------------------------------------------

@@ -97,11 +97,15 @@ def tasks_decide_bulk(
             code=ApprovalErrorCode.TOO_MANY_ITEMS,
         )
     results = []
+    changed_here: set[int] = set()  # requests an earlier item of this batch changed
     for item in items:
         reference = ""
         try:
             task = selectors.task_for(actor, item.task_id)
             reference = task.request.reference
+            # The version names the request as the caller saw it before this batch: a second
+            # task of a request this batch already decided on is not refused for that change.
+            version = None if task.request_id in changed_here else item.version
             decision = services.task_decide(
                 actor=actor,
                 task=task,
@@ -111,11 +115,12 @@ def tasks_decide_bulk(
                     comment=item.comment,
                 ),
                 channel=channel,
-                expected_version=item.version,
+                expected_version=version,
             )
         except ApprovalError as error:  # NotFound included: a task the actor may not see
             results.append(_refused(item, reference, error))
         else:
+            changed_here.add(task.request_id)
             results.append(
                 BulkResult(
                     task_id=item.task_id,

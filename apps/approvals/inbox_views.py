@@ -3,6 +3,7 @@ URL, saved views, the watch toggle and bulk decisions (POST, then redirect to th
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from apps.approvals import inbox, inbox_services, selectors
@@ -120,6 +122,8 @@ def bulk_decide(request: HttpRequest) -> HttpResponse:
             decision=decision,
             reason_code=request.POST.get("reason_code") or None,
             comment=request.POST.get("comment", ""),
+            # The request as the page showed it: one changed since is refused, not decided.
+            version=_version(request.POST.get(f"version-{task_id}", "")),
         )
         for task_id in ids
     ]
@@ -151,6 +155,13 @@ def bulk_decide(request: HttpRequest) -> HttpResponse:
 def bulk_results(request: HttpRequest) -> HttpResponse:
     results = request.session.get(BULK_RESULTS_KEY) or []
     return render(request, "approvals/inbox_bulk_results.html", {"results": results})
+
+
+def _version(text: str) -> datetime | None:
+    try:
+        return parse_datetime(text) if text else None
+    except ValueError:  # well formed but impossible (month 13): no version, as if left out
+        return None
 
 
 def _query_suffix(query: str) -> str:

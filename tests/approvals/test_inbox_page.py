@@ -48,9 +48,12 @@ def test_each_kind_of_row(bobs_tasks, client_a):
     html = client_a.get("/inbox/").content.decode()
     assigned = bobs_tasks["assigned"].reference
     task_id = pending(bobs_tasks["assigned"])[0].pk
+    bobs_tasks["assigned"].refresh_from_db()
+    version = bobs_tasks["assigned"].updated_at.isoformat()
     assert _row(html, assigned) == (
         f'<td class="pick"><input type="checkbox" name="task" value="{task_id}" form="bulk-form" '
-        f'aria-label="Select {assigned}" data-testid="pick-{assigned}"></td> '
+        f'aria-label="Select {assigned}" data-testid="pick-{assigned}">'
+        f'<input type="hidden" name="version-{task_id}" value="{version}" form="bulk-form"></td> '
         f'<td data-label="Request"><a href="/requests/{assigned}/">{assigned}</a><br>'
         '<span class="muted">Capital purchase · Director review</span> '
         '<span class="badge badge-overdue">Expedited</span></td> '

@@ -194,6 +194,35 @@ def test_bulk_decide_posts_redirects_and_lists_each_result(tenant_a, client_a, b
         }
 
 
+def test_bulk_decide_refuses_a_request_changed_since_the_page_showed_it(
+    tenant_a, client_a, bobs_inbox
+):
+    with tenant_context(tenant_a):
+        tasks = {
+            t.request.reference: t
+            for t in Task.objects.filter(request__reference__in=bobs_inbox[:2], status="pending")
+        }
+    sign_in(client_a, "bob@alpha.test")
+    html = client_a.get("/inbox/").content.decode()
+    shown = dict(re.findall(r'name="(version-\d+)" value="([^"]+)"', html))
+    stale, fresh = (tasks[reference].pk for reference in bobs_inbox[:2])
+    client_a.post(
+        "/inbox/bulk",
+        {
+            "decision": "approve",
+            "task": [stale, fresh],
+            f"version-{stale}": "2020-01-01T00:00:00+00:00",
+            f"version-{fresh}": shown[f"version-{fresh}"],
+        },
+    )
+    html = client_a.get("/inbox/bulk/results").content.decode()
+    assert "version_mismatch" in html
+    assert "Decided 1 of 2 tasks; 1 refused." in html
+    with tenant_context(tenant_a):
+        assert Task.objects.get(pk=stale).status == "pending"
+        assert Task.objects.get(pk=fresh).status == "approved"
+
+
 def test_bulk_deny_needs_a_reason(tenant_a, client_a, bobs_inbox):
     with tenant_context(tenant_a):
         task_id = Task.objects.get(request__reference=bobs_inbox[0], status="pending").pk
