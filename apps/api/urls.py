@@ -38,6 +38,7 @@ v1 = [
     ),
     path("tasks/mine", tasks.MyTasksApi.as_view(), name="tasks-mine"),
     path("tasks/queue", tasks.QueueTasksApi.as_view(), name="tasks-queue"),
+    path("tasks/decide", tasks.TasksDecideBulkApi.as_view(), name="tasks-decide-bulk"),
     path("tasks/<int:task_id>", tasks.TaskDetailApi.as_view(), name="task"),
     path("tasks/<int:task_id>/decide", tasks.TaskDecideApi.as_view(), name="task-decide"),
     path("tasks/<int:task_id>/claim", tasks.TaskClaimApi.as_view(), name="task-claim"),

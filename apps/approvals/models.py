@@ -255,3 +255,42 @@ class BreakGlassGrant(models.Model):
 
     def __str__(self) -> str:
         return f"Break glass on request {self.request_id} by user {self.user_id}"
+
+
+class SavedInboxView(models.Model):
+    """A user's named inbox: the query string (filters, search, sort) they saved under a name."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_inbox_views"
+    )
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="one_inbox_view_name_per_owner")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RequestWatch(models.Model):
+    """A user follows a request: it is listed under "Watched" in their inbox."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="request_watches"
+    )
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.CASCADE, related_name="watches")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "request"], name="one_watch_per_user_request")
+        ]
+
+    def __str__(self) -> str:
+        return f"User {self.user_id} watches request {self.request_id}"

@@ -19,6 +19,7 @@ from apps.approvals import timeline_sentences as sentences
 from apps.approvals.choices import RequestStatus, TaskStatus
 from apps.approvals.discussion import attachment_store, upload_check
 from apps.approvals.exceptions import (
+    ApprovalErrorCode,
     Conflict,
     InvalidInput,
     NotAllowed,
@@ -234,14 +235,27 @@ class DecisionInput:
 
 
 def task_decide(
-    *, actor: User, task: Task, decision: DecisionInput, channel: Channel | None = None
+    *,
+    actor: User,
+    task: Task,
+    decision: DecisionInput,
+    channel: Channel | None = None,
+    expected_version: datetime | None = None,
 ) -> Decision:
     """Approve, deny (reason code and text required) or ask for information. Race-free: the
     request row, then its task rows are locked and a task takes one decision; a second gets a
     409 with the state, and so does a lock conflict that outlived its one retry.
-    `channel` defaults to the entry point's (web, api, email_link, ...)."""
+    `channel` defaults to the entry point's (web, api, email_link, ...).
+    `expected_version`: the request's `updated_at` the caller decided on; a request changed
+    since is refused with 409 `version_mismatch` (checked under the lock)."""
     try:
-        return _task_decide(actor=actor, task=task, decision=decision, channel=channel)
+        return _task_decide(
+            actor=actor,
+            task=task,
+            decision=decision,
+            channel=channel,
+            expected_version=expected_version,
+        )
     except Conflict as error:
         if error.current or connection.in_atomic_block:  # the caller's transaction answers
             raise
@@ -252,7 +266,12 @@ def task_decide(
 
 @retry_lock_conflict
 def _task_decide(
-    *, actor: User, task: Task, decision: DecisionInput, channel: Channel | None
+    *,
+    actor: User,
+    task: Task,
+    decision: DecisionInput,
+    channel: Channel | None,
+    expected_version: datetime | None = None,
 ) -> Decision:
     channel = channel or current_origin().channel
     errors: dict[str, list[str]] = {}
@@ -274,6 +293,12 @@ def _task_decide(
         raise InvalidInput("The decision is incomplete.", fields=errors)
     with action(actor=actor, channel=channel):
         approval = _locked(task.request)
+        if expected_version is not None and approval.updated_at != expected_version:
+            raise Conflict(
+                "The request changed since you saw it; reload it and decide again.",
+                code=ApprovalErrorCode.VERSION_MISMATCH,
+                current=_current(approval),
+            )
         locked_tasks = _locked_tasks(approval)
         task = locked_tasks[task.pk]
         if task.status != TaskStatus.PENDING:

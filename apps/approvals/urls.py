@@ -2,20 +2,29 @@
 
 from django.urls import path
 
-from apps.approvals import draft_views, email_link_views, views
+from apps.approvals import draft_views, email_link_views, inbox_views, views
 
 app_name = "approvals"
 urlpatterns = [
     # The emailed action links keep their short public URL (links already sent still work).
     path("a/resume", email_link_views.action_link_resume, name="email-link-resume"),
     path("a/<str:token>", email_link_views.action_link, name="email-link"),
-    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/", inbox_views.inbox_page, name="inbox"),
+    path("inbox/bulk", inbox_views.bulk_decide, name="inbox-bulk"),
+    path("inbox/bulk/results", inbox_views.bulk_results, name="inbox-bulk-results"),
+    path("inbox/views", inbox_views.saved_view_save, name="inbox-view-save"),
+    path(
+        "inbox/views/<int:view_id>/delete",
+        inbox_views.saved_view_delete,
+        name="inbox-view-delete",
+    ),
     path("requests/", views.my_requests, name="my-requests"),
     path("requests/new/", views.new_request_choose, name="new"),
     path("requests/new/<slug:key>/", views.new_request, name="new-form"),
     path("requests/<str:reference>/", views.request_detail, name="detail"),
     path("requests/<str:reference>/break-glass", views.break_glass, name="break-glass"),
     path("requests/<str:reference>/share", views.request_share, name="share"),
+    path("requests/<str:reference>/watch", inbox_views.watch_toggle, name="watch"),
     path("privacy/break-glass/", views.break_glass_review, name="break-glass-review"),
     path("requests/<str:reference>/packet.pdf", views.packet_pdf, name="packet"),
     path("requests/<str:reference>/withdraw", views.request_withdraw, name="withdraw"),

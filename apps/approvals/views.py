@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from apps.approvals import (
     discussion,
     grants,
+    inbox,
     masking,
     selectors,
     services,
@@ -32,14 +33,13 @@ from apps.approvals.models import (
 )
 from apps.approvals.packet import packet_render
 from apps.audit.services import audit_phi_access
-from apps.core import paging
 from apps.core.links import path_for_each
-from apps.core.paging import page_number, page_of
+from apps.core.paging import page_of
 from apps.core.text import email_normalise
 from apps.core.time_zones import moment_text
 from apps.people import selectors as people_selectors
 from apps.people.selectors import active_people, colleague_by_email
-from apps.workflows.selectors import active_workflows, published_workflows, spec_fields
+from apps.workflows.selectors import published_workflows, spec_fields
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -130,28 +130,6 @@ def my_requests(request: HttpRequest) -> HttpResponse:
     return render(request, "approvals/my_requests.html", {"requests": page.items, "page": page})
 
 
-@login_required
-def inbox(request: HttpRequest) -> HttpResponse:
-    filters = selectors.InboxFilters(
-        workflow=request.GET.get("workflow") or None,
-        urgency=request.GET.get("urgency") or None,
-        scope=request.GET.get("scope") or "all",
-    )
-    wanted = page_number(request) * paging.PAGE_SIZE + 1  # this page and one more row
-    tasks = selectors.inbox_rows_for(request.user, filters, first=wanted)  # type: ignore[arg-type]
-    page = page_of(request, tasks)
-    _add_links_and_times(page.items, time_field="due_at")
-    context = {
-        "tasks": page.items,
-        "page": page,
-        "filters": filters,
-        "workflows": active_workflows(),
-        "urgencies": Urgency.choices,
-    }
-    template = "approvals/_inbox_rows.html" if request.htmx else "approvals/inbox.html"  # type: ignore[attr-defined]
-    return render(request, template, context)
-
-
 def _add_links_and_times(rows: list[dict[str, Any]], *, time_field: str) -> None:
     """Each row's request link, and its `time_field` as `<time_field>_text` (local time, as the
     `|date:"Y-m-d H:i"` it replaces). Made here with one `reverse` for the page, because a
@@ -210,6 +188,7 @@ def _detail_context(
         "needs_info": approval.status == RequestStatus.NEEDS_INFO,
         "is_draft": approval.status == RequestStatus.DRAFT,
         "decision_errors": {},
+        "watching": inbox.is_watching(user, approval),
     }
 
 

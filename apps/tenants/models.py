@@ -99,6 +99,9 @@ class Tenant(TenantMixin):  # type: ignore[misc]  # django-tenants is untyped
         default=server_time_zone,
         help_text="Times on pages, emails, PDFs and exports; a person may choose their own.",
     )
+    currency = models.CharField(
+        max_length=3, default="USD", help_text="ISO 4217 code amounts are shown in (e.g. USD)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     # Saving a new tenant clones the template schema (TENANT_BASE_SCHEMA); see services.

@@ -41,6 +41,7 @@ EVERY_ENDPOINT = [
     ("GET", "/api/v1/tasks/mine"),
     ("GET", "/api/v1/tasks/queue"),
     ("GET", "/api/v1/tasks/1"),
+    ("POST", "/api/v1/tasks/decide"),
     ("POST", "/api/v1/tasks/1/decide"),
     ("POST", "/api/v1/tasks/1/claim"),
     ("POST", "/api/v1/tasks/1/delegate"),

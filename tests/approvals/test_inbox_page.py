@@ -47,19 +47,32 @@ def test_each_kind_of_row(bobs_tasks, client_a):
     sign_in(client_a, "bob@alpha.test")
     html = client_a.get("/inbox/").content.decode()
     assigned = bobs_tasks["assigned"].reference
+    task_id = pending(bobs_tasks["assigned"])[0].pk
+    bobs_tasks["assigned"].refresh_from_db()
+    version = bobs_tasks["assigned"].updated_at.isoformat()
     assert _row(html, assigned) == (
-        f'<td><a href="/requests/{assigned}/">{assigned}</a><br>'
-        '<span class="muted">Capital purchase</span></td> <td>Director review</td> '
-        "<td>Carol Requester</td> "
-        '<td><span class="badge badge-overdue">Expedited</span></td> '
-        "<td>4 Mar 2030, 05:06 UTC</td> <td>You</td>"
+        f'<td class="pick"><input type="checkbox" name="task" value="{task_id}" form="bulk-form" '
+        f'aria-label="Select {assigned}" data-testid="pick-{assigned}">'
+        f'<input type="hidden" name="version-{task_id}" value="{version}" form="bulk-form"></td> '
+        f'<td data-label="Request"><a href="/requests/{assigned}/">{assigned}</a><br>'
+        '<span class="muted">Capital purchase · Director review</span> '
+        '<span class="badge badge-overdue">Expedited</span></td> '
+        '<td data-label="Summary" data-testid="summary">CT scanner upgrade · Acme Medical</td> '
+        '<td data-label="Amount" class="num" data-testid="amount">$5,000.00</td> '
+        '<td data-label="Department">Radiology</td> '
+        '<td data-label="Requester" data-testid="requester">Carol Requester</td> '
+        '<td data-label="Age">0 min</td> '
+        '<td data-label="Due">4 Mar 2030, 05:06 UTC '
+        '<span class="sla sla-ok" data-testid="sla">On track</span></td> '
+        '<td data-label="Assigned">You</td>'
     )
     on_behalf = _row(html, bobs_tasks["on_behalf"].reference)
-    assert "<td>Standard</td>" in on_behalf
-    assert '<td><span class="muted">no clock</span></td>' in on_behalf
-    assert on_behalf.endswith("<td>You (for Victor Vice-President)</td>")
+    assert "Expedited" not in on_behalf
+    assert '<td data-label="Due"><span class="muted">no clock</span></td>' in on_behalf
+    assert on_behalf.endswith('<td data-label="Assigned">You (for Victor Vice-President)</td>')
     queued = _row(html, bobs_tasks["queued"].reference)
-    assert queued.endswith(f"<td>{Role.objects.get(key='director').name} queue</td>")
+    director = Role.objects.get(key="director").name
+    assert queued.endswith(f'<td data-label="Assigned">{director} queue</td>')
 
 
 def test_htmx_filter_answers_only_the_rows(bobs_tasks, client_a):

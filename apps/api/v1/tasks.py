@@ -24,7 +24,7 @@ from apps.api.v1.outputs import (
     TaskOut,
     inbox_tasks_out,
 )
-from apps.approvals import selectors, services
+from apps.approvals import inbox_services, selectors, services
 from apps.approvals.choices import DecisionOutcome, Urgency
 from apps.approvals.exceptions import InvalidInput
 from apps.core.actions import Channel
@@ -153,6 +153,152 @@ class TaskDecideApi(ApiView):
             channel=Channel.API,
         )
         return Response(DecisionOut(decision).data)
+
+
+class BulkItemInput(serializers.Serializer[Any]):
+    task = serializers.IntegerField(min_value=1, help_text="The task's id.")
+    decision = serializers.ChoiceField(choices=DecisionOutcome.choices)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=10000,
+        help_text="The explanation (required to reject or to ask for information).",
+    )
+    reason_code = serializers.CharField(
+        required=False, allow_null=True, max_length=60, help_text="Required to reject."
+    )
+    version = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "The request's `updated_at` you decided on; if the request changed since, this "
+            "item is refused with `version_mismatch`."
+        ),
+    )
+
+
+class BulkResultOut(serializers.Serializer[Any]):
+    task = serializers.IntegerField(source="task_id")
+    reference = serializers.CharField(help_text="Empty when the task is not visible to you.")
+    decision = serializers.CharField()
+    status = serializers.ChoiceField(choices=["decided", "refused"], source="outcome")
+    http_status = serializers.IntegerField(help_text="What the single decide endpoint answers.")
+    request_status = serializers.CharField(help_text="After a decision; empty when refused.")
+    error = serializers.SerializerMethodField()
+
+    def get_error(self, result: inbox_services.BulkResult) -> dict[str, str] | None:
+        if result.ok:
+            return None
+        return {"code": result.code, "message": result.message}
+
+
+class TasksDecideBulkApi(ApiView):
+    """Decide many tasks at once."""
+
+    write_scope = Scope.TASKS_DECIDE
+
+    class Input(serializers.Serializer[Any]):
+        items = serializers.ListField(
+            child=BulkItemInput(),
+            allow_empty=False,
+            max_length=inbox_services.BULK_LIMIT,
+            help_text="1 to 100 decisions, decided in this order.",
+        )
+
+    class Output(serializers.Serializer[Any]):
+        decided = serializers.IntegerField()
+        refused = serializers.IntegerField()
+        results = BulkResultOut(many=True)
+
+    @extend_schema(
+        operation_id="tasks_decide_bulk",
+        request=Input,
+        responses=Output,
+        description=(
+            "Decide up to 100 tasks. Each item is decided on its own, in order, in its own "
+            "transaction, exactly as `POST /tasks/{id}/decide` would (authority limits, "
+            "segregation of duties, one decision per task, the optional version check): a "
+            "refused item changes nothing and never stops the others. The answer is 200 with "
+            "one result per item, `decided` or `refused` with the error's stable code; a task "
+            "you cannot see is refused as `not_found`."
+        ),
+        examples=[
+            OpenApiExample(
+                "Approve two, deny one",
+                value={
+                    "items": [
+                        {"task": 41, "decision": "approve"},
+                        {"task": 42, "decision": "approve", "version": "2026-03-02T10:00:00Z"},
+                        {
+                            "task": 43,
+                            "decision": "reject",
+                            "reason_code": "BUDGET_NOT_AVAILABLE",
+                            "reason": "Not this year.",
+                        },
+                    ]
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "One refused by authority",
+                value={
+                    "decided": 1,
+                    "refused": 1,
+                    "results": [
+                        {
+                            "task": 41,
+                            "reference": "CAP-2026-000123",
+                            "decision": "approve",
+                            "status": "decided",
+                            "http_status": 200,
+                            "request_status": "approved",
+                            "error": None,
+                        },
+                        {
+                            "task": 42,
+                            "reference": "CAP-2026-000124",
+                            "decision": "approve",
+                            "status": "refused",
+                            "http_status": 403,
+                            "request_status": "",
+                            "error": {
+                                "code": "insufficient_authority",
+                                "message": "frank@example.org's capital authority does not "
+                                "cover 600000.",
+                            },
+                        },
+                    ],
+                },
+                response_only=True,
+            ),
+        ],
+        tags=TAGS,
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = validated(self.Input, request.data)
+        items = [
+            inbox_services.BulkItem(
+                task_id=item["task"],
+                decision=item["decision"],
+                reason_code=item.get("reason_code") or None,
+                comment=item["reason"],
+                version=item.get("version"),
+            )
+            for item in data["items"]
+        ]
+        results = inbox_services.tasks_decide_bulk(
+            actor=self.actor, items=items, channel=Channel.API
+        )
+        decided = sum(1 for r in results if r.ok)
+        return Response(
+            {
+                "decided": decided,
+                "refused": len(results) - decided,
+                "results": BulkResultOut(results, many=True).data,
+            }
+        )
 
 
 class TaskClaimApi(ApiView):
