@@ -21,7 +21,7 @@ AttrKey = tuple[str, str | None, str | None]
 # (`apps.scim.selectors`); keys in lowercase, as the transpiler compares them.
 USER_ATTRIBUTES: dict[AttrKey, str] = {
     ("username", None, None): "scim_user_name",
-    ("externalid", None, None): "scim_identity__external_id",
+    ("externalid", None, None): "scim_identities__external_id",
     ("displayname", None, None): "full_name",
     ("active", None, None): "is_active",
     ("emails", None, None): "email",

@@ -41,8 +41,11 @@ class ScimIdentity(models.Model):
     """What the directory says about a person beyond the account itself. A person without one
     (made by invitation) has their email as userName."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scim_identity"
+    # One per person (the constraint below). A foreign key, not a OneToOneField: the reverse
+    # of a one-to-one would make django-auditlog read this table on every save of a User,
+    # also in the public schema, which has no SCIM tables.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scim_identities"
     )
     user_name = models.CharField(max_length=254)
     external_id = models.CharField(max_length=254, blank=True)
@@ -56,6 +59,7 @@ class ScimIdentity(models.Model):
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(fields=["user"], name="scim_one_identity_per_user"),
             models.UniqueConstraint(Lower("user_name"), name="scim_user_name_unique_ci"),
         ]
 

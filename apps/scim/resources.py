@@ -11,7 +11,7 @@ from typing import Any
 from apps.accounts.models import User
 from apps.core.text import email_normalise
 from apps.scim.exceptions import ScimErrorCode, invalid
-from apps.scim.models import ScimGroup
+from apps.scim.models import ScimGroup, ScimIdentity
 from apps.scim.schemas import CORE_GROUP, CORE_USER, ENTERPRISE_USER, PATCH_OP
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -151,8 +151,13 @@ def user_fields_from(body: Any) -> UserFields:
     )
 
 
+def identity_of(user: User) -> ScimIdentity | None:
+    """The person's SCIM identity (prefetched by `apps.scim.selectors.scim_users`)."""
+    return next(iter(user.scim_identities.all()), None)  # type: ignore[attr-defined]
+
+
 def user_fields_of(user: User) -> UserFields:
-    identity = getattr(user, "scim_identity", None)
+    identity = identity_of(user)
     return UserFields(
         user_name=identity.user_name if identity else user.email,
         email=user.email,
@@ -230,7 +235,7 @@ def user_fields_patched(fields: UserFields, body: Any) -> UserFields:
 
 def user_resource(user: User, base: str) -> dict[str, Any]:
     fields = user_fields_of(user)
-    identity = getattr(user, "scim_identity", None)
+    identity = identity_of(user)
     location = f"{base}/Users/{user.pk}"
     resource: dict[str, Any] = {
         "schemas": [CORE_USER, ENTERPRISE_USER],

@@ -33,11 +33,11 @@ def scim_users() -> QuerySet[User]:
     those the directory deleted."""
     return (
         User.objects.exclude(email__endswith=f"@{SUPPORT_EMAIL_DOMAIN}")
-        .exclude(scim_identity__deleted_at__isnull=False)
-        .select_related("scim_identity", "manager")
-        .prefetch_related("scim_groups")
+        .exclude(scim_identities__deleted_at__isnull=False)
+        .select_related("manager")
+        .prefetch_related("scim_groups", "scim_identities")
         .annotate(
-            scim_user_name=Coalesce("scim_identity__user_name", "email"),
+            scim_user_name=Coalesce("scim_identities__user_name", "email", output_field=CharField()),
             scim_id=Cast("pk", CharField()),
         )
         .order_by("pk")

@@ -115,7 +115,7 @@ def _manager(fields: UserFields, user: User | None) -> User | None:
     if fields.manager_id.isdigit() and len(fields.manager_id) <= 18:
         manager = (
             User.objects.filter(_visible_users(), pk=int(fields.manager_id))
-            .exclude(scim_identity__deleted_at__isnull=False)
+            .exclude(scim_identities__deleted_at__isnull=False)
             .first()
         )
     if manager is None:
@@ -155,7 +155,7 @@ def scim_user_create(*, client: ScimClient, fields: UserFields) -> User:
     sent an invitation). A person the directory deleted earlier comes back instead."""
     with action(actor=client, channel=Channel.SCIM):
         returning = (
-            User.objects.filter(email=fields.email, scim_identity__deleted_at__isnull=False)
+            User.objects.filter(email=fields.email, scim_identities__deleted_at__isnull=False)
             .select_for_update(of=("self",))
             .first()
         )
@@ -256,7 +256,7 @@ def _members(ids: Iterable[str]) -> list[User]:
         raise invalid("A member id is not the id of a person here.")
     people = list(
         User.objects.filter(_visible_users(), pk__in=[int(value) for value in ids]).exclude(
-            scim_identity__deleted_at__isnull=False
+            scim_identities__deleted_at__isnull=False
         )
     )
     missing = ids - {str(person.pk) for person in people}
