@@ -93,7 +93,9 @@ class GroupMappingCreateView(TenantAdminMixin, View):
             return _page(request, mapping_form=form, status=400)
         try:
             group_mapping_set(
-                actor=actor, group_name=form.cleaned_data["group_name"], role=form.cleaned_data["role"]
+                actor=actor,
+                group_name=form.cleaned_data["group_name"],
+                role=form.cleaned_data["role"],
             )
         except CountersignError as error:
             form_errors_show(form, error)

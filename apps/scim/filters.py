@@ -66,7 +66,9 @@ def filter_q(text: str, attributes: dict[AttrKey, str]) -> Q:
     try:
         tree = SCIMParser().parse(SCIMLexer().tokenize(text))
     except Exception as error:  # the parser raises its own and the lexer plain errors
-        raise invalid(f"The filter cannot be parsed: {error}", ScimErrorCode.INVALID_FILTER) from error
+        raise invalid(
+            f"The filter cannot be parsed: {error}", ScimErrorCode.INVALID_FILTER
+        ) from error
     if tree is None:
         raise invalid("The filter cannot be parsed.", ScimErrorCode.INVALID_FILTER)
     allowed = {key[0] for key in attributes}
@@ -80,7 +82,9 @@ def filter_q(text: str, attributes: dict[AttrKey, str]) -> Q:
     try:
         query = Transpiler(attributes).transpile(tree)
     except (ValueError, NotImplementedError) as error:
-        raise invalid(f"The filter is not supported: {error}", ScimErrorCode.INVALID_FILTER) from error
+        raise invalid(
+            f"The filter is not supported: {error}", ScimErrorCode.INVALID_FILTER
+        ) from error
     if not isinstance(query, Q):
         raise invalid("The filter is not supported.", ScimErrorCode.INVALID_FILTER)
     return query

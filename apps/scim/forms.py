@@ -7,7 +7,9 @@ from apps.scim.services import ALL_SCOPES
 
 
 class ScimTokenForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="The directory that will use it, e.g. Entra ID.")
+    name = forms.CharField(
+        max_length=100, help_text="The directory that will use it, e.g. Entra ID."
+    )
     scopes = forms.MultipleChoiceField(
         choices=[(scope, scope) for scope in ALL_SCOPES],
         widget=forms.CheckboxSelectMultiple,
@@ -18,6 +20,8 @@ class ScimTokenForm(forms.Form):
 
 class GroupMappingForm(forms.Form):
     group_name = forms.CharField(
-        max_length=200, label="Directory group", help_text="Its displayName, as the directory sends it."
+        max_length=200,
+        label="Directory group",
+        help_text="Its displayName, as the directory sends it.",
     )
     role = forms.ModelChoiceField(queryset=Role.objects.order_by("name"))

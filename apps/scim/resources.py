@@ -54,10 +54,10 @@ def _text(value: Any, name: str, *, limit: int = 254) -> str:
         return ""
     if not isinstance(value, str):
         raise invalid(f"{name} must be a string.")
-    value = value.strip()
-    if len(value) > limit:
+    text: str = value.strip()
+    if len(text) > limit:
         raise invalid(f"{name} is longer than {limit} characters.")
-    return value
+    return text
 
 
 def _boolean(value: Any, name: str) -> bool:
@@ -105,7 +105,9 @@ def _member_ids(value: Any) -> set[str]:
     ):
         raise invalid("members must be a list of objects with a value (the person's id).")
     if len(value) > MAX_MEMBERS_PER_REQUEST:
-        raise invalid(f"Send at most {MAX_MEMBERS_PER_REQUEST} members at once.", ScimErrorCode.TOO_MANY)
+        raise invalid(
+            f"Send at most {MAX_MEMBERS_PER_REQUEST} members at once.", ScimErrorCode.TOO_MANY
+        )
     return {str(item["value"]) for item in value}
 
 
@@ -153,7 +155,7 @@ def user_fields_from(body: Any) -> UserFields:
 
 def identity_of(user: User) -> ScimIdentity | None:
     """The person's SCIM identity (prefetched by `apps.scim.selectors.scim_users`)."""
-    return next(iter(user.scim_identities.all()), None)  # type: ignore[attr-defined]
+    return next(iter(user.scim_identities.all()), None)
 
 
 def user_fields_of(user: User) -> UserFields:
@@ -202,7 +204,8 @@ def _user_set(fields: UserFields, path: str, value: Any, *, remove: bool = False
         text = "" if remove else _text(value, path, limit=limit)
         if attribute == "user_name" and not text:
             raise invalid("userName cannot be empty.")
-        return replace(fields, **{attribute: text})
+        changes: dict[str, Any] = {attribute: text}
+        return replace(fields, **changes)
     if key == "name":
         if remove:
             return replace(fields, given_name="", family_name="")
@@ -251,7 +254,11 @@ def user_resource(user: User, base: str) -> dict[str, Any]:
         "active": user.is_active,
         "emails": [{"value": user.email, "type": "work", "primary": True}],
         "groups": [
-            {"value": str(group.pk), "display": group.display_name, "$ref": f"{base}/Groups/{group.pk}"}
+            {
+                "value": str(group.pk),
+                "display": group.display_name,
+                "$ref": f"{base}/Groups/{group.pk}",
+            }
             for group in user.scim_groups.all()
         ],
         ENTERPRISE_USER: {},
@@ -304,7 +311,9 @@ def _group_set(fields: GroupFields, op: str, path: str, value: Any) -> GroupFiel
     matched = MEMBER_PATH_RE.match(key)
     if matched:
         if op != "remove":
-            raise invalid("Add members with the path members and a list.", ScimErrorCode.INVALID_PATH)
+            raise invalid(
+                "Add members with the path members and a list.", ScimErrorCode.INVALID_PATH
+            )
         return replace(fields, member_ids=fields.member_ids - {matched.group(1)})
     if key == "members":
         if op == "remove":
@@ -359,7 +368,11 @@ def group_resource(group: ScimGroup, base: str, *, members: bool = True) -> dict
         resource["externalId"] = group.external_id
     if members:
         resource["members"] = [
-            {"value": str(member.pk), "display": member.full_name, "$ref": f"{base}/Users/{member.pk}"}
+            {
+                "value": str(member.pk),
+                "display": member.full_name,
+                "$ref": f"{base}/Users/{member.pk}",
+            }
             for member in group.members.all()
         ]
     return resource

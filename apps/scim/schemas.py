@@ -119,7 +119,10 @@ def schemas(base: str) -> list[dict[str, Any]]:
                 "complex",
                 multi=True,
                 mutability="readOnly",
-                sub=[_attr("value", mutability="readOnly"), _attr("display", mutability="readOnly")],
+                sub=[
+                    _attr("value", mutability="readOnly"),
+                    _attr("display", mutability="readOnly"),
+                ],
             ),
         ],
     }
@@ -128,7 +131,11 @@ def schemas(base: str) -> list[dict[str, Any]]:
         "name": "EnterpriseUser",
         "description": "The person's manager: their open tasks go to the manager when they leave.",
         "attributes": [
-            _attr("manager", "complex", sub=[_attr("value"), _attr("displayName", mutability="readOnly")]),
+            _attr(
+                "manager",
+                "complex",
+                sub=[_attr("value"), _attr("displayName", mutability="readOnly")],
+            ),
         ],
     }
     group = {
@@ -138,7 +145,12 @@ def schemas(base: str) -> list[dict[str, Any]]:
         "attributes": [
             _attr("displayName", required=True, uniqueness="server"),
             _attr("externalId", case_exact=True),
-            _attr("members", "complex", multi=True, sub=[_attr("value"), _attr("display", mutability="readOnly")]),
+            _attr(
+                "members",
+                "complex",
+                multi=True,
+                sub=[_attr("value"), _attr("display", mutability="readOnly")],
+            ),
         ],
     }
     found = []

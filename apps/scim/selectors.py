@@ -37,7 +37,9 @@ def scim_users() -> QuerySet[User]:
         .select_related("manager")
         .prefetch_related("scim_groups", "scim_identities")
         .annotate(
-            scim_user_name=Coalesce("scim_identities__user_name", "email", output_field=CharField()),
+            scim_user_name=Coalesce(
+                "scim_identities__user_name", "email", output_field=CharField()
+            ),
             scim_id=Cast("pk", CharField()),
         )
         .order_by("pk")

@@ -27,7 +27,7 @@ from apps.scim.resources import GroupFields, UserFields
 
 __all__ = ["TOKEN_PREFIX", "secret_hash"]
 
-TOKEN_PREFIX = "scim_"
+TOKEN_PREFIX = "scim_"  # noqa: S105  # the public prefix, not a secret
 SCOPE_USERS = "users"
 SCOPE_GROUPS = "groups"
 ALL_SCOPES = (SCOPE_USERS, SCOPE_GROUPS)
@@ -243,7 +243,9 @@ def scim_user_delete(*, client: ScimClient, user: User) -> None:
         identity.deleted_at = timezone.now()
         identity.save()
         detail["groups"] = [group.display_name for group in groups]
-        audit_append(category=AuditCategory.CHANGE, action="scim.user.delete", obj=user, detail=detail)
+        audit_append(
+            category=AuditCategory.CHANGE, action="scim.user.delete", obj=user, detail=detail
+        )
         _roles_sync([user], reason="user deleted")
 
 
@@ -376,7 +378,9 @@ def group_mapping_set(*, actor: User, group_name: str, role: Role) -> GroupRoleM
     _require_admin(actor, "map directory groups to roles")
     group_name = group_name.strip()[:200]
     if not group_name:
-        raise ScimError("Give the group's display name as the directory sends it.", field="group_name")
+        raise ScimError(
+            "Give the group's display name as the directory sends it.", field="group_name"
+        )
     with action(actor=actor):
         if GroupRoleMapping.objects.filter(group_name__iexact=group_name).exists():
             raise ScimError(

@@ -26,7 +26,9 @@ urlpatterns = [
         name="resource-type",
     ),
     re_path(r"^scim/v2/Schemas/?$", views.SchemasView.as_view(), name="schemas"),
-    re_path(r"^scim/v2/Schemas/(?P<schema_id>[^/]+)/?$", views.SchemasView.as_view(), name="schema"),
+    re_path(
+        r"^scim/v2/Schemas/(?P<schema_id>[^/]+)/?$", views.SchemasView.as_view(), name="schema"
+    ),
     re_path(r"^scim/v2/(?P<rest>.*)$", views.scim_not_found, name="not-found"),
     path("admin/scim/", admin_views.ScimSettingsView.as_view(), name="settings"),
     path(
@@ -34,7 +36,9 @@ urlpatterns = [
         admin_views.ScimTokenRevokeView.as_view(),
         name="token-revoke",
     ),
-    path("admin/scim/mappings/", admin_views.GroupMappingCreateView.as_view(), name="mapping-create"),
+    path(
+        "admin/scim/mappings/", admin_views.GroupMappingCreateView.as_view(), name="mapping-create"
+    ),
     path(
         "admin/scim/mappings/<int:pk>/remove/",
         admin_views.GroupMappingRemoveView.as_view(),

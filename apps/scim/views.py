@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -93,33 +93,37 @@ class ScimView(View):
         word, _, text = header.partition(" ")
         token = scim_token_from_text(text.strip()) if word.lower() == "bearer" else None
         if token is None:
-            return scim_error(401, "Send a SCIM token of this tenant: Authorization: Bearer scim_...")
+            return scim_error(
+                401, "Send a SCIM token of this tenant: Authorization: Bearer scim_..."
+            )
         if self.scope is not None and not token.has_scope(self.scope):
             return scim_error(403, f"This token has no {self.scope} scope.")
         switch_channel(Channel.SCIM)
         scim_token_mark_used(token=token)
         self.token = token
         try:
-            return super().dispatch(request, *args, **kwargs)
+            return cast(HttpResponse, super().dispatch(request, *args, **kwargs))
         except ScimError as error:
             return scim_error(error.http_status, error.message, error.scim_type)
         except CountersignError as error:  # a refusal of a service SCIM calls (deactivation)
             status = error.http_status if error.http_status in (403, 404, 409) else 400
             return scim_error(status, error.message, None if status != 400 else "invalidValue")
 
-    def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def http_method_not_allowed(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
         return scim_error(405, f"{request.method} is not supported here.")
 
     def body(self) -> Any:
         content_type = self.request.content_type or ""
         if content_type not in JSON_TYPES:
-            raise invalid(
-                "Send the body as application/scim+json.", ScimErrorCode.INVALID_SYNTAX
-            )
+            raise invalid("Send the body as application/scim+json.", ScimErrorCode.INVALID_SYNTAX)
         try:
             parsed = json.loads(self.request.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as error:
-            raise invalid(f"The body is not valid JSON: {error}", ScimErrorCode.INVALID_SYNTAX) from None
+            raise invalid(
+                f"The body is not valid JSON: {error}", ScimErrorCode.INVALID_SYNTAX
+            ) from None
         if json_depth(parsed) > MAX_JSON_DEPTH:
             raise invalid("The JSON body is nested too deeply.", ScimErrorCode.INVALID_SYNTAX)
         problems = unstorable_fields(parsed)
@@ -218,7 +222,9 @@ class GroupListView(ScimView):
         groups = _filtered(request, scim_groups(), GROUP_ATTRIBUTES)
         members = "members" not in request.GET.get("excludedAttributes", "")
         return list_response(
-            request, groups, lambda group: resources.group_resource(group, self.base, members=members)
+            request,
+            groups,
+            lambda group: resources.group_resource(group, self.base, members=members),
         )
 
     def post(self, request: HttpRequest) -> HttpResponse:

@@ -51,7 +51,9 @@ def test_a_revoked_token_is_401(client_a, tenant_a, alice):
         token = ScimToken.objects.get(name="Okta")
     assert client_a.post(f"/admin/scim/tokens/{token.pk}/revoke/").status_code == 302
     scim_error_of(client.get("Users"), 401)
-    scim_error_of(client.patch("Users/1", [{"op": "replace", "path": "active", "value": False}]), 401)
+    scim_error_of(
+        client.patch("Users/1", [{"op": "replace", "path": "active", "value": False}]), 401
+    )
 
 
 def test_scopes_limit_the_resources(tenant_a, alice, olivia):

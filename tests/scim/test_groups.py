@@ -40,9 +40,7 @@ def _group(scim, name, members=()):
     return response.json()
 
 
-def test_create_a_mapped_group_gives_its_members_the_role(
-    scim, tenant_a, cfo_group_mapped, olivia
-):
+def test_create_a_mapped_group_gives_its_members_the_role(scim, tenant_a, cfo_group_mapped, olivia):
     group = _group(scim, "finance approvers", [olivia])  # names compare without case
     assert group["members"][0]["value"] == str(olivia.pk)
     assert _holds(tenant_a, cfo_group_mapped, olivia)
@@ -62,7 +60,13 @@ def test_membership_changes_change_roles(scim, tenant_a, cfo_group_mapped, olivi
     path = f"Groups/{group['id']}"
     added = scim.patch(
         path,
-        [{"op": "Add", "path": "members", "value": [{"value": str(olivia.pk)}, {"value": str(carol.pk)}]}],
+        [
+            {
+                "op": "Add",
+                "path": "members",
+                "value": [{"value": str(olivia.pk)}, {"value": str(carol.pk)}],
+            }
+        ],
     )
     assert added.status_code == 204, added.content
     assert _holds(tenant_a, cfo_group_mapped, olivia)
@@ -124,13 +128,17 @@ def test_put_filter_paging_and_errors(scim, tenant_a, olivia, carol):
     page = scim.get("Groups", {"startIndex": 2, "count": 1, "excludedAttributes": "members"}).json()
     assert (page["totalResults"], page["itemsPerPage"]) == (2, 1)
     assert "members" not in page["Resources"][0]
-    scim_error_of(scim.post("Groups", {"schemas": [CORE_GROUP], "displayName": "NURSES"}), 409, "uniqueness")
+    scim_error_of(
+        scim.post("Groups", {"schemas": [CORE_GROUP], "displayName": "NURSES"}), 409, "uniqueness"
+    )
     scim_error_of(scim.post("Groups", {"schemas": [CORE_GROUP]}), 400, "invalidValue")
     unknown = {"schemas": [CORE_GROUP], "displayName": "X", "members": [{"value": "999999"}]}
     scim_error_of(scim.post("Groups", unknown), 400, "invalidValue")
     scim_error_of(scim.post("Groups", {**unknown, "members": "everyone"}), 400, "invalidValue")
     path = f"Groups/{first['id']}"
-    scim_error_of(scim.patch(path, [{"op": "add", "path": "owners", "value": []}]), 400, "invalidPath")
+    scim_error_of(
+        scim.patch(path, [{"op": "add", "path": "owners", "value": []}]), 400, "invalidPath"
+    )
     scim_error_of(scim.get("Groups", {"filter": 'members eq "1"'}), 400, "invalidFilter")
     with tenant_context(tenant_a):
         assert ScimGroup.objects.count() == 2

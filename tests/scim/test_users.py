@@ -193,17 +193,23 @@ def test_malformed_bodies_are_scim_400s_and_nothing_is_lost(scim, tenant_a):
     scim_error_of(scim.post("Users", "{not json", raw=True), 400, "invalidSyntax")
     scim_error_of(scim.post("Users", ["a list"]), 400, "invalidSyntax")
     scim_error_of(scim.post("Users", {"userName": "x@alpha.test"}), 400, "invalidSyntax")
-    scim_error_of(scim.post("Users", user_body("x@alpha.test", active="maybe")), 400, "invalidValue")
+    scim_error_of(
+        scim.post("Users", user_body("x@alpha.test", active="maybe")), 400, "invalidValue"
+    )
     scim_error_of(scim.post("Users", {**user_body("x"), "emails": []}), 400, "invalidValue")
     scim_error_of(scim.post("Users", user_body("nul\u0000@alpha.test")), 400, "invalidValue")
     deep: dict = {}
     for _ in range(80):
         deep = {"a": deep}
-    scim_error_of(scim.post("Users", {**user_body("y@alpha.test"), "x": deep}), 400, "invalidSyntax")
+    scim_error_of(
+        scim.post("Users", {**user_body("y@alpha.test"), "x": deep}), 400, "invalidSyntax"
+    )
     path = f"Users/{created['id']}"
     scim_error_of(scim.patch(path, []), 400, "invalidSyntax")
     scim_error_of(scim.patch(path, [{"op": "move", "path": "title"}]), 400, "invalidSyntax")
-    scim_error_of(scim.patch(path, [{"op": "replace", "path": "nickName", "value": "M"}]), 400, "invalidPath")
+    scim_error_of(
+        scim.patch(path, [{"op": "replace", "path": "nickName", "value": "M"}]), 400, "invalidPath"
+    )
     scim_error_of(scim.patch(path, [{"op": "remove", "path": "userName"}]), 400, "mutability")
     scim_error_of(scim.patch(path, [{"op": "remove"}]), 400, "noTarget")
     # A valid operation followed by a bad one: the request is refused whole.
