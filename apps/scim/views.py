@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any, cast
 
+from django.db import IntegrityError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
@@ -105,6 +106,8 @@ class ScimView(View):
             return cast(HttpResponse, super().dispatch(request, *args, **kwargs))
         except ScimError as error:
             return scim_error(error.http_status, error.message, error.scim_type)
+        except IntegrityError:  # two directory requests for the same name at the same moment
+            return scim_error(409, "This userName, email or group name is taken.", "uniqueness")
         except CountersignError as error:  # a refusal of a service SCIM calls (deactivation)
             status = error.http_status if error.http_status in (403, 404, 409) else 400
             return scim_error(status, error.message, None if status != 400 else "invalidValue")

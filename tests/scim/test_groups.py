@@ -143,3 +143,36 @@ def test_put_filter_paging_and_errors(scim, tenant_a, olivia, carol):
     with tenant_context(tenant_a):
         assert ScimGroup.objects.count() == 2
         assert list(ScimGroup.objects.get(pk=first["id"]).members.all()) == [carol]
+
+
+def test_a_deleted_person_leaves_their_groups_and_mapped_roles(
+    scim, tenant_a, cfo_group_mapped, olivia
+):
+    group = _group(scim, "Finance Approvers", [olivia])
+    assert _holds(tenant_a, cfo_group_mapped, olivia)
+    assert scim.delete(f"Users/{olivia.pk}").status_code == 204
+    assert not _holds(tenant_a, cfo_group_mapped, olivia)
+    assert scim.get(f"Groups/{group['id']}").json()["members"] == []
+    (revoke,) = audit_entries(tenant_a, "scim.role.revoke")
+    assert (revoke.channel, revoke.detail["because"]) == ("scim", "user deleted")
+
+
+def test_mapping_a_group_later_gives_its_members_the_role_as_the_admin(
+    client_a, scim, tenant_a, olivia
+):
+    _group(scim, "Quality Reviewers", [olivia])
+    sign_in(client_a, "alice@alpha.test")
+    with tenant_context(tenant_a):
+        role = Role.objects.get(key="utilization_reviewer")
+    client_a.post("/admin/scim/mappings/", {"group_name": "Quality Reviewers", "role": role.pk})
+    assert _holds(tenant_a, role, olivia)
+    (grant,) = audit_entries(tenant_a, "scim.role.grant")
+    assert (grant.channel, grant.actor_email) == ("web", "alice@alpha.test")
+    page = client_a.get("/admin/scim/")
+    assert b"Quality Reviewers" in page.content
+    with tenant_context(tenant_a):
+        from apps.scim.models import GroupRoleMapping
+
+        mapping = GroupRoleMapping.objects.get()
+    client_a.post(f"/admin/scim/mappings/{mapping.pk}/remove/")
+    assert not _holds(tenant_a, role, olivia)
