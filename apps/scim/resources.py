@@ -19,6 +19,16 @@ MEMBER_PATH_RE = re.compile(r'^members\[\s*value\s+eq\s+"([^"]*)"\s*\]$', re.IGN
 EMAIL_PATH_RE = re.compile(r'^emails(\[\s*type\s+eq\s+"[^"]*"\s*\])?(\.value)?$', re.IGNORECASE)
 ENTERPRISE = ENTERPRISE_USER.lower()
 MAX_MEMBERS_PER_REQUEST = 1000
+# Attributes of RFC 7643's User and the enterprise extension that Countersign does not keep:
+# accepted and not stored, so a directory's default mappings (Entra ID sends phone numbers,
+# addresses, department...) do not fail every update. Any other path is an invalidPath.
+NOT_KEPT = {
+    "nickname", "profileurl", "usertype", "preferredlanguage", "locale", "timezone",
+    "phonenumbers", "ims", "photos", "addresses", "entitlements", "roles", "x509certificates",
+    "password", "name.formatted", "name.middlename", "name.honorificprefix",
+    "name.honorificsuffix",
+}  # fmt: skip
+ENTERPRISE_NOT_KEPT = {"employeenumber", "costcenter", "organization", "division", "department"}
 
 
 @dataclass(frozen=True)
@@ -179,11 +189,17 @@ def _user_set(fields: UserFields, path: str, value: Any, *, remove: bool = False
         rest = key[len(ENTERPRISE) :].lstrip(":")
         if rest in ("manager", "manager.value"):
             return replace(fields, manager_id=None if remove else _manager_id(value))
+        if rest in ENTERPRISE_NOT_KEPT:
+            return fields
         if rest == "" and isinstance(value, dict) and not remove:
+            if "manager" not in value:
+                return fields
             return replace(fields, manager_id=_manager_id(value.get("manager")))
         raise invalid(f"The path {path} is not supported.", ScimErrorCode.INVALID_PATH)
     if key.startswith(CORE_USER.lower() + ":"):
         key = key[len(CORE_USER) + 1 :]
+    if key in NOT_KEPT or re.split(r"[\[.]", key, maxsplit=1)[0] in NOT_KEPT:
+        return fields
     if EMAIL_PATH_RE.match(key):
         if remove:
             raise invalid("A person needs an email address.", ScimErrorCode.MUTABILITY)
