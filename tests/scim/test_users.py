@@ -175,6 +175,15 @@ def test_filters_by_user_name_and_email(scim):
     assert entra.json()["totalResults"] == 1
     by_external = scim.get("Users", {"filter": 'externalId eq "ext-Mia@Alpha.test"'}).json()
     assert by_external["totalResults"] == 1
+    scim.patch(f"Users/{created['id']}", [{"op": "replace", "path": "active", "value": False}])
+    inactive = scim.get("Users", {"filter": "active eq false"}).json()
+    assert [r["id"] for r in inactive["Resources"]] == [created["id"]]
+    by_id = scim.get("Users", {"filter": f'id eq "{created["id"]}"'}).json()
+    assert by_id["totalResults"] == 1
+    both = scim.get(
+        "Users", {"filter": 'userName eq "carol@alpha.test" or userName sw "mia@"'}
+    ).json()
+    assert both["totalResults"] == 2
     nobody = scim.get("Users", {"filter": 'userName eq "nobody@alpha.test"'}).json()
     assert nobody["totalResults"] == 0
     assert nobody["Resources"] == []
