@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
@@ -23,7 +24,14 @@ from apps.people.models import Role
 from apps.scim.actors import ScimClient
 from apps.scim.exceptions import ScimError, ScimErrorCode, conflict, invalid
 from apps.scim.models import GroupRoleMapping, ScimGroup, ScimIdentity, ScimToken
-from apps.scim.resources import GroupFields, UserFields
+from apps.scim.resources import (
+    GroupFields,
+    UserFields,
+    group_fields_of,
+    group_fields_patched,
+    user_fields_of,
+    user_fields_patched,
+)
 
 __all__ = ["TOKEN_PREFIX", "secret_hash"]
 
@@ -189,6 +197,15 @@ def scim_user_update(*, client: ScimClient, user: User, fields: UserFields) -> U
         return _user_write(client=client, user=locked, fields=fields, verb="update")
 
 
+def scim_user_patch(*, client: ScimClient, user: User, body: Any) -> User:
+    """PATCH: the operations are applied to the person as they are under the row lock, so two
+    directory requests at once cannot undo each other."""
+    with action(actor=client, channel=Channel.SCIM):
+        locked = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
+        fields = user_fields_patched(user_fields_of(locked), body)
+        return _user_write(client=client, user=locked, fields=fields, verb="update")
+
+
 def _user_write(*, client: ScimClient, user: User, fields: UserFields, verb: str) -> User:
     _check_unique(fields, user)
     manager = _manager(fields, user)
@@ -324,6 +341,14 @@ def scim_group_update(*, client: ScimClient, group: ScimGroup, fields: GroupFiel
         affected = list({**before, **after}.values()) if renamed else added + removed
         _roles_sync(affected, reason=f"group {group.display_name}")
         return group
+
+
+def scim_group_patch(*, client: ScimClient, group: ScimGroup, body: Any) -> ScimGroup:
+    """PATCH of a group, applied under the group's row lock (see `scim_user_patch`)."""
+    with action(actor=client, channel=Channel.SCIM):
+        locked = ScimGroup.objects.select_for_update().get(pk=group.pk)
+        fields = group_fields_patched(group_fields_of(locked), body)
+        return scim_group_update(client=client, group=locked, fields=fields)
 
 
 def scim_group_delete(*, client: ScimClient, group: ScimGroup) -> None:

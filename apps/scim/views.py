@@ -36,10 +36,12 @@ from apps.scim.services import (
     scim_client,
     scim_group_create,
     scim_group_delete,
+    scim_group_patch,
     scim_group_update,
     scim_token_mark_used,
     scim_user_create,
     scim_user_delete,
+    scim_user_patch,
     scim_user_update,
 )
 
@@ -209,8 +211,7 @@ class UserDetailView(ScimView):
 
     def patch(self, request: HttpRequest, scim_id: str) -> HttpResponse:
         user = self._user(scim_id)
-        fields = resources.user_fields_patched(resources.user_fields_of(user), self.body())
-        scim_user_update(client=self.client, user=user, fields=fields)
+        scim_user_patch(client=self.client, user=user, body=self.body())
         return self._answer(scim_id)
 
     def delete(self, request: HttpRequest, scim_id: str) -> HttpResponse:
@@ -263,8 +264,7 @@ class GroupDetailView(ScimView):
 
     def patch(self, request: HttpRequest, scim_id: str) -> HttpResponse:
         group = self._group(scim_id)
-        fields = resources.group_fields_patched(resources.group_fields_of(group), self.body())
-        scim_group_update(client=self.client, group=group, fields=fields)
+        scim_group_patch(client=self.client, group=group, body=self.body())
         return HttpResponse(status=204)
 
     def delete(self, request: HttpRequest, scim_id: str) -> HttpResponse:
