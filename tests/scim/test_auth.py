@@ -126,3 +126,22 @@ def test_the_settings_page_refuses_non_admins_and_other_tenants(
     with tenant_context(tenant_a):
         token.refresh_from_db()
         assert token.revoked_at is None
+
+
+def test_a_suspended_tenant_refuses_scim_in_scims_error_shape(scim, tenant_a):
+    from apps.tenants.models import Tenant
+    from apps.tenants.routing_cache import routing_changed
+
+    Tenant.objects.filter(pk=tenant_a.pk).update(status="suspended")
+    routing_changed()
+    try:
+        response = scim.post("Users", user_body("mia@alpha.test"))
+        body = scim_error_of(response, 403)
+        assert "suspended" in body["detail"]
+    finally:
+        Tenant.objects.filter(pk=tenant_a.pk).update(status="active")
+        routing_changed()
+    with tenant_context(tenant_a):
+        from apps.accounts.models import User
+
+        assert not User.objects.filter(email="mia@alpha.test").exists()
