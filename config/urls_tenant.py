@@ -30,6 +30,7 @@ urlpatterns = [
     path("admin/webhooks/", include("apps.integrations.webhooks.urls")),
     path("admin/payers/", include("apps.integrations.payers.urls")),
     path("", include("apps.api.urls")),
+    path("", include("apps.scim.urls")),
     path("", include("apps.insights.urls")),
     path("", include("apps.assist.urls")),
     path("", include("apps.accounts.urls")),

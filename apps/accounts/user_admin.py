@@ -17,7 +17,7 @@ from django.views import View
 from apps.accounts.exceptions import AccountErrorCode, InvalidInput, NotAllowed
 from apps.accounts.invitations import invitation_create
 from apps.accounts.models import SUPPORT_EMAIL_DOMAIN, User
-from apps.core.actions import action_service
+from apps.core.actions import SystemActor, action_service
 from apps.core.errors import CountersignError, form_errors_show
 from apps.core.mixins import TenantAdminMixin
 
@@ -52,7 +52,9 @@ class DeactivationResult:
 
 
 @action_service
-def user_deactivate(*, actor: User, user: User) -> DeactivationResult:
+def user_deactivate(*, actor: User | SystemActor, user: User) -> DeactivationResult:
+    """Also the path of a directory's SCIM client (`apps.scim`), which acts as a SystemActor
+    the administrator delegated user administration to."""
     if not actor.is_tenant_admin:
         raise NotAllowed(
             "Only tenant administrators can deactivate users.", code=AccountErrorCode.ADMIN_ONLY

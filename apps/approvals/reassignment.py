@@ -14,6 +14,7 @@ from apps.approvals.models import (
     Task,
 )
 from apps.approvals.services import request_apply_system_event
+from apps.core.actions import SystemActor
 from apps.workflows import engine
 
 
@@ -25,7 +26,7 @@ class Reassignment:
     stranded: list[tuple[Task, str]]
 
 
-def tasks_reassign_from(*, actor: User, person: User) -> Reassignment:
+def tasks_reassign_from(*, actor: User | SystemActor, person: User) -> Reassignment:
     """Hand every pending task of `person` (being deactivated) to their manager. A task the
     manager may not take (the requester, authority, one slot per person) stays where it is and
     is reported, so an administrator can route it by hand; nothing is approved on its own."""

@@ -48,6 +48,7 @@ class Channel(StrEnum):
     COMMAND = "command"
     IMPORT = "import"
     PAYER = "payer"  # a payer's answer to a prior authorization we submitted
+    SCIM = "scim"  # a directory (Entra ID, Okta) provisioning through /scim/v2/
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,16 @@ class TenantAccessMiddleware:
                 {"error": {"code": "tenant_suspended", "message": message, "fields": {}}},
                 status=403,
             )
+        if request.path.startswith("/scim/"):  # a directory client: SCIM's error shape
+            return JsonResponse(
+                {
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                    "status": "403",
+                    "detail": message,
+                },
+                status=403,
+                content_type="application/scim+json; charset=utf-8",
+            )
         return render(
             request,
             "tenants/suspended.html",
