@@ -48,6 +48,7 @@ class Channel(StrEnum):
     COMMAND = "command"
     IMPORT = "import"
     PAYER = "payer"  # a payer's answer to a prior authorization we submitted
+    SSO = "sso"  # a sign-in through the tenant's identity provider (apps.identity)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ TENANT_APPS = [
     "apps.api",
     "apps.insights",
     "apps.assist",
+    "apps.identity",
     # MFA devices and sign-in attempts belong to users, who live in each tenant's schema.
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
