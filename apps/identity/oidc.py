@@ -7,6 +7,7 @@ Each failure becomes an `SsoRefused` with its stable code: callers never see a l
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from joserfc.jwk import KeySet
 from apps.identity.exceptions import IdentityErrorCode, SsoRefused
 from apps.identity.models import IdentityProvider
 
+logger = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10
 # Clock skew tolerated between us and the IdP when checking exp / iat.
 LEEWAY_SECONDS = 60
@@ -201,8 +203,13 @@ def id_token_validate(
         ) from None
     except ClaimError as error:
         raise _claim_refusal(error.claim) from None
-    except (JoseError, ValueError, TypeError):
+    except (JoseError, ValueError, TypeError, KeyError):
         raise _invalid("the token is malformed") from None
+    except Exception:
+        # Whatever else a broken IdP answer trips in the libraries is a refusal with a page,
+        # never a server error (logged without the token).
+        logger.exception("ID token check failed unexpectedly")
+        raise _invalid("the token could not be read") from None
     return dict(claims)
 
 
