@@ -60,6 +60,14 @@ def test_admin_saves_settings_and_the_secret_is_encrypted(client_a, tenant_a):
         entry = AuditEntry.objects.filter(action="sso.settings_update").latest("sequence")
         assert entry.actor_email == "alice@alpha.test"
         assert "first secret" not in json.dumps(entry.detail)
+        from auditlog.models import LogEntry
+
+        changes = [
+            log.changes for log in LogEntry.objects.filter(object_pk=str(provider.pk))
+            if log.content_type.model == "identityprovider"
+        ]  # fmt: skip
+        assert changes
+        assert "client_secret_encrypted" not in json.dumps(changes)
 
 
 def test_client_secret_rotates_with_the_other_secrets(client_a, tenant_a, settings):
