@@ -197,3 +197,20 @@ def test_partner_console_password_sign_in_is_untouched(client_public, require_ss
         "/login/", {"username": "paula@partner-p.test", "password": "correct horse battery staple"}
     )
     assert response.status_code == 302
+
+
+def test_accepting_an_invitation_under_require_sso_signs_nobody_in(client_a, tenant_a, require_sso):
+    from apps.accounts.invitations import invitation_create
+
+    with tenant_context(tenant_a):
+        link = invitation_create(
+            actor=None, email="newbie@alpha.test", base_url="http://alpha.localhost"
+        )
+    path = link.removeprefix("http://alpha.localhost")
+    response = client_a.post(path, {"full_name": "New Bie", "password": "a long new password 9"})
+    assert response.status_code == 302, response.content.decode()[:1000]
+    assert response["Location"] == "/login/"
+    assert "_auth_user_id" not in client_a.session
+    page = client_a.get("/login/").content.decode()
+    assert "Your account is ready" in page
+    assert "Sign in with Test IdP" in page
