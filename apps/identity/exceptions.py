@@ -24,6 +24,7 @@ class IdentityErrorCode(StrEnum):
     EMAIL_MISSING = "sso_email_missing"
     UNKNOWN_USER = "sso_unknown_user"
     USER_INACTIVE = "sso_user_inactive"
+    SUBJECT_MISMATCH = "sso_subject_mismatch"
     SSO_REQUIRED = "sso_required"
 
 

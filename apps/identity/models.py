@@ -65,3 +65,26 @@ class IdentityProvider(models.Model):
     def managed_role_keys(self) -> set[str]:
         """Roles that group membership decides: the IdP adds and removes these, and no other."""
         return {key for keys in self.group_roles.values() for key in keys}
+
+
+class SsoLink(models.Model):
+    """The IdP's subject (`sub`) a person first signed in with, per issuer: later sign-ins must
+    carry the same subject, so an email address that moves to another IdP account (or a
+    mutable email claim) never opens someone else's account."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_links"
+    )
+    issuer = models.URLField(max_length=300)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="sso_link_subject_once"),
+            models.UniqueConstraint(fields=["issuer", "user"], name="sso_link_user_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} at {self.issuer}"

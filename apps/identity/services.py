@@ -14,9 +14,10 @@ from apps.accounts.sign_in_rules import Refusal
 from apps.audit.models import AuditCategory
 from apps.audit.services import audit_append
 from apps.core.actions import Channel, SystemActor, action
+from apps.core.text import email_normalise
 from apps.identity.claims import MappedIdentity, claims_map
 from apps.identity.exceptions import IdentityErrorCode, InvalidInput, SsoRefused
-from apps.identity.models import IdentityProvider
+from apps.identity.models import IdentityProvider, SsoLink
 from apps.identity.selectors import identity_provider_active, is_break_glass
 from apps.people.models import Department, Role
 
@@ -123,12 +124,19 @@ def sso_sign_in(*, provider: IdentityProvider, claims: dict[str, Any]) -> User:
             http_status=403,
             email=mapped.email,
         )
+    subject = str(claims.get("sub", ""))[:255]
+    issuer = provider.issuer_url
+    _subject_check(issuer=issuer, subject=subject, user=user, email=mapped.email)
     created = user is None
     with action(actor=SSO, channel=Channel.SSO):
         if user is None:
             user = User.objects.create_user(
                 mapped.email, None, full_name=mapped.full_name or mapped.email
             )
+        link, _ = SsoLink.objects.get_or_create(
+            issuer=issuer, user=user, defaults={"subject": subject}
+        )
+        link.save(update_fields=["last_used_at"])
         with action(actor=user, channel=Channel.SSO):
             if created:
                 audit_append(
@@ -146,13 +154,54 @@ def sso_sign_in(*, provider: IdentityProvider, claims: dict[str, Any]) -> User:
                 detail={
                     "idp": provider.name,
                     "issuer": provider.issuer_url,
-                    "subject": str(claims.get("sub", ""))[:255],
+                    "subject": subject,
                     "jit_created": created,
                     "roles_added": changes["added"],
                     "roles_removed": changes["removed"],
                 },
             )
     return user
+
+
+def _subject_check(*, issuer: str, subject: str, user: User | None, email: str) -> None:
+    """The account and the IdP subject must be linked to each other or to nobody yet."""
+    if not subject:
+        raise SsoRefused(
+            "The sign-in did not say who you are at your organisation's sign-in service.",
+            code=IdentityErrorCode.INVALID_TOKEN,
+            http_status=401,
+            email=email,
+        )
+    by_subject = SsoLink.objects.filter(issuer=issuer, subject=subject).first()
+    by_user = SsoLink.objects.filter(issuer=issuer, user=user).first() if user else None
+    other_account = by_subject is not None and (user is None or by_subject.user_id != user.pk)
+    other_subject = by_user is not None and by_user.subject != subject
+    if other_account or other_subject:
+        raise SsoRefused(
+            "This sign-in belongs to a different person's Countersign account than the one with "
+            "your email address. Ask your administrator to check your account at the identity "
+            "provider; they can unlink it on the single sign-on page.",
+            code=IdentityErrorCode.SUBJECT_MISMATCH,
+            http_status=403,
+            email=email,
+        )
+
+
+def sso_link_forget(*, actor: User, email: str) -> int:
+    """The tenant admin unlinks a person from their IdP subject (after the IdP account was
+    recreated, for instance): the next SSO sign-in links them again. Returns how many links."""
+    _require_admin(actor)
+    with action(actor=actor):
+        links = list(SsoLink.objects.filter(user__email=email_normalise(email)))
+        for link in links:
+            audit_append(
+                category=AuditCategory.SECURITY,
+                action="sso.link_forgotten",
+                obj=link.user,
+                detail={"issuer": link.issuer, "subject": link.subject},
+            )
+        SsoLink.objects.filter(pk__in=[link.pk for link in links]).delete()
+    return len(links)
 
 
 def _profile_apply(*, user: User, mapped: MappedIdentity) -> None:

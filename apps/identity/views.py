@@ -27,7 +27,12 @@ from apps.identity.selectors import (
     identity_provider_get,
     sign_in_preview,
 )
-from apps.identity.services import identity_provider_update, sso_failure_record, sso_sign_in
+from apps.identity.services import (
+    identity_provider_update,
+    sso_failure_record,
+    sso_link_forget,
+    sso_sign_in,
+)
 
 PENDING_KEY = "sso_pending"
 SSO_SESSION_KEY = "sso_idp"
@@ -91,6 +96,19 @@ class IdentitySettingsView(TenantAdminMixin, View):
             **extra,
         }
         return render(request, self.template_name, context, status=status)
+
+
+class SsoUnlinkView(TenantAdminMixin, View):
+    """Forget the IdP subject a person is linked to, so their next SSO sign-in links again."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        email = request.POST.get("email", "")[:254]
+        count = sso_link_forget(actor=request.user, email=email)  # type: ignore[arg-type]
+        if count:
+            messages.success(request, f"{email} is unlinked; their next sign-in links again.")
+        else:
+            messages.info(request, f"{email} was not linked to the identity provider.")
+        return redirect("identity:settings")
 
 
 class _Mapping:

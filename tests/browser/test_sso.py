@@ -33,7 +33,7 @@ def people(open_db):
     """Gwen, a new tenant admin, and Clara, a clinician the IdP knows (committed, emptied and
     deactivated afterwards)."""
     from apps.accounts.models import User
-    from apps.identity.models import IdentityProvider
+    from apps.identity.models import IdentityProvider, SsoLink
 
     suffix = uuid.uuid4().hex[:8]
     with tenant_context(_alpha()):
@@ -49,6 +49,7 @@ def people(open_db):
 
     with tenant_context(_alpha()):
         IdentityProvider.objects.all().delete()
+        SsoLink.objects.filter(user__in=[gwen, clara]).delete()
         for user in User.objects.filter(pk__in=[gwen.pk, clara.pk]):
             user.roles.clear()
             user.departments.clear()

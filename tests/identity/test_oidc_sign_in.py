@@ -189,3 +189,29 @@ def test_not_configured_is_404_page(client_b, tenant_b):
 def test_login_page_offers_the_idp(client_a, client_b, sso_a):
     assert "Sign in with Test IdP" in client_a.get("/login/").content.decode()
     assert "Sign in with" not in client_b.get("/login/").content.decode()
+
+
+def test_an_email_that_moved_to_another_idp_account_is_refused(client_a, tenant_a, sso_a, clara):
+    """Clara signed in once (linked to her IdP subject); a sign-in carrying her email from
+    another IdP account opens nothing, until an admin unlinks her."""
+    from apps.identity.models import SsoLink
+
+    assert sso_sign_in(client_a, "clara").status_code == 302
+    client_a.logout()
+    with tenant_context(tenant_a):
+        SsoLink.objects.filter(user=clara).update(subject="another-idp-account")
+    _refused(sso_sign_in(client_a, "clara"), "sso_subject_mismatch", 403)
+    _failure_audited(tenant_a, "sso_subject_mismatch", "clara@alpha.test")
+    # olivia (no admin) cannot unlink; alice can.
+    from tests.conftest import sign_in
+
+    sign_in(client_a, "olivia@alpha.test")
+    assert client_a.post("/admin/identity/unlink/", {"email": clara.email}).status_code == 403
+    client_a.logout()
+    sign_in(client_a, "alice@alpha.test")
+    assert client_a.post("/admin/identity/unlink/", {"email": clara.email}).status_code == 302
+    assert _entries(tenant_a, "sso.link_forgotten")[-1].detail["subject"] == "another-idp-account"
+    client_a.logout()
+    assert sso_sign_in(client_a, "clara").status_code == 302
+    with tenant_context(tenant_a):
+        assert SsoLink.objects.get(user=clara).subject != "another-idp-account"
