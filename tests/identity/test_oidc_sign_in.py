@@ -215,3 +215,19 @@ def test_an_email_that_moved_to_another_idp_account_is_refused(client_a, tenant_
     assert sso_sign_in(client_a, "clara").status_code == 302
     with tenant_context(tenant_a):
         assert SsoLink.objects.get(user=clara).subject != "another-idp-account"
+
+
+def test_idp_down_between_start_and_callback_is_a_clear_page(client_a, tenant_a, sso_a, clara):
+    from urllib.parse import urlsplit
+
+    from apps.identity.models import IdentityProvider
+    from tests.identity.helpers import idp_login
+
+    start = client_a.get("/sso/oidc/start/")
+    callback = urlsplit(idp_login(start["Location"], "clara"))
+    with tenant_context(tenant_a):  # the IdP stops answering before the code is exchanged
+        IdentityProvider.objects.update(issuer_url=f"http://127.0.0.1:{closed_port()}/o")
+    _refused(client_a.get(f"{callback.path}?{callback.query}"), "sso_idp_unreachable", 502)
+    _failure_audited(tenant_a, "sso_idp_unreachable")
+    with tenant_context(tenant_a):
+        assert not clara.roles.exists()
