@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("apps.insights.urls")),
     path("", include("apps.assist.urls")),
     path("", include("apps.accounts.urls")),
+    path("", include("apps.identity.urls")),
     path("", include("apps.tenants.tenant_urls")),
     path("admin/people/reason-codes/", include("apps.approvals.reason_codes.urls")),
     path("admin/people/", include("apps.people.urls")),

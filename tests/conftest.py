@@ -25,6 +25,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.celery_worker",
     "tests.fixtures.dns_server",
+    "tests.identity.fixtures",
     "tests.fixtures.log_sweep",
 ]
 

@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from apps.accounts.models import User
+from apps.accounts.sign_in_rules import password_refusal
 from apps.core.text import email_normalise
 
 
@@ -15,6 +17,12 @@ class SignInForm(AuthenticationForm):
         # Before authenticate(): the backend and the lockout (axes) both see one form of the
         # address, so `Alice@` and `alice@` are the same account and share one failure count.
         return email_normalise(self.cleaned_data.get("username") or "")
+
+    def confirm_login_allowed(self, user: User) -> None:
+        super().confirm_login_allowed(user)
+        refusal = password_refusal(user)
+        if refusal is not None:
+            raise forms.ValidationError(refusal.message, code=refusal.code)
 
 
 class PartnerSignInForm(SignInForm):

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import login, password_validation
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from django.views import View
 
 from apps.accounts.exceptions import AccountErrorCode, InvalidInput, NotAllowed
 from apps.accounts.models import User
+from apps.accounts.sign_in_rules import password_refusal
 from apps.core.actions import action_service
 from apps.core.errors import form_errors_show
 from apps.core.text import email_normalise, header_clean
@@ -201,6 +203,10 @@ class InvitationAcceptView(View):
                     request, "accounts/invitation_problem.html", {"error": exc}, status=410
                 )
             else:
+                refusal = password_refusal(user)
+                if refusal is not None:  # "Require SSO": the account is ready, sign in there
+                    messages.info(request, f"Your account is ready. {refusal.message}")
+                    return redirect("login")
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 return redirect("home")
         context: dict[str, Any] = {"form": form, "invitee": user}

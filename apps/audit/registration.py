@@ -22,7 +22,7 @@ from apps.audit.models import AuditCategory
 # Every model of these apps is tracked.
 TRACKED_APPS = (
     "accounts", "tenants", "people", "workflows", "approvals", "sla", "notifications",
-    "integrations", "erp", "payers", "api",
+    "integrations", "erp", "payers", "api", "identity",
 )  # fmt: skip
 # Rows that are themselves logs, counters or caches: tracking them would only add noise.
 # tenants.pooledschema is a cache of ready schemas (the tenant a schema becomes is tracked);
@@ -37,6 +37,7 @@ UNTRACKED_MODELS = {
 EXCLUDED_FIELDS = [
     "password", "last_login", "data", "engine_state", "body", "comment", "secret",
     "secret_encrypted", "key_hash", "token_hash", "auth_token", "credential_encrypted",
+    "client_secret_encrypted",
     "reason_text", "items",
 ]  # fmt: skip
 ACTIONS = {0: "create", 1: "update", 2: "delete", 3: "access"}

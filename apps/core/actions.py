@@ -49,6 +49,7 @@ class Channel(StrEnum):
     IMPORT = "import"
     PAYER = "payer"  # a payer's answer to a prior authorization we submitted
     SCIM = "scim"  # a directory (Entra ID, Okta) provisioning through /scim/v2/
+    SSO = "sso"  # a sign-in through the tenant's identity provider (apps.identity)
 
 
 @dataclass(frozen=True)

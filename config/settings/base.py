@@ -67,6 +67,7 @@ TENANT_APPS = [
     "apps.insights",
     "apps.assist",
     "apps.scim",
+    "apps.identity",
     # MFA devices and sign-in attempts belong to users, who live in each tenant's schema.
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",

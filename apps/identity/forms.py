@@ -1,0 +1,100 @@
+"""The tenant admin's single sign-on settings, with the sample claims of the preview."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from apps.identity.claims import group_roles_parse
+from apps.identity.selectors import break_glass_candidates
+
+
+class IdentityProviderForm(forms.Form):
+    name = forms.CharField(
+        label="Name of your identity provider (shown on the button)", max_length=80
+    )
+    is_enabled = forms.BooleanField(
+        label="Offer “Sign in with …” on the sign-in page", required=False
+    )
+    issuer_url = forms.URLField(
+        label="Issuer URL", max_length=300, assume_scheme="https",
+        help_text="For example https://login.microsoftonline.com/<tenant id>/v2.0",
+    )  # fmt: skip
+    client_id = forms.CharField(label="Client ID", max_length=255)
+    client_secret = forms.CharField(
+        label="Client secret", required=False, max_length=2000,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Stored encrypted. Leave blank to keep the current one.",
+    )  # fmt: skip
+    scopes = forms.CharField(label="Scopes", max_length=255, initial="openid email profile")
+    claim_email = forms.CharField(label="Email claim", max_length=100, initial="email")
+    claim_name = forms.CharField(label="Name claim", max_length=100, initial="name")
+    claim_department = forms.CharField(label="Department claim", max_length=100, required=False)
+    claim_manager = forms.CharField(
+        label="Manager claim (the manager's email)", max_length=100, required=False
+    )
+    claim_groups = forms.CharField(
+        label="Groups claim", max_length=100, required=False, initial="groups"
+    )
+    group_roles = forms.CharField(
+        label="Groups to roles (one per line: group: role_key, role_key)", required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )  # fmt: skip
+    jit_enabled = forms.BooleanField(
+        label="Create accounts just in time for people the IdP vouches for", required=False
+    )
+    require_sso = forms.BooleanField(
+        label="Require SSO: refuse password sign-in except for the break-glass admins",
+        required=False,
+    )
+    break_glass_admins = forms.ModelMultipleChoiceField(
+        label="Break-glass admins (keep password and two-step sign-in)",
+        queryset=break_glass_candidates(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    sample_claims = forms.CharField(
+        label="Sample claims (JSON) for the preview", required=False, max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["break_glass_admins"].queryset = break_glass_candidates()  # type: ignore[attr-defined]
+
+    def clean_scopes(self) -> str:
+        scopes = " ".join(str(self.cleaned_data["scopes"]).split())
+        if "openid" not in scopes.split():
+            raise forms.ValidationError("The scopes must include openid.")
+        return scopes
+
+    def clean_group_roles(self) -> dict[str, list[str]]:
+        mapping, bad = group_roles_parse(self.cleaned_data.get("group_roles") or "")
+        if bad:
+            raise forms.ValidationError(
+                f"Write each line as group: role_key, role_key ({', '.join(bad)})."
+            )
+        return mapping
+
+    def clean_sample_claims(self) -> dict[str, Any] | None:
+        text = (self.cleaned_data.get("sample_claims") or "").strip()
+        if not text:
+            return None
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise forms.ValidationError("This is not valid JSON.") from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Paste a JSON object, as an ID token's claims are.")
+        return value
+
+    def provider_values(self) -> dict[str, Any]:
+        names = (
+            "name", "is_enabled", "issuer_url", "client_id", "scopes", "claim_email",
+            "claim_name", "claim_department", "claim_manager", "claim_groups", "group_roles",
+            "jit_enabled", "require_sso",
+        )  # fmt: skip
+        values = {name: self.cleaned_data[name] for name in names}
+        values["issuer_url"] = str(values["issuer_url"]).rstrip("/")
+        return values

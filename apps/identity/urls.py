@@ -1,0 +1,18 @@
+"""Tenant-host pages of single sign-on: the admin's settings and the OpenID Connect sign-in."""
+
+from django.urls import path
+
+from apps.identity.views import (
+    IdentitySettingsView,
+    SsoCallbackView,
+    SsoStartView,
+    SsoUnlinkView,
+)
+
+app_name = "identity"
+urlpatterns = [
+    path("admin/identity/", IdentitySettingsView.as_view(), name="settings"),
+    path("admin/identity/unlink/", SsoUnlinkView.as_view(), name="unlink"),
+    path("sso/oidc/start/", SsoStartView.as_view(), name="oidc-start"),
+    path("sso/oidc/callback/", SsoCallbackView.as_view(), name="oidc-callback"),
+]

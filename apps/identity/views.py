@@ -1,0 +1,192 @@
+"""Single sign-on pages: the tenant admin's settings (with the claims preview), and the OpenID
+Connect sign-in (start: to the IdP with state, nonce and PKCE; callback: the code exchanged,
+the ID token checked, the account signed in). Each refusal is one branded page with its code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import View
+
+from apps.accounts import mfa
+from apps.accounts.security import session_start
+from apps.core.actions import Channel, acting
+from apps.core.errors import CountersignError, form_errors_show
+from apps.core.mixins import TenantAdminMixin
+from apps.identity import oidc
+from apps.identity.claims import claims_map, group_roles_text
+from apps.identity.exceptions import IdentityErrorCode, SsoRefused
+from apps.identity.forms import IdentityProviderForm
+from apps.identity.selectors import (
+    identity_provider_active,
+    identity_provider_get,
+    sign_in_preview,
+)
+from apps.identity.services import (
+    identity_provider_update,
+    sso_failure_record,
+    sso_link_forget,
+    sso_sign_in,
+)
+
+PENDING_KEY = "sso_pending"
+SSO_SESSION_KEY = "sso_idp"
+
+
+class IdentitySettingsView(TenantAdminMixin, View):
+    template_name = "identity/settings.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        provider = identity_provider_get()
+        initial: dict[str, Any] = {}
+        if provider is not None:
+            initial = {
+                field: getattr(provider, field)
+                for field in IdentityProviderForm.base_fields
+                if hasattr(provider, field) and field not in {"client_secret", "group_roles"}
+            }
+            initial["group_roles"] = group_roles_text(provider.group_roles)
+            initial["break_glass_admins"] = list(provider.break_glass_admins.all())
+        return self._page(request, IdentityProviderForm(initial=initial))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = IdentityProviderForm(request.POST)
+        if not form.is_valid():
+            return self._page(request, form, status=400)
+        if "preview" in request.POST:
+            return self._preview(request, form)
+        try:
+            identity_provider_update(
+                actor=request.user,  # type: ignore[arg-type]
+                values=form.provider_values(),
+                client_secret=form.cleaned_data["client_secret"],
+                break_glass_admins=list(form.cleaned_data["break_glass_admins"]),
+            )
+        except CountersignError as error:
+            form_errors_show(form, error)
+            return self._page(request, form, status=400)
+        messages.success(request, "Single sign-on settings saved.")
+        return redirect("identity:settings")
+
+    def _preview(self, request: HttpRequest, form: IdentityProviderForm) -> HttpResponse:
+        sample = form.cleaned_data["sample_claims"]
+        if sample is None:
+            form.add_error("sample_claims", "Paste sample claims to preview them.")
+            return self._page(request, form, status=400)
+        values = form.provider_values()
+        mapping = _Mapping(values)
+        preview = sign_in_preview(
+            mapped=claims_map(mapping=mapping, claims=sample), jit_enabled=values["jit_enabled"]
+        )
+        return self._page(request, form, preview=preview)
+
+    def _page(
+        self, request: HttpRequest, form: IdentityProviderForm, status: int = 200, **extra: Any
+    ) -> HttpResponse:
+        provider = identity_provider_get()
+        context = {
+            "form": form,
+            "provider": provider,
+            "redirect_uri": request.build_absolute_uri(reverse("identity:oidc-callback")),
+            **extra,
+        }
+        return render(request, self.template_name, context, status=status)
+
+
+class SsoUnlinkView(TenantAdminMixin, View):
+    """Forget the IdP subject a person is linked to, so their next SSO sign-in links again."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        email = request.POST.get("email", "")[:254]
+        count = sso_link_forget(actor=request.user, email=email)  # type: ignore[arg-type]
+        if count:
+            messages.success(request, f"{email} is unlinked; their next sign-in links again.")
+        else:
+            messages.info(request, f"{email} was not linked to the identity provider.")
+        return redirect("identity:settings")
+
+
+class _Mapping:
+    """The form's unsaved claims mapping, in the shape `claims_map` reads."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.claim_email = str(values["claim_email"])
+        self.claim_name = str(values["claim_name"])
+        self.claim_department = str(values["claim_department"])
+        self.claim_manager = str(values["claim_manager"])
+        self.claim_groups = str(values["claim_groups"])
+        self.group_roles = values["group_roles"]
+
+
+def _failure_page(request: HttpRequest, refusal: SsoRefused, provider: Any) -> HttpResponse:
+    sso_failure_record(refusal=refusal, provider=provider)
+    return render(
+        request,
+        "identity/sso_failed.html",
+        {"code": refusal.code, "message": refusal.message, "provider": provider},
+        status=refusal.http_status,
+    )
+
+
+def _not_configured() -> SsoRefused:
+    return SsoRefused(
+        "This organisation does not sign in through an identity provider. Sign in with your "
+        "email and password.",
+        code=IdentityErrorCode.NOT_CONFIGURED,
+        http_status=404,
+    )
+
+
+class SsoStartView(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        provider = identity_provider_active()
+        if provider is None:
+            return _failure_page(request, _not_configured(), None)
+        redirect_uri = request.build_absolute_uri(reverse("identity:oidc-callback"))
+        try:
+            url, pending = oidc.authorization_start(provider=provider, redirect_uri=redirect_uri)
+        except SsoRefused as refusal:
+            return _failure_page(request, refusal, provider)
+        request.session[PENDING_KEY] = pending.as_dict()
+        return redirect(url)
+
+
+class SsoCallbackView(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        provider = identity_provider_active()
+        if provider is None:
+            return _failure_page(request, _not_configured(), None)
+        pending = oidc.Pending.from_dict(request.session.pop(PENDING_KEY, None))
+        try:
+            if request.GET.get("error"):
+                raise SsoRefused(
+                    "Your organisation's sign-in service did not sign you in. Start again from "
+                    "the sign-in page; if it keeps happening, tell your administrator.",
+                    code=IdentityErrorCode.IDP_ERROR,
+                    http_status=400,
+                )
+            if pending is None or request.GET.get("state") != pending.state:
+                raise SsoRefused(
+                    "This sign-in was not started in this browser, or it was already used. "
+                    "Start again from the sign-in page.",
+                    code=IdentityErrorCode.STATE_MISMATCH,
+                    http_status=400,
+                )
+            claims = oidc.code_exchange(
+                provider=provider, pending=pending, code=request.GET.get("code", "")
+            )
+            user = sso_sign_in(provider=provider, claims=claims)
+        except SsoRefused as refusal:
+            return _failure_page(request, refusal, provider)
+        with acting(user, Channel.SSO):
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        # The IdP did the second step (its own MFA): no Countersign code is asked for.
+        request.session[mfa.STATE_KEY] = "ok"
+        request.session[SSO_SESSION_KEY] = provider.name
+        session_start(request)
+        return redirect("approvals:inbox")
