@@ -28,6 +28,14 @@ from apps.workflows.models import WorkflowDefinition
 if TYPE_CHECKING:
     from apps.accounts.models import User
 
+__all__ = [
+    "AppealOption",
+    "InvalidInput",
+    "appeal_option",
+    "peer_to_peer_record",
+    "request_appeal",
+]
+
 APPEALABLE = (RequestStatus.DENIED, RequestStatus.PARTIALLY_APPROVED)
 PEER_TO_PEER_MAX = 4000
 

@@ -1,5 +1,8 @@
 from django.db import models
 
+# The workflow category of appeals: filed from a denial, never on their own.
+APPEAL_CATEGORY = "appeal"
+
 
 class RequestStatus(models.TextChoices):
     DRAFT = "draft", "Draft"

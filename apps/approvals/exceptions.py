@@ -33,6 +33,7 @@ class ApprovalErrorCode(StrEnum):
     ALREADY_APPEALED = "already_appealed"
     APPEAL_WORKFLOW_MISSING = "appeal_workflow_missing"
     NOT_AN_APPEAL = "not_an_appeal"
+    APPEAL_NEEDS_REQUEST = "appeal_needs_request"
     VERSION_MISMATCH = "version_mismatch"
     TOO_MANY_ITEMS = "too_many_items"
     VIEW_NAME_REQUIRED = "view_name_required"

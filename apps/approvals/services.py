@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.approvals import effects
 from apps.approvals import timeline_sentences as sentences
-from apps.approvals.choices import RequestStatus, TaskStatus
+from apps.approvals.choices import APPEAL_CATEGORY, RequestStatus, TaskStatus
 from apps.approvals.discussion import attachment_store, upload_check
 from apps.approvals.exceptions import (
     ApprovalErrorCode,
@@ -99,6 +99,12 @@ def request_create(
     }
     data = {**data, **{name: f"upload:{upload.name}" for name, upload in (uploads or {}).items()}}
     spec = spec_of(version)
+    if spec.category == APPEAL_CATEGORY and appeal_of is None:
+        raise InvalidInput(
+            "An appeal is filed from the decision it appeals (Appeal on the request's page, "
+            "or POST /api/v1/requests/{id}/appeal).",
+            code=ApprovalErrorCode.APPEAL_NEEDS_REQUEST,
+        )
     cleaned = _validated(spec, data)
     if department is None:
         department = actor.departments.first()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.approvals import draft_views, email_link_views, inbox_views, views
+from apps.approvals import appeal_views, draft_views, email_link_views, inbox_views, views
 
 app_name = "approvals"
 urlpatterns = [
@@ -32,6 +32,8 @@ urlpatterns = [
     path("requests/<str:reference>/submit", draft_views.draft_submit, name="draft-submit"),
     path("requests/<str:reference>/delete", draft_views.draft_delete, name="draft-delete"),
     path("requests/<str:reference>/resubmit", views.request_resubmit, name="resubmit"),
+    path("requests/<str:reference>/appeal", appeal_views.request_appeal, name="appeal"),
+    path("requests/<str:reference>/peer-to-peer", appeal_views.peer_to_peer, name="peer-to-peer"),
     path("requests/<str:reference>/comments", views.comment_add, name="comment"),
     path("requests/<str:reference>/attachments", views.attachment_add, name="attach"),
     path(

@@ -21,7 +21,7 @@ from apps.approvals import (
     sharing,
     timeline_sentences,
 )
-from apps.approvals.choices import RequestStatus, TaskStatus, Urgency
+from apps.approvals.choices import APPEAL_CATEGORY, RequestStatus, TaskStatus, Urgency
 from apps.approvals.exceptions import ApprovalError, InvalidInput, NotFound
 from apps.approvals.forms import display_rows, submission_from_post, widgets_for
 from apps.approvals.models import (
@@ -51,7 +51,9 @@ def _not_found(error: NotFound) -> Http404:
 
 @login_required
 def new_request_choose(request: HttpRequest) -> HttpResponse:
-    return render(request, "approvals/new_choose.html", {"workflows": published_workflows()})
+    # Appeals are filed from the denial they appeal (apps.approvals.appeals), not from here.
+    workflows = published_workflows().exclude(category=APPEAL_CATEGORY)
+    return render(request, "approvals/new_choose.html", {"workflows": workflows})
 
 
 CREATED_MESSAGES = {
@@ -189,7 +191,22 @@ def _detail_context(
         "is_draft": approval.status == RequestStatus.DRAFT,
         "decision_errors": {},
         "watching": inbox.is_watching(user, approval),
+        **_appeal_context(user, approval),
     }
+
+
+def _appeal_context(user: User, approval: ApprovalRequest) -> dict[str, Any]:
+    """Links between a request and its appeals, and whether its requester may appeal now."""
+    from apps.approvals.appeals import APPEALABLE, appeal_option
+
+    context: dict[str, Any] = {
+        "appeal_of": approval.appeal_of if approval.appeal_of_id else None,
+        "appeals": list(approval.appeals.order_by("pk")),
+        "appeal": None,
+    }
+    if approval.requester_id == user.pk and approval.status in APPEALABLE:
+        context["appeal"] = appeal_option(approval)
+    return context
 
 
 def _break_glass_candidate(user: User, reference: str) -> ApprovalRequest | None:
