@@ -25,6 +25,7 @@ v1 = [
         "requests/<int:request_id>/resubmit", requests.RequestResubmitApi.as_view(), name="resubmit"
     ),
     path("requests/<int:request_id>/amend", requests.RequestAmendApi.as_view(), name="amend"),
+    path("requests/<int:request_id>/appeal", requests.RequestAppealApi.as_view(), name="appeal"),
     path("requests/<int:request_id>/comments", requests.CommentListApi.as_view(), name="comments"),
     path(
         "requests/<int:request_id>/attachments",

@@ -32,6 +32,7 @@ EVERY_ENDPOINT = [
     ("POST", "/api/v1/requests/1/withdraw"),
     ("POST", "/api/v1/requests/1/resubmit"),
     ("POST", "/api/v1/requests/1/amend"),
+    ("POST", "/api/v1/requests/1/appeal"),
     ("POST", "/api/v1/requests/1/extend"),
     ("GET", "/api/v1/requests/1/comments"),
     ("POST", "/api/v1/requests/1/comments"),

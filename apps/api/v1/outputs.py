@@ -188,6 +188,9 @@ class TimelineEntryOut(serializers.Serializer[Any]):
 class RequestDetailOut(RequestSummaryOut):
     data = serializers.DictField(help_text="The form answers, by field name.")  # type: ignore[assignment]  # a field named data
     exception_reason = serializers.CharField()
+    appeal_of = serializers.IntegerField(
+        source="appeal_of_id", allow_null=True, help_text="The request this one appeals (or null)."
+    )
     stages = serializers.SerializerMethodField()
     tasks = TaskOut(many=True, source="tasks.all")
     timeline = TimelineEntryOut(many=True, source="timeline.all")

@@ -17,7 +17,7 @@ from apps.api.idempotency import idempotent
 from apps.api.pagination import OldestFirstPagination
 from apps.api.v1.base import ApiView, validated, validated_query
 from apps.api.v1.outputs import AttachmentOut, CommentOut, RequestDetailOut, RequestSummaryOut
-from apps.approvals import discussion, masking, services
+from apps.approvals import appeals, discussion, masking, services
 from apps.approvals.choices import RequestStatus, Urgency
 from apps.approvals.exceptions import InvalidInput
 from apps.audit.services import audit_phi_access
@@ -219,6 +219,37 @@ class RequestWithdrawApi(ApiView):
         approval = selectors.request_plain(self.actor, request_id)
         services.request_withdraw(actor=self.actor, approval=approval, reason=data["reason"])
         return detail(self.actor, request_id)
+
+
+class RequestAppealApi(ApiView):
+    class Input(serializers.Serializer[Any]):
+        data = serializers.DictField(  # type: ignore[assignment]  # a field named like a serializer attribute
+            help_text="Answers of the appeal workflow's form, by field name."
+        )
+        urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+
+    @extend_schema(
+        operation_id="requests_appeal",
+        summary="Appeal a denial",
+        description=(
+            "The requester appeals a denied (or partially approved) request within its "
+            "workflow's appeal window. The appeal is a new request of the appeal workflow, "
+            "linked by `appeal_of`; nobody who decided the denied request reviews it. Refusals: "
+            "`not_appealable`, `appeal_window_closed`, `already_appealed` (409), "
+            "`appeal_workflow_missing`."
+        ),
+        request=Input,
+        responses={201: RequestDetailOut},
+        tags=TAGS,
+    )
+    @idempotent
+    def post(self, request: Request, request_id: int) -> Response:
+        data = validated(self.Input, request.data)
+        approval = selectors.request_plain(self.actor, request_id)
+        appeal = appeals.request_appeal(
+            actor=self.actor, approval=approval, data=data["data"], urgency=data.get("urgency")
+        )
+        return detail(self.actor, appeal.pk, status.HTTP_201_CREATED)
 
 
 class RequestResubmitApi(ApiView):
