@@ -15,5 +15,7 @@ def committed_requests_delete(tenant: object, made: dict[str, list[int]]) -> Non
         WebhookEndpoint.objects.filter(pk__in=made["endpoints"]).delete()
         events.delete()
         Decision.objects.filter(request_id__in=made["requests"]).delete()
-        ApprovalRequest.objects.filter(pk__in=made["requests"]).delete()
+        made_requests = ApprovalRequest.objects.filter(pk__in=made["requests"])
+        made_requests.filter(appeal_of__isnull=False).delete()  # appeals protect what they appeal
+        made_requests.delete()
     connection.set_schema_to_public()
