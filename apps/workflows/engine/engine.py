@@ -175,9 +175,7 @@ def _claim_check(
     if task.queue_role is None or actor not in run.directory.members(task.queue_role):
         raise NotAnApprover(f"{actor} is not a member of the queue for this task.")
     if actor in state.excluded:
-        raise DecidedTheAppealedRequest(
-            f"{actor} decided the request this appeal is about; someone else reviews the appeal."
-        )
+        raise DecidedTheAppealedRequest(f"{actor} decided the appealed request; not its appeal.")
     if not may_take(actor, step, run.routing(state), run.directory) or _prior_approver(
         state, step, actor
     ):
@@ -380,8 +378,7 @@ def _claim(run: Run, state: RequestState, event: Claim) -> RequestState:
     _, step = run.spec.step(task.step_key)
     _claim_check(run, state, task, step, event.actor)
     state = state.with_task(replace(task, assignee=event.actor))
-    run.emit("task.claimed", state, task=task.key, step=step.key)
-    # Nobody is told: the one who claimed it knows, and "approval needed" would only be noise.
+    run.emit("task.claimed", state, task=task.key, step=step.key)  # nobody is notified
     return state
 
 

@@ -88,7 +88,7 @@ def test_every_file_is_valid_pretty_printed_json(name: str) -> None:
 def test_pack_lists_exactly_the_template_files_present() -> None:
     assert sorted(PACK["templates"]) == TEMPLATE_FILES
     assert len(PACK["templates"]) == len(set(PACK["templates"]))
-    assert len(TEMPLATE_FILES) == 10
+    assert len(TEMPLATE_FILES) == 11
 
 
 def test_pack_manifest() -> None:
@@ -301,6 +301,10 @@ def test_step_clocks_fit_inside_the_request_clock(name: str) -> None:
 
 NPI = "1234567893"  # the CMS example NPI; passes the Luhn check
 SAMPLES: dict[str, dict[str, Any]] = {
+    "prior-auth-appeal.json": {
+        "appeal_reason": "Ten weeks of physical therapy are documented.",
+        "peer_to_peer_requested": "Requested",
+    },
     "prior-auth-imaging.json": {
         "patient_name": "Jordan Example",
         "date_of_birth": "1970-04-12",
