@@ -121,7 +121,9 @@ def metadata_entity_id(xml: str) -> str:
         store.parse(xml)  # type: ignore[no-untyped-call]
     except Exception:
         raise invalid from None
-    for entity_id in store.identity_providers():  # type: ignore[no-untyped-call]
+    for entity_id, entity in store.items():  # type: ignore[no-untyped-call]
+        if "idpsso_descriptor" not in entity:
+            continue
         if store.certs(entity_id, "idpsso", "signing") and any(  # type: ignore[no-untyped-call]
             store.service(entity_id, "idpsso_descriptor", "single_sign_on_service", binding)  # type: ignore[no-untyped-call]
             for binding in (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST)

@@ -15,9 +15,9 @@ from apps.audit.models import AuditCategory
 from apps.audit.services import audit_append
 from apps.core.actions import Channel, SystemActor, action
 from apps.core.text import email_normalise
+from apps.identity import saml
 from apps.identity.claims import MappedIdentity, claims_map
 from apps.identity.exceptions import IdentityErrorCode, InvalidInput, SsoRefused
-from apps.identity import saml
 from apps.identity.models import IdentityProvider, Protocol, SsoLink
 from apps.identity.selectors import identity_provider_active, is_break_glass
 from apps.people.models import Department, Role
