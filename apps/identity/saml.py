@@ -184,7 +184,8 @@ def _client(provider: IdentityProvider, urls: SpUrls) -> Iterator[Saml2Client]:
 def sp_metadata(provider: IdentityProvider, urls: SpUrls) -> str:
     """This tenant's SP metadata XML (entity ID, ACS URL, signing certificate)."""
     with _client(provider, urls) as client:
-        return str(create_metadata_string(None, config=client.config, valid=None))  # type: ignore[no-untyped-call]
+        xml = create_metadata_string(None, config=client.config, valid=None)  # type: ignore[no-untyped-call]
+    return xml.decode() if isinstance(xml, bytes) else str(xml)
 
 
 def authn_request(provider: IdentityProvider, urls: SpUrls, relay_state: str) -> tuple[str, str]:
@@ -249,6 +250,41 @@ def _invalid(reason: str) -> SsoRefused:
     )
 
 
+def _wrong_recipient() -> SsoRefused:
+    return _refusal(
+        IdentityErrorCode.WRONG_RECIPIENT,
+        "The sign-in was addressed to another Countersign address than this one.",
+    )
+
+
+@dataclass(frozen=True)
+class _Peek:
+    destination: str
+    expired: bool
+
+
+def _peek(saml_response: str) -> _Peek:
+    """What an unchecked Response says of its Destination and validity, only to name the
+    refusal pysaml2 gave (never to accept anything)."""
+    from defusedxml import ElementTree
+
+    try:
+        root = ElementTree.fromstring(base64.b64decode(saml_response))
+    except Exception:
+        return _Peek(destination="", expired=False)
+    now = timezone.now()
+    expired = False
+    for element in root.iter():
+        until = element.get("NotOnOrAfter")
+        if until:
+            try:
+                moment = datetime.datetime.fromisoformat(until.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            expired = expired or moment + datetime.timedelta(seconds=LEEWAY_SECONDS) < now
+    return _Peek(destination=str(root.get("Destination") or ""), expired=expired)
+
+
 def _library_refusal(error: Exception) -> SsoRefused:
     text = str(error)
     if isinstance(error, SignatureError | IncorrectlySigned):
@@ -261,10 +297,7 @@ def _library_refusal(error: Exception) -> SsoRefused:
             "The sign-in was meant for another application, not this organisation's Countersign.",
         )
     if isinstance(error, VerificationError) and "recipient" in text.lower():
-        return _refusal(
-            IdentityErrorCode.WRONG_RECIPIENT,
-            "The sign-in was addressed to another Countersign address than this one.",
-        )
+        return _wrong_recipient()
     if isinstance(error, UnsolicitedResponse):
         return SsoRefused(
             "This sign-in was not started in this browser, or it was already used. Start again "
@@ -278,11 +311,6 @@ def _library_refusal(error: Exception) -> SsoRefused:
             "sign-in page; if it keeps happening, tell your administrator.",
             code=IdentityErrorCode.IDP_ERROR,
             http_status=400,
-        )
-    if "destination" in text.lower():
-        return _refusal(
-            IdentityErrorCode.WRONG_RECIPIENT,
-            "The sign-in was addressed to another Countersign address than this one.",
         )
     return _invalid("the response is malformed")
 
@@ -300,6 +328,9 @@ def response_parse(
         base64.b64decode(saml_response, validate=False)
     except ValueError:
         raise _invalid("the response is not base64") from None
+    # Refusing early on what the Response says is safe; accepting waits for pysaml2's checks.
+    if _peek(saml_response).destination not in {"", urls.acs}:
+        raise _wrong_recipient()
     with _client(provider, urls) as client:
         try:
             response = client.parse_authn_request_response(  # type: ignore[no-untyped-call]
@@ -307,8 +338,9 @@ def response_parse(
             )
         except Exception as error:
             refusal = _library_refusal(error)
-            if refusal.code == IdentityErrorCode.INVALID_TOKEN:
-                logger.warning("SAML response refused: %s", type(error).__name__)
+            if str(error) == "Condition not OK" and _peek(saml_response).expired:
+                refusal = _expired()
+            logger.warning("SAML response refused: %s %s", type(error).__name__, str(error)[:300])
             raise refusal from None
     if response is None or response.assertion is None:
         raise _invalid("no assertion came back")

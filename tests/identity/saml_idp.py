@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime
 import http.server
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,7 +86,7 @@ class SamlIdp:
         self.key_file, self.cert_file = _key_pair(self.folder)
         self.metadata_xml = create_metadata_string(None, config=self._config(), valid=None).decode()
 
-    def _config(self, lifetime_minutes: int = 5) -> IdPConfig:
+    def _config(self, lifetime_minutes: int = 5, sp_metadata: str = "") -> IdPConfig:
         config = IdPConfig()
         config.load(
             {
@@ -93,7 +94,7 @@ class SamlIdp:
                 "xmlsec_binary": "/usr/bin/xmlsec1",
                 "key_file": str(self.key_file),
                 "cert_file": str(self.cert_file),
-                "metadata": {},
+                "metadata": {"inline": [sp_metadata]} if sp_metadata else {},
                 "service": {
                     "idp": {
                         "name": "Test SAML IdP",
@@ -137,6 +138,7 @@ class SamlIdp:
         lifetime_minutes: int = 5,
         recipient: str | None = None,
         groups: list[str] | None = None,
+        sp_metadata: str = "",
     ) -> str:
         """A base64 SAMLResponse for `person`, as the IdP's HTTP-POST form carries it."""
         who = SAML_PEOPLE[person]
@@ -147,7 +149,7 @@ class SamlIdp:
         }
         if groups is not None:
             identity["groups"] = groups
-        server = Server(config=self._config(lifetime_minutes))
+        server = Server(config=self._config(lifetime_minutes, sp_metadata))
         xml = server.create_authn_response(
             identity=identity,
             in_response_to=in_response_to,
@@ -169,6 +171,14 @@ def tampered(saml_response: str, old: str, new: str) -> str:
     xml = base64.b64decode(saml_response).decode()
     assert old in xml, f"{old!r} is not in the response"
     return base64.b64encode(xml.replace(old, new).encode()).decode()
+
+
+def signature_stripped(saml_response: str) -> str:
+    """The same Response with every XML signature cut out (as an attacker would)."""
+    xml = base64.b64decode(saml_response).decode()
+    stripped = re.sub(r"<(\w+:)?Signature\b.*?</(\w+:)?Signature>", "", xml, flags=re.DOTALL)
+    assert stripped != xml, "the response had no signature"
+    return base64.b64encode(stripped.encode()).decode()
 
 
 class _MetadataHandler(http.server.BaseHTTPRequestHandler):

@@ -7,7 +7,13 @@ tenant B) a branded page with its code and an audit entry."""
 import pytest
 from django_tenants.utils import tenant_context
 
-from tests.identity.saml_idp import ENTITY_ID, SamlIdp, serve_metadata, tampered
+from tests.identity.saml_idp import (
+    ENTITY_ID,
+    SamlIdp,
+    serve_metadata,
+    signature_stripped,
+    tampered,
+)
 
 ACS_A = "http://alpha.localhost/sso/saml/acs/"
 SP_A = "http://alpha.localhost/sso/saml/metadata/"
@@ -201,13 +207,15 @@ def test_unknown_user_with_jit_on_is_created(client_a, tenant_a, saml_idp):
 
 
 def test_unsigned_assertion_is_refused(client_a, tenant_a, saml_a, saml_idp, clara):
-    unsigned = saml_idp.response("clara", acs_url=ACS_A, audience=SP_A, signed=False)
+    unsigned = signature_stripped(saml_idp.response("clara", acs_url=ACS_A, audience=SP_A))
     _refused(_post(client_a, unsigned), "sso_unsigned", 401)
     _failure_audited(tenant_a, "sso_unsigned")
     # A signed Response around an unsigned assertion is not enough either.
+    sp_metadata = client_a.get("/sso/saml/metadata/").content.decode()
     wrapped = saml_idp.response(
-        "clara", acs_url=ACS_A, audience=SP_A, signed=False, sign_response=True
-    )
+        "clara", acs_url=ACS_A, audience=SP_A, signed=False, sign_response=True,
+        sp_metadata=sp_metadata,
+    )  # fmt: skip
     _refused(_post(client_a, wrapped), "sso_unsigned", 401)
     with tenant_context(tenant_a):
         assert not clara.roles.exists()
@@ -282,8 +290,16 @@ def test_response_for_tenant_a_posted_to_tenant_b_is_refused(
 ):
     with tenant_context(tenant_b):
         configure_saml(idp=saml_idp)
+    # As issued for A: addressed to A's ACS.
     _refused(
         _post(client_b, saml_idp.response("clara", acs_url=ACS_A, audience=SP_A)),
+        "sso_wrong_recipient",
+        401,
+    )
+    _failure_audited(tenant_b, "sso_wrong_recipient")
+    # Re-addressed to B's ACS but still meant for A's service provider.
+    _refused(
+        _post(client_b, saml_idp.response("clara", acs_url=ACS_B, audience=SP_A)),
         "sso_wrong_audience",
         401,
     )
