@@ -122,8 +122,8 @@ class IdentityProviderForm(forms.Form):
     def provider_values(self) -> dict[str, Any]:
         names = (
             "name", "is_enabled", "protocol", "saml_idp_metadata_url", "issuer_url", "client_id",
-            "scopes", "claim_email", "claim_name", "claim_department", "claim_manager", "claim_groups", "group_roles",
-            "jit_enabled", "require_sso",
+            "scopes", "claim_email", "claim_name", "claim_department", "claim_manager",
+            "claim_groups", "group_roles", "jit_enabled", "require_sso",
         )  # fmt: skip
         values = {name: self.cleaned_data[name] for name in names}
         values["issuer_url"] = str(values["issuer_url"]).rstrip("/")

@@ -116,16 +116,16 @@ def metadata_entity_id(xml: str) -> str:
         code=IdentityErrorCode.INVALID,
         http_status=400,
     )
-    store = InMemoryMetaData(None, None)  # type: ignore[no-untyped-call]
+    store = InMemoryMetaData(None, None)
     try:
-        store.parse(xml)  # type: ignore[no-untyped-call]
+        store.parse(xml)
     except Exception:
         raise invalid from None
-    for entity_id, entity in store.items():  # type: ignore[no-untyped-call]
+    for entity_id, entity in store.items():
         if "idpsso_descriptor" not in entity:
             continue
-        if store.certs(entity_id, "idpsso", "signing") and any(  # type: ignore[no-untyped-call]
-            store.service(entity_id, "idpsso_descriptor", "single_sign_on_service", binding)  # type: ignore[no-untyped-call]
+        if store.certs(entity_id, "idpsso", "signing") and any(
+            store.service(entity_id, "idpsso_descriptor", "single_sign_on_service", binding)
             for binding in (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST)
         ):
             return str(entity_id)
@@ -146,8 +146,8 @@ def _client(provider: IdentityProvider, urls: SpUrls) -> Iterator[Saml2Client]:
             handle.write(provider.saml_sp_key)
         with open(cert_file, "w") as handle:
             handle.write(provider.saml_sp_certificate)
-        config = SPConfig()  # type: ignore[no-untyped-call]
-        config.load(  # type: ignore[no-untyped-call]
+        config = SPConfig()
+        config.load(
             {
                 "entityid": urls.entity_id,
                 "xmlsec_binary": shutil.which("xmlsec1") or "/usr/bin/xmlsec1",
@@ -176,7 +176,7 @@ def _client(provider: IdentityProvider, urls: SpUrls) -> Iterator[Saml2Client]:
                 },
             }
         )
-        yield Saml2Client(config)  # type: ignore[no-untyped-call]
+        yield Saml2Client(config)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -184,7 +184,7 @@ def _client(provider: IdentityProvider, urls: SpUrls) -> Iterator[Saml2Client]:
 def sp_metadata(provider: IdentityProvider, urls: SpUrls) -> str:
     """This tenant's SP metadata XML (entity ID, ACS URL, signing certificate)."""
     with _client(provider, urls) as client:
-        xml = create_metadata_string(None, config=client.config, valid=None)  # type: ignore[no-untyped-call]
+        xml = create_metadata_string(None, config=client.config, valid=None)
     return xml.decode() if isinstance(xml, bytes) else str(xml)
 
 
@@ -192,7 +192,7 @@ def authn_request(provider: IdentityProvider, urls: SpUrls, relay_state: str) ->
     """The IdP URL (HTTP-Redirect binding, signed) and the request ID kept in the session."""
     with _client(provider, urls) as client:
         try:
-            request_id, info = client.prepare_for_authenticate(  # type: ignore[no-untyped-call]
+            request_id, info = client.prepare_for_authenticate(
                 entityid=provider.saml_idp_entity_id,
                 relay_state=relay_state,
                 binding=BINDING_HTTP_REDIRECT,
@@ -333,7 +333,7 @@ def response_parse(
         raise _wrong_recipient()
     with _client(provider, urls) as client:
         try:
-            response = client.parse_authn_request_response(  # type: ignore[no-untyped-call]
+            response = client.parse_authn_request_response(
                 saml_response, BINDING_HTTP_POST, outstanding=outstanding
             )
         except Exception as error:

@@ -184,7 +184,7 @@ def signature_stripped(saml_response: str) -> str:
 class _MetadataHandler(http.server.BaseHTTPRequestHandler):
     body = b""
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/samlmetadata+xml")
         self.send_header("Content-Length", str(len(self.body)))

@@ -23,9 +23,7 @@ SP_B = "http://bravo.localhost/sso/saml/metadata/"
 
 @pytest.fixture(scope="session")
 def saml_idp(tmp_path_factory):
-    return SamlIdp(
-        folder=tmp_path_factory.mktemp("saml-idp"), sso_url="http://127.0.0.1:9/idp/sso"
-    )
+    return SamlIdp(folder=tmp_path_factory.mktemp("saml-idp"), sso_url="http://127.0.0.1:9/idp/sso")
 
 
 def configure_saml(*, idp, by_url: bool = False, **overrides):
@@ -175,8 +173,7 @@ def test_metadata_by_url_and_sp_metadata(client_a, tenant_a, saml_idp, clara):
     assert "X509Certificate" in body
     assert "PRIVATE" not in body
     assert (
-        _post(client_a, saml_idp.response("clara", acs_url=ACS_A, audience=SP_A)).status_code
-        == 302
+        _post(client_a, saml_idp.response("clara", acs_url=ACS_A, audience=SP_A)).status_code == 302
     )
 
 
