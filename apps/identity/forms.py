@@ -21,7 +21,7 @@ class IdentityProviderForm(forms.Form):
         label="Offer “Sign in with …” on the sign-in page", required=False
     )
     protocol = forms.ChoiceField(
-        label="Protocol", choices=Protocol.choices, initial=Protocol.OIDC,
+        label="Protocol", choices=Protocol.choices, initial=Protocol.OIDC, required=False,
         widget=forms.RadioSelect,
     )  # fmt: skip
     issuer_url = forms.URLField(
@@ -79,6 +79,9 @@ class IdentityProviderForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["break_glass_admins"].queryset = break_glass_candidates()  # type: ignore[attr-defined]
+
+    def clean_protocol(self) -> str:
+        return str(self.cleaned_data.get("protocol") or Protocol.OIDC)
 
     def clean_scopes(self) -> str:
         scopes = " ".join(str(self.cleaned_data.get("scopes") or "").split())

@@ -312,3 +312,96 @@ def test_saml_not_configured(client_b, tenant_b):
     _refused(_post(client_b, "x"), "sso_not_configured", 404)
     _refused(client_b.get("/sso/saml/start/"), "sso_not_configured", 404)
     assert client_b.get("/sso/saml/metadata/").status_code == 404
+
+
+SAML_FORM = {
+    "name": "Alpha ADFS",
+    "is_enabled": "on",
+    "protocol": "saml",
+    "claim_email": "email",
+    "claim_name": "displayName",
+    "claim_department": "",
+    "claim_manager": "",
+    "claim_groups": "groups",
+    "group_roles": "cs-utilization: utilization_reviewer",
+}
+
+
+def test_admin_configures_saml_on_the_settings_page(client_a, tenant_a, saml_idp, clara):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.identity.models import IdentityProvider
+    from tests.conftest import sign_in
+
+    sign_in(client_a, "alice@alpha.test")
+    page = client_a.get("/admin/identity/").content.decode()
+    assert SP_A in page
+    assert ACS_A in page
+    # No metadata yet: refused with a field error.
+    response = client_a.post("/admin/identity/", SAML_FORM)
+    assert response.status_code == 400
+    assert 'data-testid="error-saml_idp_metadata_url"' in response.content.decode()
+    # Not metadata: refused.
+    junk = SimpleUploadedFile("idp.xml", b"<html>not metadata</html>", "text/xml")
+    response = client_a.post("/admin/identity/", {**SAML_FORM, "saml_idp_metadata_file": junk})
+    assert response.status_code == 400
+    assert 'data-testid="error-saml_idp_metadata_file"' in response.content.decode()
+    upload = SimpleUploadedFile("idp.xml", saml_idp.metadata_xml.encode(), "text/xml")
+    response = client_a.post("/admin/identity/", {**SAML_FORM, "saml_idp_metadata_file": upload})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    with tenant_context(tenant_a):
+        provider = IdentityProvider.objects.get()
+        assert provider.is_saml
+        assert provider.saml_idp_entity_id == ENTITY_ID
+        key_before = provider.saml_sp_key_encrypted
+    page = client_a.get("/admin/identity/").content.decode()
+    assert ENTITY_ID in page
+    assert "PRIVATE KEY" not in page
+    # Saved again without a file: the metadata and the SP key pair stay.
+    assert client_a.post("/admin/identity/", SAML_FORM).status_code == 302
+    with tenant_context(tenant_a):
+        provider = IdentityProvider.objects.get()
+        assert provider.saml_idp_entity_id == ENTITY_ID
+        assert provider.saml_sp_key_encrypted == key_before
+    entry = _entries(tenant_a, "sso.settings_update")[-2]
+    assert entry.channel == "web"
+    assert entry.detail["saml_idp_entity_id"] == ENTITY_ID
+    assert "PRIVATE" not in str(entry.detail)
+    client_a.logout()
+    # Configured on the page: the IdP's signed Response signs clara in.
+    response = _post(client_a, saml_idp.response("clara", acs_url=ACS_A, audience=SP_A))
+    assert response.status_code == 302
+
+
+def test_settings_page_refuses_non_admins_and_other_tenants(client_a, client_b, tenant_a):
+    from tests.conftest import sign_in
+
+    sign_in(client_a, "olivia@alpha.test")
+    assert client_a.get("/admin/identity/").status_code == 403
+    assert client_a.post("/admin/identity/", SAML_FORM).status_code == 403
+    sign_in(client_b, "dave@bravo.test")
+    assert client_b.get("/admin/identity/").status_code == 403
+    assert client_b.post("/admin/identity/", SAML_FORM).status_code == 403
+    from apps.identity.models import IdentityProvider
+
+    with tenant_context(tenant_a):
+        assert not IdentityProvider.objects.exists()
+
+
+def test_sp_private_key_rotates_with_the_other_secrets(tenant_a, saml_a, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from apps.identity.models import IdentityProvider
+
+    with tenant_context(tenant_a):
+        before = IdentityProvider.objects.get()
+        key_pem = before.saml_sp_key
+    new_key = Fernet.generate_key().decode()
+    settings.SECRETS_ENCRYPTION_KEYS = f"{new_key},{settings.SECRETS_ENCRYPTION_KEYS}"
+    call_command("secrets_rotate", schema="alpha", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    settings.SECRETS_ENCRYPTION_KEYS = new_key
+    with tenant_context(tenant_a):
+        after = IdentityProvider.objects.get()
+        assert after.saml_sp_key_encrypted != before.saml_sp_key_encrypted
+        assert after.saml_sp_key == key_pem
