@@ -340,7 +340,8 @@ def response_parse(
             refusal = _library_refusal(error)
             if str(error) == "Condition not OK" and _peek(saml_response).expired:
                 refusal = _expired()
-            logger.warning("SAML response refused: %s %s", type(error).__name__, str(error)[:300])
+            # The class only: pysaml2's messages may quote the assertion.
+            logger.warning("SAML response refused: %s", type(error).__name__)
             raise refusal from None
     if response is None or response.assertion is None:
         raise _invalid("no assertion came back")
