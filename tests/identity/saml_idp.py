@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import html
 import http.server
 import re
 import threading
@@ -202,3 +203,73 @@ def serve_metadata(idp: SamlIdp) -> http.server.ThreadingHTTPServer:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     idp.metadata_url = f"http://127.0.0.1:{server.server_address[1]}/idp/metadata"
     return server
+
+
+class _LoginHandler(http.server.BaseHTTPRequestHandler):
+    """The IdP's own sign-in page for a browser: GET with Countersign's AuthnRequest shows a
+    form; POST signs the named person in and auto-posts the signed Response to the ACS."""
+
+    idp: SamlIdp
+
+    def _html(self, body: str) -> None:
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/idp/metadata"):
+            data = self.idp.metadata_xml.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/samlmetadata+xml")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        query = self.path.split("?", 1)[1] if "?" in self.path else ""
+        self._html(
+            "<!doctype html><title>Test SAML IdP</title><h1>Sign in to Test SAML IdP</h1>"
+            '<form method="post" action="/idp/sso">'
+            f'<input type="hidden" name="query" value="{html.escape(query)}">'
+            '<label>Username <input id="username" name="username"></label>'
+            '<button type="submit">Sign in</button></form>'
+        )
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        form = parse_qs(self.rfile.read(length).decode())
+        redirect = f"{self.idp.sso_url}?{form['query'][0]}"
+        query = parse_qs(urlsplit(redirect).query)
+        request = Server(config=self.idp._config()).parse_authn_request(
+            query["SAMLRequest"][0], BINDING_HTTP_REDIRECT
+        )
+        acs = str(request.message.assertion_consumer_service_url)
+        answer = self.idp.response(
+            form["username"][0],
+            acs_url=acs,
+            audience=str(request.message.issuer.text),
+            in_response_to=str(request.message.id),
+        )
+        self._html(
+            "<!doctype html><title>Signing in…</title>"
+            f'<form id="saml" method="post" action="{html.escape(acs)}">'
+            f'<input type="hidden" name="SAMLResponse" value="{answer}">'
+            '<input type="hidden" name="RelayState" value=""></form>'
+            "<script>document.getElementById('saml').submit()</script>"
+        )
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def serve_login(folder: Path) -> tuple[http.server.ThreadingHTTPServer, SamlIdp]:
+    """An IdP with a browser sign-in page on a loopback port (its metadata at metadata_url)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _LoginHandler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    idp = SamlIdp(folder=folder, sso_url=f"{base}/idp/sso")
+    idp.metadata_url = f"{base}/idp/metadata"
+    server.RequestHandlerClass = type("Handler", (_LoginHandler,), {"idp": idp})
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, idp
