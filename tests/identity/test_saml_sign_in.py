@@ -53,11 +53,12 @@ def configure_saml(*, idp, by_url: bool = False, **overrides):
         "jit_enabled": False,
         "require_sso": False,
     }
+    break_glass = overrides.pop("break_glass_admins", [])
     values.update(overrides)
     return identity_provider_update(
         actor=admin,
         values=values,
-        break_glass_admins=[],
+        break_glass_admins=break_glass,
         saml_metadata_xml="" if by_url else idp.metadata_xml,
     )
 
@@ -405,3 +406,22 @@ def test_sp_private_key_rotates_with_the_other_secrets(tenant_a, saml_a, setting
         after = IdentityProvider.objects.get()
         assert after.saml_sp_key_encrypted != before.saml_sp_key_encrypted
         assert after.saml_sp_key == key_pem
+
+
+def test_require_sso_with_saml_refuses_passwords_but_the_break_glass_admin(
+    client_a, tenant_a, saml_idp, clara
+):
+    from apps.accounts.models import User
+    from tests.conftest import sign_in
+
+    with tenant_context(tenant_a):
+        alice = User.objects.get(email="alice@alpha.test")
+        configure_saml(idp=saml_idp, require_sso=True, break_glass_admins=[alice])
+    response = sign_in(client_a, "carol@alpha.test")
+    assert response.status_code == 200
+    assert "signs in with Test SAML IdP" in response.content.decode()
+    assert "_auth_user_id" not in client_a.session
+    assert _entries(tenant_a, "sso.password_refused")[-1].channel == "sso"
+    # Through the IdP she gets in.
+    response = _post(client_a, saml_idp.response("carol", acs_url=ACS_A, audience=SP_A))
+    assert response.status_code == 302
