@@ -372,7 +372,8 @@ def response_parse(
 
 
 def assertion_remember(assertion: Assertion) -> None:
-    """Refuse an assertion ID seen before (until its expiry); remember this one."""
+    """Refuse an assertion ID seen before (until its expiry); remember this one. Its own
+    transaction on purpose: the ID stays used even when the sign-in it carried is refused."""
     SamlAssertionSeen.objects.filter(expires_at__lt=timezone.now()).delete()
     try:
         with transaction.atomic():
