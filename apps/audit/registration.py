@@ -31,13 +31,14 @@ UNTRACKED_MODELS = {
     "approvals.timelineentry", "approvals.referencecounter", "notifications.notification",
     "notifications.emaillog", "integrations.outboxevent", "integrations.webhookdelivery",
     "api.idempotencyrecord", "tenants.pooledschema", "sla.slaevent",
+    "identity.samlassertionseen",
 }  # fmt: skip
 # Never copied into the trail: secrets, and form answers that may hold patient data (the
 # trail records which fields changed and a digest of the change instead).
 EXCLUDED_FIELDS = [
     "password", "last_login", "data", "engine_state", "body", "comment", "secret",
     "secret_encrypted", "key_hash", "token_hash", "auth_token", "credential_encrypted",
-    "client_secret_encrypted",
+    "client_secret_encrypted", "saml_sp_key_encrypted",
     "reason_text", "items",
 ]  # fmt: skip
 ACTIONS = {0: "create", 1: "update", 2: "delete", 3: "access"}

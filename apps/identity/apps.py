@@ -12,4 +12,5 @@ class IdentityConfig(AppConfig):
         from apps.integrations import crypto
 
         crypto.register("identity.IdentityProvider", "client_secret_encrypted")
+        crypto.register("identity.IdentityProvider", "saml_sp_key_encrypted")
         sign_in_rules.register(require_sso_refusal)

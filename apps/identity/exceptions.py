@@ -19,6 +19,9 @@ class IdentityErrorCode(StrEnum):
     WRONG_AUDIENCE = "sso_wrong_audience"
     WRONG_ISSUER = "sso_wrong_issuer"
     BAD_SIGNATURE = "sso_bad_signature"
+    UNSIGNED = "sso_unsigned"
+    WRONG_RECIPIENT = "sso_wrong_recipient"
+    REPLAYED = "sso_replayed"
     NONCE_MISMATCH = "sso_nonce_mismatch"
     INVALID_TOKEN = "sso_invalid_token"  # noqa: S105 (an error code, not a secret)
     EMAIL_MISSING = "sso_email_missing"

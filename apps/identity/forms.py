@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 
 from apps.identity.claims import group_roles_parse
+from apps.identity.models import DEFAULT_SCOPES, Protocol
+from apps.identity.saml import METADATA_MAX_BYTES
 from apps.identity.selectors import break_glass_candidates
 
 
@@ -18,17 +20,32 @@ class IdentityProviderForm(forms.Form):
     is_enabled = forms.BooleanField(
         label="Offer “Sign in with …” on the sign-in page", required=False
     )
+    protocol = forms.ChoiceField(
+        label="Protocol", choices=Protocol.choices, initial=Protocol.OIDC, required=False,
+        widget=forms.RadioSelect,
+    )  # fmt: skip
     issuer_url = forms.URLField(
-        label="Issuer URL", max_length=300, assume_scheme="https",
+        label="Issuer URL (OpenID Connect)", max_length=300, assume_scheme="https", required=False,
         help_text="For example https://login.microsoftonline.com/<tenant id>/v2.0",
     )  # fmt: skip
-    client_id = forms.CharField(label="Client ID", max_length=255)
+    client_id = forms.CharField(label="Client ID (OpenID Connect)", max_length=255, required=False)
     client_secret = forms.CharField(
         label="Client secret", required=False, max_length=2000,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text="Stored encrypted. Leave blank to keep the current one.",
     )  # fmt: skip
-    scopes = forms.CharField(label="Scopes", max_length=255, initial="openid email profile")
+    scopes = forms.CharField(
+        label="Scopes (OpenID Connect)", max_length=255, initial="openid email profile",
+        required=False,
+    )  # fmt: skip
+    saml_idp_metadata_url = forms.URLField(
+        label="IdP metadata URL (SAML)", max_length=500, assume_scheme="https", required=False,
+        help_text="Read again each time you save. Or upload the metadata file below.",
+    )  # fmt: skip
+    saml_idp_metadata_file = forms.FileField(
+        label="IdP metadata XML file (SAML)", required=False,
+        help_text="Replaces the stored metadata. Leave empty to keep it.",
+    )  # fmt: skip
     claim_email = forms.CharField(label="Email claim", max_length=100, initial="email")
     claim_name = forms.CharField(label="Name claim", max_length=100, initial="name")
     claim_department = forms.CharField(label="Department claim", max_length=100, required=False)
@@ -63,11 +80,27 @@ class IdentityProviderForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["break_glass_admins"].queryset = break_glass_candidates()  # type: ignore[attr-defined]
 
+    def clean_protocol(self) -> str:
+        return str(self.cleaned_data.get("protocol") or Protocol.OIDC)
+
     def clean_scopes(self) -> str:
-        scopes = " ".join(str(self.cleaned_data["scopes"]).split())
+        scopes = " ".join(str(self.cleaned_data.get("scopes") or "").split())
+        if self.data.get("protocol") == Protocol.SAML and not scopes:
+            return DEFAULT_SCOPES
         if "openid" not in scopes.split():
             raise forms.ValidationError("The scopes must include openid.")
         return scopes
+
+    def clean_saml_idp_metadata_file(self) -> str:
+        upload = self.cleaned_data.get("saml_idp_metadata_file")
+        if not upload:
+            return ""
+        if upload.size > METADATA_MAX_BYTES:
+            raise forms.ValidationError("This file is too large for SAML metadata.")
+        try:
+            return bytes(upload.read()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise forms.ValidationError("This is not an XML file.") from None
 
     def clean_group_roles(self) -> dict[str, list[str]]:
         mapping, bad = group_roles_parse(self.cleaned_data.get("group_roles") or "")
@@ -91,9 +124,9 @@ class IdentityProviderForm(forms.Form):
 
     def provider_values(self) -> dict[str, Any]:
         names = (
-            "name", "is_enabled", "issuer_url", "client_id", "scopes", "claim_email",
-            "claim_name", "claim_department", "claim_manager", "claim_groups", "group_roles",
-            "jit_enabled", "require_sso",
+            "name", "is_enabled", "protocol", "saml_idp_metadata_url", "issuer_url", "client_id",
+            "scopes", "claim_email", "claim_name", "claim_department", "claim_manager",
+            "claim_groups", "group_roles", "jit_enabled", "require_sso",
         )  # fmt: skip
         values = {name: self.cleaned_data[name] for name in names}
         values["issuer_url"] = str(values["issuer_url"]).rstrip("/")

@@ -1,7 +1,8 @@
-"""A tenant's identity provider for single sign-on (OpenID Connect; SAML comes later): one row
-per tenant schema, configured by the tenant admin on /admin/identity/.
+"""A tenant's identity provider for single sign-on (OpenID Connect or SAML 2.0): one row per
+tenant schema, configured by the tenant admin on /admin/identity/.
 
-The client secret is stored encrypted (`apps.integrations.crypto`, rotated by `secrets_rotate`).
+The OIDC client secret and the SAML service provider's private key are stored encrypted
+(`apps.integrations.crypto`, rotated by `secrets_rotate`).
 """
 
 from __future__ import annotations
@@ -14,16 +15,23 @@ from apps.integrations import crypto
 DEFAULT_SCOPES = "openid email profile"
 
 
+class Protocol(models.TextChoices):
+    OIDC = "oidc", "OpenID Connect"
+    SAML = "saml", "SAML 2.0"
+
+
 class IdentityProvider(models.Model):
     name = models.CharField(
         max_length=80, help_text='Shown on the sign-in button: "Sign in with <name>".'
     )
     is_enabled = models.BooleanField(default=False)
+    protocol = models.CharField(max_length=4, choices=Protocol.choices, default=Protocol.OIDC)
     issuer_url = models.URLField(
         max_length=300,
+        blank=True,
         help_text="The issuer; its /.well-known/openid-configuration is read for the endpoints.",
     )
-    client_id = models.CharField(max_length=255)
+    client_id = models.CharField(max_length=255, blank=True)
     client_secret_encrypted = models.TextField(blank=True)
     scopes = models.CharField(max_length=255, default=DEFAULT_SCOPES)
     claim_email = models.CharField(max_length=100, default="email")
@@ -42,10 +50,34 @@ class IdentityProvider(models.Model):
     break_glass_admins = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="+"
     )
+    # SAML 2.0: the IdP's metadata (fetched from the URL when saved, or uploaded), the entity
+    # ID read from it, and this tenant's own service provider key pair (made on first save).
+    saml_idp_metadata_url = models.URLField(max_length=500, blank=True)
+    saml_idp_metadata_xml = models.TextField(blank=True)
+    saml_idp_entity_id = models.CharField(max_length=500, blank=True)
+    saml_sp_certificate = models.TextField(blank=True)
+    saml_sp_key_encrypted = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return self.name or "Identity provider"
+
+    @property
+    def is_saml(self) -> bool:
+        return self.protocol == Protocol.SAML
+
+    @property
+    def sso_issuer(self) -> str:
+        """Who vouches for the person: the OIDC issuer or the SAML IdP's entity ID."""
+        return self.saml_idp_entity_id if self.is_saml else self.issuer_url
+
+    @property
+    def saml_sp_key(self) -> str:
+        return crypto.decrypt(self.saml_sp_key_encrypted) if self.saml_sp_key_encrypted else ""
+
+    @saml_sp_key.setter
+    def saml_sp_key(self, value: str) -> None:
+        self.saml_sp_key_encrypted = crypto.encrypt(value) if value else ""
 
     @property
     def client_secret(self) -> str:
@@ -88,3 +120,14 @@ class SsoLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} at {self.issuer}"
+
+
+class SamlAssertionSeen(models.Model):
+    """The replay cache: a SAML assertion ID accepted once is refused until it expires (its
+    NotOnOrAfter); expired rows are dropped as new ones arrive."""
+
+    assertion_id = models.CharField(max_length=255, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.assertion_id

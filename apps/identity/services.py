@@ -15,9 +15,10 @@ from apps.audit.models import AuditCategory
 from apps.audit.services import audit_append
 from apps.core.actions import Channel, SystemActor, action
 from apps.core.text import email_normalise
+from apps.identity import saml
 from apps.identity.claims import MappedIdentity, claims_map
 from apps.identity.exceptions import IdentityErrorCode, InvalidInput, SsoRefused
-from apps.identity.models import IdentityProvider, SsoLink
+from apps.identity.models import IdentityProvider, Protocol, SsoLink
 from apps.identity.selectors import identity_provider_active, is_break_glass
 from apps.people.models import Department, Role
 
@@ -33,15 +34,40 @@ def _require_admin(actor: User) -> None:
         )
 
 
+def _saml_metadata(values: dict[str, Any], uploaded: str) -> tuple[str, str] | None:
+    """The IdP metadata XML and its entity ID: the uploaded file, else what the metadata URL
+    serves now (read before the transaction), else None (keep the stored one)."""
+    xml = uploaded.strip()
+    if not xml and values.get("saml_idp_metadata_url"):
+        try:
+            xml = saml.metadata_fetch(str(values["saml_idp_metadata_url"]))
+        except SsoRefused as refusal:
+            raise InvalidInput(
+                refusal.message, code=IdentityErrorCode.INVALID, field="saml_idp_metadata_url"
+            ) from None
+    if not xml:
+        return None
+    try:
+        return xml, saml.metadata_entity_id(xml)
+    except SsoRefused as refusal:
+        field = "saml_idp_metadata_file" if uploaded.strip() else "saml_idp_metadata_url"
+        raise InvalidInput(refusal.message, code=IdentityErrorCode.INVALID, field=field) from None
+
+
 def identity_provider_update(
     *,
     actor: User,
     values: dict[str, Any],
     client_secret: str = "",
     break_glass_admins: list[User],
+    saml_metadata_xml: str = "",
 ) -> IdentityProvider:
-    """Save the tenant's IdP settings. A blank `client_secret` keeps the stored one."""
+    """Save the tenant's IdP settings. A blank `client_secret` keeps the stored one; a SAML
+    configuration keeps its stored IdP metadata unless a file or URL gives new metadata. The
+    SP key pair is made on the first save (the private key stored encrypted)."""
     _require_admin(actor)
+    is_saml = values.get("protocol") == Protocol.SAML
+    metadata = _saml_metadata(values, saml_metadata_xml) if is_saml else None
     if values.get("require_sso"):
         if not values.get("is_enabled"):
             raise InvalidInput(
@@ -70,17 +96,20 @@ def identity_provider_update(
             setattr(provider, name, value)
         if client_secret:
             provider.client_secret = client_secret
-        if provider.is_enabled and not provider.has_client_secret:
-            raise InvalidInput(
-                "Enter the client secret the IdP gave you.",
-                code=IdentityErrorCode.INVALID,
-                field="client_secret",
-            )
+        if metadata is not None:
+            provider.saml_idp_metadata_xml, provider.saml_idp_entity_id = metadata
+        if not provider.saml_sp_key_encrypted:
+            key, certificate = saml.sp_key_pair_make(_tenant_name())
+            provider.saml_sp_key = key
+            provider.saml_sp_certificate = certificate
+        _enabled_check(provider)
         provider.save()
         provider.break_glass_admins.set(break_glass_admins)
         detail = {key: value for key, value in values.items() if key != "group_roles"}
         detail["group_roles"] = {k: list(v) for k, v in (values.get("group_roles") or {}).items()}
         detail["client_secret_changed"] = bool(client_secret)
+        if metadata is not None:
+            detail["saml_idp_entity_id"] = metadata[1]
         detail["break_glass_admins"] = sorted(user.email for user in break_glass_admins)
         audit_append(
             category=AuditCategory.SECURITY,
@@ -89,6 +118,36 @@ def identity_provider_update(
             detail=detail,
         )
     return provider
+
+
+def _tenant_name() -> str:
+    tenant = getattr(connection, "tenant", None)
+    return f"Countersign {getattr(tenant, 'name', '')}".strip()
+
+
+def _enabled_check(provider: IdentityProvider) -> None:
+    """An enabled provider has what its protocol needs to sign anyone in."""
+    if not provider.is_enabled:
+        return
+    if provider.is_saml:
+        if not provider.saml_idp_metadata_xml:
+            raise InvalidInput(
+                "Give the identity provider's SAML metadata: its URL or the XML file.",
+                code=IdentityErrorCode.INVALID,
+                field="saml_idp_metadata_url",
+            )
+        return
+    for field, label in (("issuer_url", "the issuer URL"), ("client_id", "the client ID")):
+        if not getattr(provider, field):
+            raise InvalidInput(
+                f"Enter {label} the IdP gave you.", code=IdentityErrorCode.INVALID, field=field
+            )
+    if not provider.has_client_secret:
+        raise InvalidInput(
+            "Enter the client secret the IdP gave you.",
+            code=IdentityErrorCode.INVALID,
+            field="client_secret",
+        )
 
 
 def _unknown_roles(group_roles: dict[str, list[str]]) -> set[str]:
@@ -125,7 +184,7 @@ def sso_sign_in(*, provider: IdentityProvider, claims: dict[str, Any]) -> User:
             email=mapped.email,
         )
     subject = str(claims.get("sub", ""))[:255]
-    issuer = provider.issuer_url
+    issuer = provider.sso_issuer
     _subject_check(issuer=issuer, subject=subject, user=user, email=mapped.email)
     created = user is None
     with action(actor=SSO, channel=Channel.SSO):
@@ -143,7 +202,7 @@ def sso_sign_in(*, provider: IdentityProvider, claims: dict[str, Any]) -> User:
                     category=AuditCategory.SECURITY,
                     action="sso.user_created",
                     obj=user,
-                    detail={"idp": provider.name, "issuer": provider.issuer_url},
+                    detail={"idp": provider.name, "issuer": issuer, "protocol": provider.protocol},
                 )
             _profile_apply(user=user, mapped=mapped)
             changes = _roles_apply(user=user, mapped=mapped, group_roles=provider.group_roles)
@@ -153,7 +212,8 @@ def sso_sign_in(*, provider: IdentityProvider, claims: dict[str, Any]) -> User:
                 obj=user,
                 detail={
                     "idp": provider.name,
-                    "issuer": provider.issuer_url,
+                    "issuer": issuer,
+                    "protocol": provider.protocol,
                     "subject": subject,
                     "jit_created": created,
                     "roles_added": changes["added"],
@@ -266,6 +326,7 @@ def sso_failure_record(*, refusal: SsoRefused, provider: IdentityProvider | None
             detail={
                 "code": refusal.code,
                 "idp": provider.name if provider else "",
+                "protocol": provider.protocol if provider else "",
                 "asserted_email": refusal.email,
             },
         )
@@ -297,3 +358,22 @@ def require_sso_refusal(user: User) -> Refusal | None:
             "password."
         ),
     )
+
+
+def saml_sign_in(*, provider: IdentityProvider, urls: saml.SpUrls, saml_response: str) -> User:
+    """The account a SAML Response posted to the ACS vouches for: the Response checked (signed
+    assertion, audience, recipient, time, InResponseTo), the assertion ID remembered against
+    replay, then the same sign-in as OpenID Connect's. Refuses with `SsoRefused`."""
+    outstanding = saml.outstanding_take(saml.in_response_to_peek(saml_response))
+    assertion = saml.response_parse(
+        provider=provider, urls=urls, saml_response=saml_response, outstanding=outstanding
+    )
+    if assertion.in_response_to and assertion.in_response_to not in outstanding:
+        raise SsoRefused(
+            "This sign-in was not started here, or it was already used. Start again from the "
+            "sign-in page.",
+            code=IdentityErrorCode.STATE_MISMATCH,
+            http_status=400,
+        )
+    saml.assertion_remember(assertion)
+    return sso_sign_in(provider=provider, claims=saml.claims_of(assertion, provider.claim_groups))

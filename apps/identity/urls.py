@@ -4,6 +4,9 @@ from django.urls import path
 
 from apps.identity.views import (
     IdentitySettingsView,
+    SamlAcsView,
+    SamlMetadataView,
+    SamlStartView,
     SsoCallbackView,
     SsoStartView,
     SsoUnlinkView,
@@ -15,4 +18,7 @@ urlpatterns = [
     path("admin/identity/unlink/", SsoUnlinkView.as_view(), name="unlink"),
     path("sso/oidc/start/", SsoStartView.as_view(), name="oidc-start"),
     path("sso/oidc/callback/", SsoCallbackView.as_view(), name="oidc-callback"),
+    path("sso/saml/metadata/", SamlMetadataView.as_view(), name="saml-metadata"),
+    path("sso/saml/start/", SamlStartView.as_view(), name="saml-start"),
+    path("sso/saml/acs/", SamlAcsView.as_view(), name="saml-acs"),
 ]

@@ -1,6 +1,8 @@
-"""Single sign-on pages: the tenant admin's settings (with the claims preview), and the OpenID
+"""Single sign-on pages: the tenant admin's settings (with the claims preview), the OpenID
 Connect sign-in (start: to the IdP with state, nonce and PKCE; callback: the code exchanged,
-the ID token checked, the account signed in). Each refusal is one branded page with its code."""
+the ID token checked, the account signed in), and the SAML service provider (metadata, start:
+a signed AuthnRequest, ACS: the IdP's Response checked, the account signed in; IdP-initiated
+answers too). Each refusal is one branded page with its code."""
 
 from __future__ import annotations
 
@@ -11,14 +13,16 @@ from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 
 from apps.accounts import mfa
 from apps.accounts.security import session_start
 from apps.core.actions import Channel, acting
 from apps.core.errors import CountersignError, form_errors_show
 from apps.core.mixins import TenantAdminMixin
-from apps.identity import oidc
+from apps.identity import oidc, saml
 from apps.identity.claims import claims_map, group_roles_text
 from apps.identity.exceptions import IdentityErrorCode, SsoRefused
 from apps.identity.forms import IdentityProviderForm
@@ -29,6 +33,7 @@ from apps.identity.selectors import (
 )
 from apps.identity.services import (
     identity_provider_update,
+    saml_sign_in,
     sso_failure_record,
     sso_link_forget,
     sso_sign_in,
@@ -55,7 +60,7 @@ class IdentitySettingsView(TenantAdminMixin, View):
         return self._page(request, IdentityProviderForm(initial=initial))
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = IdentityProviderForm(request.POST)
+        form = IdentityProviderForm(request.POST, request.FILES)
         if not form.is_valid():
             return self._page(request, form, status=400)
         if "preview" in request.POST:
@@ -66,6 +71,7 @@ class IdentitySettingsView(TenantAdminMixin, View):
                 values=form.provider_values(),
                 client_secret=form.cleaned_data["client_secret"],
                 break_glass_admins=list(form.cleaned_data["break_glass_admins"]),
+                saml_metadata_xml=form.cleaned_data["saml_idp_metadata_file"],
             )
         except CountersignError as error:
             form_errors_show(form, error)
@@ -93,6 +99,7 @@ class IdentitySettingsView(TenantAdminMixin, View):
             "form": form,
             "provider": provider,
             "redirect_uri": request.build_absolute_uri(reverse("identity:oidc-callback")),
+            "saml_urls": sp_urls(request),
             **extra,
         }
         return render(request, self.template_name, context, status=status)
@@ -123,8 +130,11 @@ class _Mapping:
         self.group_roles = values["group_roles"]
 
 
-def _failure_page(request: HttpRequest, refusal: SsoRefused, provider: Any) -> HttpResponse:
-    sso_failure_record(refusal=refusal, provider=provider)
+def _failure_page(
+    request: HttpRequest, refusal: SsoRefused, provider: Any, *, record: bool = True
+) -> HttpResponse:
+    if record:
+        sso_failure_record(refusal=refusal, provider=provider)
     return render(
         request,
         "identity/sso_failed.html",
@@ -145,6 +155,8 @@ def _not_configured() -> SsoRefused:
 class SsoStartView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         provider = identity_provider_active()
+        if provider is not None and provider.is_saml:
+            return redirect("identity:saml-start")
         if provider is None:
             return _failure_page(request, _not_configured(), None)
         redirect_uri = request.build_absolute_uri(reverse("identity:oidc-callback"))
@@ -159,7 +171,7 @@ class SsoStartView(View):
 class SsoCallbackView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         provider = identity_provider_active()
-        if provider is None:
+        if provider is None or provider.is_saml:
             return _failure_page(request, _not_configured(), None)
         pending = oidc.Pending.from_dict(request.session.pop(PENDING_KEY, None))
         try:
@@ -183,10 +195,79 @@ class SsoCallbackView(View):
             user = sso_sign_in(provider=provider, claims=claims)
         except SsoRefused as refusal:
             return _failure_page(request, refusal, provider)
-        with acting(user, Channel.SSO):
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        # The IdP did the second step (its own MFA): no Countersign code is asked for.
-        request.session[mfa.STATE_KEY] = "ok"
-        request.session[SSO_SESSION_KEY] = provider.name
-        session_start(request)
-        return redirect("approvals:inbox")
+        return _sign_in_complete(request, user, provider)
+
+
+def sp_urls(request: HttpRequest) -> saml.SpUrls:
+    """This tenant's SAML SP addresses, on the host the request came to."""
+    return saml.SpUrls(
+        metadata=request.build_absolute_uri(reverse("identity:saml-metadata")),
+        acs=request.build_absolute_uri(reverse("identity:saml-acs")),
+    )
+
+
+def _saml_provider() -> Any:
+    provider = identity_provider_active()
+    return provider if provider is not None and provider.is_saml else None
+
+
+def _sign_in_complete(request: HttpRequest, user: Any, provider: Any) -> HttpResponse:
+    with acting(user, Channel.SSO):
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    # The IdP did the second step (its own MFA): no Countersign code is asked for.
+    request.session[mfa.STATE_KEY] = "ok"
+    request.session[SSO_SESSION_KEY] = provider.name
+    session_start(request)
+    return redirect("approvals:inbox")
+
+
+class SamlMetadataView(View):
+    """The SP metadata the IdP is given (public, as SAML metadata is)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        provider = identity_provider_get()
+        if provider is None or not provider.is_saml or not provider.saml_sp_certificate:
+            return _failure_page(request, _not_configured(), None, record=False)
+        xml = saml.sp_metadata(provider, sp_urls(request))
+        return HttpResponse(xml, content_type="application/samlmetadata+xml")
+
+
+class SamlStartView(View):
+    """SP-initiated sign-in: to the IdP with a signed AuthnRequest (HTTP-Redirect)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        provider = _saml_provider()
+        if provider is None:
+            return _failure_page(request, _not_configured(), None)
+        try:
+            url, request_id = saml.authn_request(provider, sp_urls(request), relay_state="")
+        except SsoRefused as refusal:
+            return _failure_page(request, refusal, provider)
+        saml.request_remember(request_id)
+        return redirect(url)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class SamlAcsView(View):
+    """The assertion consumer service (HTTP-POST): the IdP's cross-site POST carries its
+    signed Response instead of a CSRF token, and answers our AuthnRequest or none (IdP-
+    initiated)."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        provider = _saml_provider()
+        if provider is None:
+            return _failure_page(request, _not_configured(), None)
+        saml_response = request.POST.get("SAMLResponse", "")
+        try:
+            if not saml_response:
+                raise SsoRefused(
+                    "No sign-in came with this request. Start again from the sign-in page.",
+                    code=IdentityErrorCode.INVALID_TOKEN,
+                    http_status=400,
+                )
+            user = saml_sign_in(
+                provider=provider, urls=sp_urls(request), saml_response=saml_response
+            )
+        except SsoRefused as refusal:
+            return _failure_page(request, refusal, provider)
+        return _sign_in_complete(request, user, provider)

@@ -425,5 +425,9 @@ LOGGING = {
         "pgserver": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # pysaml2 logs NameIDs and whole assertions at INFO/DEBUG: only its errors (which name
+        # no attribute values) reach the logs; apps.identity.saml logs the refusal's class.
+        "saml2": {"level": "ERROR"},
+        "xmlschema": {"level": "WARNING"},
     },
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.urls import reverse
 
 from apps.identity.selectors import identity_provider_active
 
@@ -14,3 +15,11 @@ def sso_provider_name() -> str:
     """The active IdP's name, or "" (also on the partner console, which has none)."""
     provider = identity_provider_active()
     return provider.name if provider else ""
+
+
+@register.simple_tag
+def sso_start_path() -> str:
+    """Where the sign-in button starts: the SAML or the OpenID Connect sign-in."""
+    provider = identity_provider_active()
+    name = "identity:saml-start" if provider and provider.is_saml else "identity:oidc-start"
+    return reverse(name)
