@@ -3,6 +3,9 @@ comments, the files with their SHA-256 digests and the hash of the latest audit 
 
 from __future__ import annotations
 
+import base64
+
+import filetype
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -15,6 +18,38 @@ from apps.tenants.models import Branding
 from apps.workflows.selectors import spec_fields
 
 MEANINGS = {"approve": "Approved", "reject": "Denied", "request_info": "Information requested"}
+
+
+PHI_MARKING = "Contains PHI"
+LOGO_MAX_BYTES = 512 * 1024
+
+
+def _shows_phi(approval: ApprovalRequest, hidden: set[str]) -> bool:
+    """Whether the packet holds a PHI answer this reader sees (then every page is marked)."""
+    fields = approval.workflow_version.spec.get("form", {}).get("fields", [])
+    return any(
+        f.get("visibility") == "phi" and f["name"] not in hidden and approval.data.get(f["name"])
+        for f in fields
+    )
+
+
+def _logo_uri(branding: Branding | None) -> str:
+    """The tenant's logo inline (WeasyPrint fetches nothing over the network for a packet)."""
+    if branding is None or not branding.logo:
+        return ""
+    try:
+        with branding.logo.open("rb") as handle:
+            content = handle.read(LOGO_MAX_BYTES + 1)
+    except OSError:
+        return ""
+    if len(content) > LOGO_MAX_BYTES:
+        return ""
+    kind = filetype.guess_mime(content) or (
+        "image/svg+xml" if content.lstrip().startswith((b"<svg", b"<?xml")) else ""
+    )
+    if not kind.startswith("image/"):
+        return ""
+    return f"data:{kind};base64,{base64.b64encode(content).decode()}"
 
 
 def packet_render(*, actor: User, approval: ApprovalRequest, tenant: object) -> bytes:
@@ -52,6 +87,8 @@ def packet_render(*, actor: User, approval: ApprovalRequest, tenant: object) -> 
             "attachments": list(approval.attachments.all()),
             "timeline": list(approval.timeline.all()),
             "branding": branding,
+            "logo_uri": _logo_uri(branding),
+            "phi_marking": PHI_MARKING if _shows_phi(approval, hidden) else "",
             "generated_at": timezone.now(),
             "generated_by": actor.full_name,
             "audit_sequence": head[0] if head else 0,

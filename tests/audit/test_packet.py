@@ -77,3 +77,33 @@ def test_outsiders_cannot_download_the_packet(decided, client_a, client_b):
     assert client_a.get(f"/requests/{request.reference}/packet.pdf").status_code == 404
     sign_in(client_b, "dave@bravo.test")
     assert client_b.get(f"/requests/{request.reference}/packet.pdf").status_code == 404
+
+
+def test_prior_authorization_packet_is_marked_phi_with_the_logo_and_no_orphan_audit_page(
+    client_a, tenant_a, carol
+):
+    from django.core.files.base import ContentFile
+
+    from apps.tenants.models import Branding
+    from tests.sla.helpers import submit_prior_auth
+
+    png = (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+        b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9"
+        b"\xfe\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82"
+    )
+    brand = Branding.objects.get(tenant=tenant_a)
+    brand.logo.save("alpha.png", ContentFile(png))
+    with tenant_context(tenant_a):
+        prior_auth = submit_prior_auth(carol)
+        capital = submit_capital(carol, "9000")
+    sign_in(client_a, "carol@alpha.test")
+    marked = client_a.get(f"/requests/{prior_auth.reference}/packet.pdf").content
+    pages = PdfReader(io.BytesIO(marked)).pages
+    assert all("Contains PHI" in page.extract_text() for page in pages)
+    # The audit block never stands alone on the last page: history rows come with it.
+    before_audit = pages[-1].extract_text().split("Latest audit entry")[0]
+    assert len(before_audit.split()) > 12, before_audit
+    assert any(page.images for page in pages[:1])  # the tenant's logo
+    plain = client_a.get(f"/requests/{capital.reference}/packet.pdf").content
+    assert "Contains PHI" not in _text(plain)
