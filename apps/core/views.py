@@ -3,6 +3,7 @@ branding assets."""
 
 import hmac
 import time
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -134,7 +135,23 @@ def metrics(request: HttpRequest) -> HttpResponse:
 
 
 class TenantHomeView(LoginRequiredMixin, TemplateView):
+    """Home: a tenant admin sees what is left to set up until everything is done."""
+
     template_name = "core/tenant_home.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if getattr(self.request.user, "is_tenant_admin", False):
+            from apps.people.selectors import first_run_checklist
+            from apps.workflows.selectors import published_workflows
+
+            brand = getattr(self.request.tenant, "branding", None)  # type: ignore[attr-defined]
+            steps = first_run_checklist(
+                has_logo=bool(brand and brand.logo), workflows=published_workflows().count()
+            )
+            if not all(step["done"] for step in steps):
+                context["checklist"] = steps
+        return context
 
 
 class AdminHomeView(TenantAdminMixin, TemplateView):

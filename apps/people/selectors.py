@@ -196,3 +196,22 @@ def roles_by_key(keys: list[str]) -> tuple[list[Role], list[str]]:
     """The roles with these keys, and the keys that match none."""
     found = {r.key: r for r in Role.objects.filter(key__in=keys)}
     return [found[k] for k in keys if k in found], [k for k in keys if k not in found]
+
+
+def first_run_checklist(*, has_logo: bool, workflows: int) -> list[dict[str, object]]:
+    """What a new organisation's admin still has to do, in the order it is usually done."""
+    from apps.people.models import Role
+
+    people = User.objects.filter(is_active=True).count()
+    staffed_roles = Role.objects.filter(members__is_active=True).distinct().count()
+    return [
+        {"key": "invite", "label": "Invite your colleagues", "url": "/admin/users/",
+         "done": people > 1, "detail": f"{people} active {'person' if people == 1 else 'people'}"},
+        {"key": "roles", "label": "Give people their approver roles", "url": "/admin/people/roles/",
+         "done": staffed_roles > 0, "detail": f"{staffed_roles} roles with members"},
+        {"key": "workflows", "label": "Publish the workflows you need", "url": "/admin/workflows/",
+         "done": workflows > 0, "detail": f"{workflows} published"},
+        {"key": "branding", "label": "Add your logo and colours", "url": "",
+         "done": has_logo,
+         "detail": "logo set" if has_logo else "your partner sets it in their console"},
+    ]  # fmt: skip
