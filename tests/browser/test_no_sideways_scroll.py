@@ -189,4 +189,4 @@ def test_pages_fit_the_window(kind, chromium, live_site, open_db, settings, mail
     finally:
         for context in contexts:
             context.close()
-    assert seen.problems == []
+    assert seen.problems == [], "\n".join(seen.problems)
