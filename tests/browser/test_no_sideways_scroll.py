@@ -28,9 +28,9 @@ PEOPLE_PAGES = {"home", "inbox", "request", "new-request", "my-requests", "email
 DOCS_PAGES = {"inbox", "request", "email-link"}
 
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
-# Visible controls in the page body shorter than a fingertip (44px).
+# Visible controls in the page body and the top navigation shorter than a fingertip (44px).
 SMALL_CONTROLS = """() => [...document.querySelectorAll(
-    'main button, main a.button, main select, main textarea,'
+    'main button, main a.button, main select, main textarea, .topnav a, .topnav button,'
     + ' main input:not([type=checkbox]):not([type=radio]):not([type=hidden])'
   )].filter(e => {
     const r = e.getBoundingClientRect();
