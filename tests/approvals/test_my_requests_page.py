@@ -18,10 +18,14 @@ def test_a_row_of_my_requests(tenant_a, client_a, carol):
         )
     sign_in(client_a, "carol@alpha.test")
     html = client_a.get("/requests/").content.decode()
-    row = re.search(rf'<tr><td><a href="/requests/{made.reference}/">.*?</tr>', html, re.S)
+    start = f'<tr><td data-label="Reference"><a href="/requests/{made.reference}/">'
+    row = re.search(rf"{re.escape(start)}.*?</tr>", html, re.S)
     assert row, html
     assert re.sub(r"\s+", " ", row.group(0)) == (
-        f'<tr><td><a href="/requests/{made.reference}/">{made.reference}</a></td>'
-        '<td>Capital purchase</td> <td><span class="badge badge-in_review">In review</span></td> '
-        "<td>$120,000.00</td><td>3 Feb 2031, 04:05 UTC</td></tr>"
+        f'<tr><td data-label="Reference"><a href="/requests/{made.reference}/">'
+        f"{made.reference}</a></td>"
+        '<td data-label="Workflow">Capital purchase</td> <td data-label="Status">'
+        '<span class="badge badge-in_review">In review</span></td> '
+        '<td data-label="Amount">$120,000.00</td>'
+        '<td data-label="Created">3 Feb 2031, 04:05 UTC</td></tr>'
     )
