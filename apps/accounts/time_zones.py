@@ -94,47 +94,65 @@ def _page(
     return render(request, template, {"zones": zone_names(), **context}, status=status)
 
 
-class PreferencesView(LoginRequiredMixin, View):
-    template = "accounts/preferences.html"
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        user: User = request.user  # type: ignore[assignment]
-        form = TimeZoneForm(initial={"time_zone": user.time_zone})
-        return _page(request, self.template, {"form": form, "organisation_zone": _org_zone()})
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = TimeZoneForm(request.POST)
-        if form.is_valid():
-            try:
-                user_time_zone_set(actor=request.user, name=form.cleaned_data["time_zone"])  # type: ignore[arg-type]
-            except InvalidInput as error:
-                form.add_error("time_zone", error.message)
-            else:
-                messages.success(request, "Preferences saved.")
-                return redirect("accounts:preferences")
-        context = {"form": form, "organisation_zone": _org_zone()}
-        return _page(request, self.template, context, status=400)
-
-
 def _org_zone() -> str:
     return str(getattr(getattr(connection, "tenant", None), "time_zone", ""))
 
 
-class OrganisationView(TenantAdminMixin, View):
-    template = "accounts/organisation.html"
+class _TimeZonePage(View):
+    """One time-zone form; subclasses name the page, the current value and the service."""
+
+    template = ""
+    url_name = ""
+    saved = ""
+
+    def current(self, request: HttpRequest) -> str:
+        raise NotImplementedError
+
+    def save(self, request: HttpRequest, name: str) -> None:
+        raise NotImplementedError
+
+    def extra(self) -> dict[str, Any]:
+        return {}
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = TimeZoneForm(initial={"time_zone": _org_zone()})
-        return _page(request, self.template, {"form": form})
+        form = TimeZoneForm(initial={"time_zone": self.current(request)})
+        return _page(request, self.template, {"form": form, **self.extra()})
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = TimeZoneForm(request.POST)
         if form.is_valid():
             try:
-                tenant_time_zone_set(actor=request.user, name=form.cleaned_data["time_zone"])  # type: ignore[arg-type]
+                self.save(request, form.cleaned_data["time_zone"])
             except InvalidInput as error:
                 form.add_error("time_zone", error.message)
             else:
-                messages.success(request, "Organisation settings saved.")
-                return redirect("accounts:organisation")
-        return _page(request, self.template, {"form": form}, status=400)
+                messages.success(request, self.saved)
+                return redirect(self.url_name)
+        return _page(request, self.template, {"form": form, **self.extra()}, status=400)
+
+
+class PreferencesView(LoginRequiredMixin, _TimeZonePage):
+    template = "accounts/preferences.html"
+    url_name = "accounts:preferences"
+    saved = "Preferences saved."
+
+    def current(self, request: HttpRequest) -> str:
+        return str(getattr(request.user, "time_zone", ""))
+
+    def save(self, request: HttpRequest, name: str) -> None:
+        user_time_zone_set(actor=request.user, name=name)  # type: ignore[arg-type]
+
+    def extra(self) -> dict[str, Any]:
+        return {"organisation_zone": _org_zone()}
+
+
+class OrganisationView(TenantAdminMixin, _TimeZonePage):
+    template = "accounts/organisation.html"
+    url_name = "accounts:organisation"
+    saved = "Organisation settings saved."
+
+    def current(self, request: HttpRequest) -> str:
+        return _org_zone()
+
+    def save(self, request: HttpRequest, name: str) -> None:
+        tenant_time_zone_set(actor=request.user, name=name)  # type: ignore[arg-type]

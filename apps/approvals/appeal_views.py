@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.approvals import appeals, selectors
-from apps.approvals.exceptions import ApprovalError, NotFound
+from apps.approvals.exceptions import ApprovalError, InvalidInput, NotFound
 from apps.approvals.forms import submission_from_post, widgets_for
 from apps.workflows.selectors import spec_fields
 
@@ -96,7 +96,7 @@ def peer_to_peer(request: HttpRequest, reference: str) -> HttpResponse:
     held_at = _held_at(request.POST.get("held_at", ""))
     try:
         if held_at is None:
-            raise appeals.InvalidInput(
+            raise InvalidInput(
                 "Give the date and time of the discussion.",
                 fields={"held_at": ["Give the date and time of the discussion."]},
             )

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AppealOption",
-    "InvalidInput",
     "appeal_option",
     "peer_to_peer_record",
     "request_appeal",

@@ -201,7 +201,8 @@ def _appeal_context(user: User, approval: ApprovalRequest) -> dict[str, Any]:
 
     context: dict[str, Any] = {
         "appeal_of": approval.appeal_of if approval.appeal_of_id else None,
-        "appeals": list(approval.appeals.order_by("pk")),
+        # Only a denial (or partial approval) has appeals: no query for every other request.
+        "appeals": (list(approval.appeals.order_by("pk")) if approval.status in APPEALABLE else []),
         "appeal": None,
     }
     if approval.requester_id == user.pk and approval.status in APPEALABLE:
