@@ -14,6 +14,15 @@ from apps.scim.models import GroupRoleMapping, ScimGroup, ScimToken
 from apps.scim.services import TOKEN_PREFIX, secret_hash
 
 
+def token_prefix_of(text: str) -> str:
+    """The public part of what was sent as a SCIM token (for the refusal's audit entry): the
+    prefix of a `scim_<prefix>_<secret>` text, else nothing (never the secret)."""
+    if not text.startswith(TOKEN_PREFIX):
+        return ""
+    prefix, _, _ = text[len(TOKEN_PREFIX) :].partition("_")
+    return prefix[:16] if prefix.isalnum() else ""
+
+
 def scim_token_from_text(text: str) -> ScimToken | None:
     """The active SCIM token `text` names in the current tenant's schema, or None (an API key,
     a revoked token and another tenant's token all end here)."""

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -40,6 +42,8 @@ SCOPE_USERS = "users"
 SCOPE_GROUPS = "groups"
 ALL_SCOPES = (SCOPE_USERS, SCOPE_GROUPS)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+REFUSAL_AUDIT_WINDOW = 60  # seconds: one audit entry per source address and reason
+SCIM_REFUSED = ScimClient(name="unauthenticated")
 
 
 def _require_admin(actor: User, what: str) -> None:
@@ -95,6 +99,35 @@ def scim_token_revoke(*, actor: User, token: ScimToken) -> ScimToken:
         token.save(update_fields=["revoked_at"])
         audit_append(category=AuditCategory.SECURITY, action="scim.token.revoke", obj=token)
     return token
+
+
+def scim_refusal_record(*, reason: str, token_prefix: str, address: str, scope: str = "") -> None:
+    """The audit entry of a refused SCIM call (no token, an unknown, revoked or other tenant's
+    token: `missing_token` / `invalid_token`; a valid token without the scope: `scope`). Only
+    the token's public prefix is kept, never its secret. A client retrying in a loop writes one
+    entry per address and reason a minute, with the count of refusals since the last."""
+    key = f"scim-refused:{connection.schema_name}:{address}:{reason}"
+    count_key = f"{key}:count"
+    if not cache.add(key, 1, REFUSAL_AUDIT_WINDOW):
+        try:
+            cache.incr(count_key)
+        except ValueError:
+            cache.set(count_key, 1, REFUSAL_AUDIT_WINDOW * 10)
+        return
+    repeated = cache.get(count_key) or 0
+    cache.delete(count_key)
+    with action(actor=SCIM_REFUSED, channel=Channel.SCIM):
+        audit_append(
+            category=AuditCategory.SECURITY,
+            action="scim.auth_failed",
+            object_type="scim.scimtoken",
+            detail={
+                "code": reason,
+                "token_prefix": token_prefix[:16],
+                "scope": scope,
+                "refused_since_last_entry": repeated,
+            },
+        )
 
 
 def scim_token_mark_used(*, token: ScimToken) -> None:

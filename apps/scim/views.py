@@ -29,6 +29,7 @@ from apps.scim.selectors import (
     scim_token_from_text,
     scim_user,
     scim_users,
+    token_prefix_of,
 )
 from apps.scim.services import (
     SCOPE_GROUPS,
@@ -38,6 +39,7 @@ from apps.scim.services import (
     scim_group_delete,
     scim_group_patch,
     scim_group_update,
+    scim_refusal_record,
     scim_token_mark_used,
     scim_user_create,
     scim_user_delete,
@@ -68,6 +70,10 @@ def scim_error(status: int, detail: str, scim_type: str | None = None) -> HttpRe
     return response
 
 
+def client_address(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR") or "")
+
+
 def base_url(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}/scim/v2"
 
@@ -94,12 +100,24 @@ class ScimView(View):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         header = request.headers.get("Authorization", "")
         word, _, text = header.partition(" ")
-        token = scim_token_from_text(text.strip()) if word.lower() == "bearer" else None
+        text = text.strip() if word.lower() == "bearer" else ""
+        token = scim_token_from_text(text) if text else None
         if token is None:
+            scim_refusal_record(
+                reason="invalid_token" if text else "missing_token",
+                token_prefix=token_prefix_of(text),
+                address=client_address(request),
+            )
             return scim_error(
                 401, "Send a SCIM token of this tenant: Authorization: Bearer scim_..."
             )
         if self.scope is not None and not token.has_scope(self.scope):
+            scim_refusal_record(
+                reason="scope",
+                token_prefix=token.prefix,
+                address=client_address(request),
+                scope=self.scope,
+            )
             return scim_error(403, f"This token has no {self.scope} scope.")
         switch_channel(Channel.SCIM)
         scim_token_mark_used(token=token)

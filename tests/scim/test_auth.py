@@ -145,3 +145,47 @@ def test_a_suspended_tenant_refuses_scim_in_scims_error_shape(scim, tenant_a):
         from apps.accounts.models import User
 
         assert not User.objects.filter(email="mia@alpha.test").exists()
+
+
+def test_refused_calls_are_audited_once_a_minute_per_address_without_the_secret(
+    tenant_a, tenant_b, alice
+):
+    """Every kind of refusal leaves a security entry on the tenant whose host was called (channel
+    scim, the token's public prefix, never its secret); a client retrying in a loop does not
+    flood the audit trail."""
+    from uuid import uuid4
+
+    address = f"198.51.100.{uuid4().int % 250 + 1}"  # this test's own source address
+
+    def client(token):
+        scim_client = ScimClient(host_of("alpha"), token)
+        scim_client.client.defaults["REMOTE_ADDR"] = address
+        return scim_client
+
+    made_up = "scim_0123456789ab_notarealsecret"
+    for _ in range(3):
+        scim_error_of(client(made_up).get("Users"), 401)
+    scim_error_of(client(None).get("Users"), 401)
+    other_tenants = token_for(tenant_b, _bravo_admin(tenant_b))
+    scim_error_of(client(other_tenants).get("Users"), 401)
+    users_only = token_for(tenant_a, alice, scopes=["users"], name="Users only")
+    scim_error_of(client(users_only).get("Groups"), 403)
+    entries = [e for e in audit_entries(tenant_a, "scim.auth_failed") if e.ip == address]
+    codes = [e.detail["code"] for e in entries]
+    assert codes == ["invalid_token", "missing_token", "scope"]
+    invalid, missing, scope = entries
+    assert missing.detail["token_prefix"] == ""
+    assert invalid.detail["token_prefix"] == "0123456789ab"
+    assert invalid.channel == "scim"
+    assert scope.detail["scope"] == "groups"
+    assert all("notarealsecret" not in str(e.detail) for e in entries)
+    assert not [e for e in audit_entries(tenant_b, "scim.auth_failed") if e.ip == address]
+
+
+def _bravo_admin(tenant):
+    from apps.accounts.models import User
+
+    with tenant_context(tenant):
+        admin = User.objects.get(email="dave@bravo.test")
+    admin.is_tenant_admin = True  # in memory: allowed to issue bravo's token in this test
+    return admin
