@@ -106,7 +106,8 @@ def scim_refusal_record(*, reason: str, token_prefix: str, address: str, scope: 
     token: `missing_token` / `invalid_token`; a valid token without the scope: `scope`). Only
     the token's public prefix is kept, never its secret. A client retrying in a loop writes one
     entry per address and reason a minute, with the count of refusals since the last."""
-    key = f"scim-refused:{connection.schema_name}:{address}:{reason}"
+    schema: str = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
+    key = f"scim-refused:{schema}:{address}:{reason}"
     count_key = f"{key}:count"
     if not cache.add(key, 1, REFUSAL_AUDIT_WINDOW):
         try:
