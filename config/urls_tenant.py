@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from apps.accounts.views import LogoutView, TenantLoginView
+from apps.accounts.views import TenantLoginView
 from apps.core.views import (
     AdminHomeView,
     TenantHomeView,
@@ -10,12 +10,13 @@ from apps.core.views import (
     metrics,
     readyz,
 )
+from apps.identity.views import SignOutView
 from apps.tenants.tenant_views import branding_favicon, branding_logo
 
 urlpatterns = [
     path("", TenantHomeView.as_view(), name="home"),
     path("login/", TenantLoginView.as_view(), name="login"),
-    path("logout/", LogoutView.as_view(), name="logout"),
+    path("logout/", SignOutView.as_view(), name="logout"),
     path("branding/logo", branding_logo, name="branding-logo"),
     path("branding/favicon", branding_favicon, name="branding-favicon"),
     path("healthz", healthz, name="healthz"),

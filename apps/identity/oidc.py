@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from authlib.common.security import generate_token
@@ -61,6 +62,15 @@ class Pending:
             return cls(**{key: str(data[key]) for key in cls.__dataclass_fields__})
         except KeyError:
             return None
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A completed code exchange: the ID token's validated claims and the token itself (kept in
+    the session as the `id_token_hint` of the IdP's logout)."""
+
+    claims: dict[str, Any]
+    id_token: str
 
 
 def _unreachable(what: str) -> SsoRefused:
@@ -127,7 +137,7 @@ def authorization_start(*, provider: IdentityProvider, redirect_uri: str) -> tup
     return url, pending
 
 
-def code_exchange(*, provider: IdentityProvider, pending: Pending, code: str) -> dict[str, Any]:
+def code_exchange(*, provider: IdentityProvider, pending: Pending, code: str) -> SignedIn:
     """The validated claims of the ID token the IdP returns for `code`."""
     metadata = discover(provider.issuer_url)
     try:
@@ -150,9 +160,28 @@ def code_exchange(*, provider: IdentityProvider, pending: Pending, code: str) ->
     id_token = token.get("id_token")
     if not isinstance(id_token, str):
         raise _invalid("no ID token came back")
-    return id_token_validate(
+    claims = id_token_validate(
         provider=provider, metadata=metadata, id_token=id_token, nonce=pending.nonce
     )
+    return SignedIn(claims=claims, id_token=id_token)
+
+
+def logout_url(*, provider: IdentityProvider, id_token: str, after: str) -> str | None:
+    """Where to send the browser so the IdP ends its session too (OpenID Connect RP-Initiated
+    Logout 1.0), coming back to `after`; None when the IdP has no `end_session_endpoint` or
+    does not answer (the Countersign session is ended either way)."""
+    try:
+        metadata = discover(provider.issuer_url)
+    except SsoRefused:
+        logger.warning("sso.logout.idp_unreachable", extra={"idp": provider.name})
+        return None
+    endpoint = metadata.get("end_session_endpoint")
+    if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+        return None
+    query = {"client_id": provider.client_id, "post_logout_redirect_uri": after}
+    if id_token:
+        query["id_token_hint"] = id_token
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(query)}"
 
 
 def _invalid(reason: str) -> SsoRefused:

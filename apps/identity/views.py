@@ -10,10 +10,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
@@ -41,6 +43,20 @@ from apps.identity.services import (
 
 PENDING_KEY = "sso_pending"
 SSO_SESSION_KEY = "sso_idp"
+NEXT_KEY = "sso_next"
+ID_TOKEN_KEY = "sso_id_token"  # noqa: S105  # a session key; its value is the logout hint
+
+
+def next_remember(request: HttpRequest) -> None:
+    """The page the person asked for before signing in (`?next=`), kept for after the IdP's
+    round trip; only a path on this host (never another site: no open redirect)."""
+    wanted = request.GET.get("next", "")
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        request.session[NEXT_KEY] = wanted
+    else:
+        request.session.pop(NEXT_KEY, None)
 
 
 class IdentitySettingsView(TenantAdminMixin, View):
@@ -156,7 +172,9 @@ class SsoStartView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         provider = identity_provider_active()
         if provider is not None and provider.is_saml:
-            return redirect("identity:saml-start")
+            start = reverse("identity:saml-start")
+            query = request.GET.urlencode()
+            return redirect(f"{start}?{query}" if query else start)
         if provider is None:
             return _failure_page(request, _not_configured(), None)
         redirect_uri = request.build_absolute_uri(reverse("identity:oidc-callback"))
@@ -165,6 +183,7 @@ class SsoStartView(View):
         except SsoRefused as refusal:
             return _failure_page(request, refusal, provider)
         request.session[PENDING_KEY] = pending.as_dict()
+        next_remember(request)
         return redirect(url)
 
 
@@ -189,13 +208,15 @@ class SsoCallbackView(View):
                     code=IdentityErrorCode.STATE_MISMATCH,
                     http_status=400,
                 )
-            claims = oidc.code_exchange(
+            signed_in = oidc.code_exchange(
                 provider=provider, pending=pending, code=request.GET.get("code", "")
             )
-            user = sso_sign_in(provider=provider, claims=claims)
+            user = sso_sign_in(provider=provider, claims=signed_in.claims)
         except SsoRefused as refusal:
             return _failure_page(request, refusal, provider)
-        return _sign_in_complete(request, user, provider)
+        response = _sign_in_complete(request, user, provider)
+        request.session[ID_TOKEN_KEY] = signed_in.id_token
+        return response
 
 
 def sp_urls(request: HttpRequest) -> saml.SpUrls:
@@ -216,9 +237,10 @@ def _sign_in_complete(request: HttpRequest, user: Any, provider: Any) -> HttpRes
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     # The IdP did the second step (its own MFA): no Countersign code is asked for.
     request.session[mfa.STATE_KEY] = "ok"
+    wanted = request.session.pop(NEXT_KEY, "")
     request.session[SSO_SESSION_KEY] = provider.name
     session_start(request)
-    return redirect("approvals:inbox")
+    return redirect(wanted or "approvals:inbox")
 
 
 class SamlMetadataView(View):
@@ -244,6 +266,7 @@ class SamlStartView(View):
         except SsoRefused as refusal:
             return _failure_page(request, refusal, provider)
         saml.request_remember(request_id)
+        next_remember(request)
         return redirect(url)
 
 
@@ -271,3 +294,29 @@ class SamlAcsView(View):
         except SsoRefused as refusal:
             return _failure_page(request, refusal, provider)
         return _sign_in_complete(request, user, provider)
+
+
+class SignOutView(auth_views.LogoutView):
+    """Sign out of Countersign; after an OpenID Connect sign-in, then to the IdP's
+    `end_session_endpoint` (single logout) and back to this tenant's sign-in page. Without one
+    (SAML, an IdP without RP-initiated logout, or one that does not answer) the Countersign
+    session still ends and the sign-in page says the IdP session may remain."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        idp_name = request.session.get(SSO_SESSION_KEY)
+        id_token = str(request.session.get(ID_TOKEN_KEY) or "")
+        response = super().post(request, *args, **kwargs)
+        if not idp_name:
+            return response
+        provider = identity_provider_active()
+        if provider is not None and not provider.is_saml:
+            after = request.build_absolute_uri(reverse("login"))
+            url = oidc.logout_url(provider=provider, id_token=id_token, after=after)
+            if url is not None:
+                return redirect(url)
+        messages.info(
+            request,
+            f"You are signed out of Countersign. You may still be signed in to {idp_name}: "
+            "close the browser to end that session.",
+        )
+        return response

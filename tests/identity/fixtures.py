@@ -83,6 +83,7 @@ def oidc_provider(tmp_path_factory):
             "client_id": client_id,
             "client_secret": secret,
             "redirect_uris": [f"http://{slug}.localhost/sso/oidc/callback/"],
+            "post_logout_redirect_uris": [f"http://{slug}.localhost/login/"],
         }
         for slug, (client_id, secret) in CLIENTS.items()
     ]

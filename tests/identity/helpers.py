@@ -42,9 +42,10 @@ def configure(*, provider, slug: str, **overrides):
     )
 
 
-def idp_login(authorize_url: str, username: str, password: str = IDP_PASSWORD) -> str:
-    """The callback URL the IdP sends the browser back to after its login form."""
-    session = requests.Session()
+def idp_login(authorize_url: str, username: str, password: str = IDP_PASSWORD, session=None) -> str:
+    """The callback URL the IdP sends the browser back to after its login form (`session`: the
+    browser's cookies at the IdP, kept by the caller to use the IdP session afterwards)."""
+    session = session if session is not None else requests.Session()
     response = session.get(authorize_url, allow_redirects=False, timeout=10)
     assert response.status_code == 302, response.text[:500]
     login_url = urljoin(authorize_url, response.headers["Location"])

@@ -231,3 +231,72 @@ def test_idp_down_between_start_and_callback_is_a_clear_page(client_a, tenant_a,
     _failure_audited(tenant_a, "sso_idp_unreachable")
     with tenant_context(tenant_a):
         assert not clara.roles.exists()
+
+
+def test_sign_in_returns_to_the_page_asked_for_and_never_to_another_site(client_a, sso_a, clara):
+    from urllib.parse import urlsplit
+
+    from tests.identity.helpers import idp_login
+
+    login_page = client_a.get("/login/?next=/my-requests/")
+    assert b"/sso/oidc/start/?next=/my-requests/" in login_page.content
+    start = client_a.get("/sso/oidc/start/?next=/my-requests/")
+    callback = urlsplit(idp_login(start["Location"], "clara"))
+    response = client_a.get(f"{callback.path}?{callback.query}")
+    assert response.status_code == 302
+    assert response["Location"] == "/my-requests/"
+    client_a.logout()
+    start = client_a.get("/sso/oidc/start/?next=https://evil.example/phish")
+    callback = urlsplit(idp_login(start["Location"], "clara"))
+    response = client_a.get(f"{callback.path}?{callback.query}")
+    assert response["Location"] == "/inbox/"
+
+
+def test_sign_out_ends_the_idp_session_too(client_a, tenant_a, sso_a, clara):
+    """RP-initiated logout: Countersign's sign-out ends its own session, then sends the browser
+    to the IdP's end_session_endpoint with the ID token, and the IdP sends it back to the
+    tenant's sign-in page; the next sign-in asks for the IdP password again."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import requests
+
+    from tests.identity.helpers import idp_login
+
+    browser_at_idp = requests.Session()
+    start = client_a.get("/sso/oidc/start/")
+    callback = urlsplit(idp_login(start["Location"], "clara", session=browser_at_idp))
+    assert client_a.get(f"{callback.path}?{callback.query}").status_code == 302
+    assert client_a.get("/inbox/").status_code == 200
+
+    response = client_a.post("/logout/")
+    assert response.status_code == 302
+    end_session = urlsplit(response["Location"])
+    assert f"{end_session.scheme}://{end_session.netloc}{end_session.path}".startswith(
+        sso_a.issuer_url
+    )
+    query = parse_qs(end_session.query)
+    assert query["post_logout_redirect_uri"] == ["http://alpha.localhost/login/"]
+    assert query["id_token_hint"][0].count(".") == 2
+    assert client_a.get("/inbox/").status_code == 302  # signed out of Countersign already
+    assert _entries(tenant_a, "logout")[-1].actor_id == clara.pk
+
+    at_idp = browser_at_idp.get(response["Location"], allow_redirects=False, timeout=10)
+    assert at_idp.status_code == 302, at_idp.text[:300]
+    assert at_idp.headers["Location"] == "http://alpha.localhost/login/"
+    again = client_a.get("/sso/oidc/start/")
+    authorize = browser_at_idp.get(again["Location"], allow_redirects=False, timeout=10)
+    assert "/accounts/login/" in authorize.headers["Location"]  # the IdP asks again
+
+
+def test_sign_out_when_the_idp_is_down_still_ends_the_countersign_session(
+    client_a, tenant_a, idp, sso_a, clara
+):
+    from tests.identity.helpers import configure
+
+    assert sso_sign_in(client_a, "clara").status_code == 302
+    with tenant_context(tenant_a):
+        configure(provider=idp, slug="alpha", issuer_url=f"http://127.0.0.1:{closed_port()}/o")
+    response = client_a.post("/logout/", follow=True)
+    assert response.status_code == 200
+    assert b"You may still be signed in to" in response.content
+    assert client_a.get("/inbox/").status_code == 302

@@ -47,6 +47,9 @@ OAUTH2_PROVIDER = {
     "OIDC_RSA_PRIVATE_KEY": (STATE / "signing-key.pem").read_text(),
     "OIDC_ISS_ENDPOINT": ISSUER,
     "PKCE_REQUIRED": True,
+    # Single logout: Countersign's sign-out sends the browser here with its ID token.
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "SCOPES": {"openid": "OpenID Connect", "email": "Email", "profile": "Profile"},
     "OAUTH2_VALIDATOR_CLASS": "tests.identity.provider.validator.MisbehavingValidator",
     "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],
