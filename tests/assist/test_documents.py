@@ -55,11 +55,20 @@ def _criterion(rec, key):
     ],
 )
 def test_a_scanned_note_is_read_by_the_worker_and_checked_against_the_criteria(
-    django_db_setup, celery_worker, open_db, tenant_a, carol, bob, client_a, lines, status, quoted
+    django_db_setup, celery_worker, open_db, lines, status, quoted
 ):
+    from django.test import Client
+
+    from apps.accounts.models import User
+    from apps.tenants.models import Tenant
+    from tests.conftest import host_of
+
+    tenant_a = Tenant.objects.get(slug="alpha")
+    client_a = Client(HTTP_HOST=host_of("alpha"))
     scan = scanned_pdf(lines)
     assert PdfReader(io.BytesIO(scan)).pages[0].extract_text().strip() == ""
     with tenant_context(tenant_a):
+        carol = User.objects.get(email="carol@alpha.test")
         approval = submit_prior_auth(carol)
         try:
             attachment = _upload(carol, approval, "clinic-note-scan.pdf", scan)
@@ -86,8 +95,7 @@ def test_a_scanned_note_is_read_by_the_worker_and_checked_against_the_criteria(
             assert len(rec.inputs_hash) == 64
             assert ApprovalRequest.objects.get(pk=approval.pk).updated_at == before
         finally:
-            Recommendation.objects.filter(request=approval).delete()
-            DocumentPage.objects.filter(attachment__request=approval).delete()
+            approval.delete()
 
 
 def test_a_quote_total_that_differs_from_the_form_is_a_finding(tenant_a, carol):
@@ -192,6 +200,7 @@ def test_checklist_admin_page_permissions(tenant_a, client_a, client_b):
         {"title": "MRI", "criteria": json.dumps(checklist.criteria)},
     )
     assert good.status_code == 302
+    client_a.logout()
     sign_in(client_a, "bob@alpha.test")
     assert client_a.get("/admin/assist/criteria/").status_code in (403, 404)
     assert client_a.post(f"/admin/assist/criteria/{checklist.pk}/", {}).status_code in (403, 404)
