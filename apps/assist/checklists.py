@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from apps.accounts.models import User
 from apps.assist.criteria import criteria_errors
@@ -57,20 +57,27 @@ def checklist_edit(
         errors.insert(0, "The title is required.")
     if errors:
         raise ChecklistInvalid(errors)
-    with transaction.atomic():
-        latest = CriteriaChecklist.objects.select_for_update().filter(key=checklist.key).first()
-        assert latest is not None
-        CriteriaChecklist.objects.filter(key=checklist.key).update(is_active=False)
-        return CriteriaChecklist.objects.create(
-            key=latest.key,
-            title=title.strip(),
-            workflow_key=latest.workflow_key,
-            codes=latest.codes,
-            categories=latest.categories,
-            criteria=criteria,
-            version=latest.version + 1,
-            created_by=actor,
-        )
+    try:
+        with transaction.atomic():
+            latest = CriteriaChecklist.objects.filter(key=checklist.key).first()
+            assert latest is not None
+            for old in CriteriaChecklist.objects.filter(key=checklist.key, is_active=True):
+                old.is_active = False
+                old.save(update_fields=["is_active"])
+            return CriteriaChecklist.objects.create(
+                key=latest.key,
+                title=title.strip(),
+                workflow_key=latest.workflow_key,
+                codes=latest.codes,
+                categories=latest.categories,
+                criteria=criteria,
+                version=latest.version + 1,
+                created_by=actor,
+            )
+    except IntegrityError as error:  # another admin saved the same version first
+        raise ChecklistInvalid(
+            ["Someone else saved this checklist: reload and try again."]
+        ) from error
 
 
 def checklist_for(workflow_key: str, data: dict[str, Any]) -> CriteriaChecklist | None:

@@ -20,11 +20,17 @@ def attachment_pages_store(attachment_id: int) -> int:
             content = handle.read(MAX_BYTES)
     except (OSError, ValueError):
         return 0
+    if DocumentPage.objects.filter(attachment=attachment).exists():
+        return DocumentPage.objects.filter(attachment=attachment).count()  # files never change
     pages = pages_of(content, attachment.content_type)
     with transaction.atomic():
-        DocumentPage.objects.filter(attachment=attachment).delete()
         DocumentPage.objects.bulk_create(
-            DocumentPage(attachment=attachment, page_number=p.page, text=p.text, method=p.method)
-            for p in pages
+            (
+                DocumentPage(
+                    attachment=attachment, page_number=p.page, text=p.text, method=p.method
+                )
+                for p in pages
+            ),
+            ignore_conflicts=True,  # a retried task finds the pages already there
         )
     return len(pages)
