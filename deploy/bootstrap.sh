@@ -16,7 +16,7 @@ fi
 # System packages: Chromium drives the browser tests; WeasyPrint needs Pango and fonts;
 # docker-compose validates deploy/compose offline (`docker-compose config`, no engine needed);
 # xmlsec1 signs and verifies SAML messages for pysaml2.
-packages=(chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core docker-compose xmlsec1)
+packages=(chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core docker-compose xmlsec1 tesseract-ocr tesseract-ocr-eng)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -9,6 +9,8 @@ class RecommendationKind(models.TextChoices):
     CLASSIFICATION = "classification", "Attachment classification"
     DENIAL_RISK = "denial_risk", "Denial risk"
     SUMMARY = "summary", "Case summary"
+    CRITERIA = "criteria", "Criteria checklist"
+    CONSISTENCY = "consistency", "Document-form consistency"
 
 
 class AssistSettings(models.Model):
@@ -68,3 +70,55 @@ class RiskModel(models.Model):
 
     def __str__(self) -> str:
         return self.version
+
+
+class DocumentPage(models.Model):
+    """Text of one page of an attachment (PHI: shown only where the attachment is; never logged)."""
+
+    class Method(models.TextChoices):
+        TEXT_LAYER = "text-layer", "PDF text layer"
+        OCR = "ocr", "OCR"
+        PLAIN = "plain", "Plain text"
+
+    attachment = models.ForeignKey(
+        "approvals.Attachment", on_delete=models.CASCADE, related_name="pages"
+    )
+    page_number = models.PositiveIntegerField()
+    text = models.TextField(blank=True)
+    method = models.CharField(max_length=12, choices=Method.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["attachment_id", "page_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["attachment", "page_number"], name="assist_page_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Page {self.page_number} of attachment {self.attachment_id}"
+
+
+class CriteriaChecklist(models.Model):
+    """A criteria checklist, versioned like workflow specs: each edit adds a version, old kept."""
+
+    key = models.SlugField(max_length=80)
+    title = models.CharField(max_length=200)
+    workflow_key = models.SlugField(max_length=80)
+    codes = models.JSONField(default=list, blank=True, help_text="CPT/HCPCS codes it applies to.")
+    categories = models.JSONField(default=list, blank=True, help_text="Capital categories.")
+    version = models.PositiveIntegerField(default=1)
+    criteria = models.JSONField(default=list)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["key", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "version"], name="assist_checklist_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"

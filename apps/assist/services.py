@@ -11,8 +11,11 @@ from typing import Any
 from apps.accounts.models import User
 from apps.approvals.models import ApprovalRequest, Attachment
 from apps.assist import classifier, risk
+from apps.assist.checklists import checklist_for
 from apps.assist.completeness import completeness_check
-from apps.assist.models import AssistSettings, Recommendation, RecommendationKind
+from apps.assist.consistency import consistency_check
+from apps.assist.criteria import PageText, evaluate_checklist
+from apps.assist.models import AssistSettings, DocumentPage, Recommendation, RecommendationKind
 from apps.assist.providers import guard_phi, provider_for
 from apps.assist.selectors import assist_settings
 from apps.assist.summary import case_summary
@@ -20,6 +23,8 @@ from apps.core.actions import action
 
 COMPLETENESS_VERSION = "rules-1"
 SUMMARY_VERSION = "summary-1"
+CRITERIA_VERSION = "context-rules-1"
+CONSISTENCY_VERSION = "consistency-1"
 
 
 def _hash(inputs: Any) -> str:
@@ -95,6 +100,54 @@ def attachment_classify(*, attachment: Attachment, settings: AssistSettings) -> 
     )
 
 
+def request_pages(approval: ApprovalRequest) -> tuple[list[PageText], dict[str, int]]:
+    """The stored page texts of the request's attachments, and each document's attachment id."""
+    rows = DocumentPage.objects.filter(attachment__request=approval).select_related("attachment")
+    pages = [PageText(r.attachment.original_name, r.page_number, r.text) for r in rows]
+    ids = {r.attachment.original_name: r.attachment_id for r in rows}
+    return pages, ids
+
+
+def _linked(item: dict[str, Any], ids: dict[str, int]) -> dict[str, Any]:
+    return {**item, "attachment": ids.get(item["document"])}
+
+
+def criteria_evaluate(
+    approval: ApprovalRequest, pages: list[PageText], ids: dict[str, int]
+) -> Recommendation | None:
+    checklist = checklist_for(approval.workflow_version.definition.key, approval.data)
+    if checklist is None:
+        return None
+    results = evaluate_checklist(checklist.criteria, pages)
+    return recommendation_record(
+        kind=RecommendationKind.CRITERIA,
+        approval=approval,
+        inputs={"pages": [(p.document, p.page, p.text) for p in pages], "data": approval.data},
+        model_version=f"{CRITERIA_VERSION}:{checklist.key}@v{checklist.version}",
+        confidence=None,
+        output={
+            "checklist": checklist.title,
+            "version": checklist.version,
+            "results": [_linked(r.as_dict(), ids) for r in results],
+            "documents": len({p.document for p in pages}),
+        },
+    )
+
+
+def consistency_evaluate(
+    approval: ApprovalRequest, pages: list[PageText], ids: dict[str, int]
+) -> Recommendation:
+    findings = consistency_check(approval.data, pages)
+    return recommendation_record(
+        kind=RecommendationKind.CONSISTENCY,
+        approval=approval,
+        inputs={"pages": [(p.document, p.page, p.text) for p in pages], "data": approval.data},
+        model_version=CONSISTENCY_VERSION,
+        confidence=None,
+        output={"findings": [_linked(f.as_dict(), ids) for f in findings]},
+    )
+
+
 def assist_run(*, actor: User, approval: ApprovalRequest) -> list[Recommendation]:
     """Every advisory output for one request (stored, reused while the inputs are the same)."""
     settings = assist_settings()
@@ -134,6 +187,9 @@ def assist_run(*, actor: User, approval: ApprovalRequest) -> list[Recommendation
             confidence=risk_output.get("confidence"),
             output=risk_output,
         )
+        pages, ids = request_pages(approval)
+        criteria = criteria_evaluate(approval, pages, ids)
+        consistency = consistency_evaluate(approval, pages, ids)
         statements = case_summary(approval, names)
         provider = provider_for(settings)
         if provider.external:
@@ -146,7 +202,8 @@ def assist_run(*, actor: User, approval: ApprovalRequest) -> list[Recommendation
             confidence=None,
             output={"statements": statements},
         )
-    return [completeness, *classified, denial, summary]
+    extra = [criteria] if criteria else []
+    return [*extra, consistency, completeness, *classified, denial, summary]
 
 
 def recommendation_feedback(

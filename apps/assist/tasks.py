@@ -17,3 +17,11 @@ def risk_retrain() -> None:
 def risk_retrain_all_tenants() -> int:
     """Beat entry (nightly): one retrain per active tenant, each in its own schema."""
     return each_active_tenant(risk_retrain)
+
+
+@shared_task(name="assist.attachment_extract", ignore_result=True)
+def attachment_extract(attachment_id: int) -> int:
+    """Text of every page of one attachment (text layer or OCR) stored as DocumentPage rows."""
+    from apps.assist.documents import attachment_pages_store
+
+    return attachment_pages_store(attachment_id)

@@ -13,4 +13,8 @@ urlpatterns = [
         name="feedback",
     ),
     path("admin/assist/", views.SettingsView.as_view(), name="settings"),
+    path("admin/assist/criteria/", views.ChecklistListView.as_view(), name="criteria"),
+    path(
+        "admin/assist/criteria/<int:pk>/", views.ChecklistEditView.as_view(), name="criteria_edit"
+    ),
 ]

@@ -3,6 +3,7 @@ and the tenant's assist settings. Labelled "Advisory — does not decide" everyw
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, cast
 
 from django import forms
@@ -15,7 +16,13 @@ from django.views.decorators.http import require_POST
 
 from apps.approvals.exceptions import NotFound
 from apps.approvals.selectors import is_approver_of, request_for
-from apps.assist.models import AssistSettings, Recommendation, RecommendationKind
+from apps.assist.checklists import ChecklistInvalid, checklist_edit, checklists_load
+from apps.assist.models import (
+    AssistSettings,
+    CriteriaChecklist,
+    Recommendation,
+    RecommendationKind,
+)
 from apps.assist.selectors import assist_settings
 from apps.assist.services import assist_run, assist_settings_update, recommendation_feedback
 from apps.core.mixins import TenantAdminMixin
@@ -53,6 +60,8 @@ def panel(request: HttpRequest, reference: str) -> HttpResponse:
         by_kind.setdefault(rec.kind, []).append(rec)
     context = {
         "approval": approval,
+        "criteria": next(iter(by_kind.get(RecommendationKind.CRITERIA, [])), None),
+        "consistency": by_kind[RecommendationKind.CONSISTENCY][0],
         "completeness": by_kind[RecommendationKind.COMPLETENESS][0],
         "classifications": by_kind.get(RecommendationKind.CLASSIFICATION, []),
         "risk": by_kind[RecommendationKind.DENIAL_RISK][0],
@@ -111,3 +120,50 @@ class SettingsView(TenantAdminMixin, View):
         assist_settings_update(actor=cast("User", request.user), **form.cleaned_data)
         messages.success(request, "Assist settings saved.")
         return redirect("assist:settings")
+
+
+class ChecklistListView(TenantAdminMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not CriteriaChecklist.objects.exists():
+            checklists_load()
+        checklists = CriteriaChecklist.objects.filter(is_active=True).order_by("title")
+        return render(request, "assist/criteria_list.html", {"checklists": checklists})
+
+
+class ChecklistEditView(TenantAdminMixin, View):
+    def _checklist(self, pk: int) -> CriteriaChecklist:
+        checklist = CriteriaChecklist.objects.filter(pk=pk).first()
+        if checklist is None:
+            raise Http404("No such checklist.")
+        return checklist
+
+    def _render(
+        self, request: HttpRequest, checklist: CriteriaChecklist, text: str, errors: list[str]
+    ) -> HttpResponse:
+        versions = CriteriaChecklist.objects.filter(key=checklist.key)
+        context = {"checklist": checklist, "text": text, "errors": errors, "versions": versions}
+        return render(request, "assist/criteria_edit.html", context, status=400 if errors else 200)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        checklist = self._checklist(pk)
+        return self._render(request, checklist, json.dumps(checklist.criteria, indent=2), [])
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        checklist = self._checklist(pk)
+        text = request.POST.get("criteria", "")
+        try:
+            criteria = json.loads(text)
+        except json.JSONDecodeError as error:
+            message = f"The criteria are not valid JSON (line {error.lineno}: {error.msg})."
+            return self._render(request, checklist, text, [message])
+        try:
+            saved = checklist_edit(
+                actor=cast("User", request.user),
+                checklist=checklist,
+                title=request.POST.get("title", ""),
+                criteria=criteria,
+            )
+        except ChecklistInvalid as error:
+            return self._render(request, checklist, text, error.errors)
+        messages.success(request, f"Saved as version {saved.version}.")
+        return redirect("assist:criteria_edit", pk=saved.pk)

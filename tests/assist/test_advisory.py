@@ -141,7 +141,9 @@ def test_recommendations_are_stored_with_their_inputs(prior_auth, tenant_a, bob)
         again = services.assist_run(actor=bob, approval=prior_auth)
         assert [r.pk for r in first] == [r.pk for r in again]  # same inputs → same record
         kinds = {r.kind for r in first}
-        assert kinds == {"completeness", "classification", "denial_risk", "summary"}
+        assert kinds == {
+            "criteria", "consistency", "completeness", "classification", "denial_risk", "summary"
+        }  # fmt: skip
         for rec in first:
             assert len(rec.inputs_hash) == 64
             assert rec.model_version
