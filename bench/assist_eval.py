@@ -1,4 +1,4 @@
-"""Evaluation of the assistance panel on the independent set (`bench/assist_eval/`): attachment
+"""Evaluation of the assistance panel on the independent set (`bench/assist_eval_set/`): attachment
 classification per class (precision, recall), calibration (top-label Brier score and accuracy
 by confidence band), and the lumbar-spine MRI checklist per criterion (status accuracy and
 evidence location: right document and page). The set was written separately from the training
@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from apps.assist.classifier import LABELS, classify  # noqa: E402  # after the path is set
 from apps.assist.criteria import PageText, evaluate_checklist  # noqa: E402
 
-SET = ROOT / "bench" / "assist_eval" / "eval_set.jsonl"
+SET = ROOT / "bench" / "assist_eval_set" / "eval_set.jsonl"
 CHECKLIST = ROOT / "apps" / "assist" / "checklists" / "lumbar-spine-mri.json"
 
 

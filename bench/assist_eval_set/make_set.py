@@ -8,7 +8,7 @@ dictated narrative, telegraphic shorthand ("pt", "wks", "s/p"), letters, synonym
 does not list ("physiotherapy", "plain films"), and an OCR-noise channel (character confusions,
 dropped spaces, broken lines) on a third of the documents. Deterministic: a fixed seed.
 
-    .venv/bin/python bench/assist_eval/make_set.py   # rewrites eval_set.jsonl
+    .venv/bin/python bench/assist_eval_set/make_set.py   # rewrites eval_set.jsonl
 """
 
 from __future__ import annotations
