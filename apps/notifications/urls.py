@@ -16,5 +16,6 @@ urlpatterns = [
         views.failed_email_retry,
         name="retry",
     ),
+    path("demo/mailbox/", views.demo_mailbox, name="demo-mailbox"),
     path("admin/notifications/settings/", views.notification_settings, name="settings"),
 ]

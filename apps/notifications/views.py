@@ -17,6 +17,8 @@ from django.views.decorators.http import require_POST
 
 from apps.notifications import selectors, services
 from apps.notifications.choices import Delivery
+from apps.notifications.demo_mailbox import demo_emails
+from apps.notifications.demo_mailbox import mailbox_dir as demo_mailbox_dir
 from apps.notifications.forms import NotificationSettingsForm
 
 if TYPE_CHECKING:
@@ -126,4 +128,24 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         "notifications/settings.html",
         {"form": form},
         status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+def demo_mailbox(request: HttpRequest) -> HttpResponse:
+    """The demo's emails in the browser (only where DEMO_MAILBOX_DIR is set: `make demo`): a
+    person sees the emails sent to them, a tenant admin every email of this tenant."""
+    if demo_mailbox_dir() is None:
+        raise Http404("The demo mailbox is only in the demo.")
+    user = request.user
+    schema = str(getattr(request.tenant, "schema_name", ""))  # type: ignore[attr-defined]
+    emails = demo_emails(
+        schema=schema,
+        addressed_to=None if user.is_tenant_admin else user.email,  # type: ignore[union-attr]
+    )
+    shown = next((e for e in emails if e.id == request.GET.get("email")), None)
+    return render(
+        request,
+        "notifications/demo_mailbox.html",
+        {"emails": emails[:200], "shown": shown or (emails[0] if emails else None)},
     )

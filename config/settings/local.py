@@ -9,8 +9,10 @@ os.environ.setdefault("SITE_SCHEME", "http")
 os.environ.setdefault("SITE_PORT", os.environ.get("DEMO_PORT", "8000"))
 # The demo lets admins in without enrolling an authenticator app first; production enforces it.
 os.environ.setdefault("MFA_ENFORCE", "false")
-os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Emails are kept for the "Demo mailbox" page (/demo/mailbox/) and summed up in the log.
+os.environ.setdefault("EMAIL_BACKEND", "apps.notifications.demo_mailbox.DemoMailboxBackend")
 
 from config.settings.base import *
 
+DEMO_MAILBOX_DIR = os.environ.get("DEMO_MAILBOX_DIR", str(BASE_DIR / "var" / "demo-mailbox"))
 DEMO_PORT = int(os.environ.get("DEMO_PORT", "8000"))
