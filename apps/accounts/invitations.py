@@ -1,33 +1,38 @@
-"""Invitations to a tenant: a signed, expiring, single-use link (no table needed). The invited
-person exists as an inactive user without a password until they accept on the tenant's host."""
+"""Invitations to a tenant: an opaque, expiring, single-use link (a random token whose SHA-256
+is kept in `Invitation`; nothing of the tenant or the person can be read from it), sent as the
+tenant's branded HTML email with a plain-text part. The invited person exists as an inactive
+user without a password until they accept on the tenant's host."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login, password_validation
-from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views import View
 
 from apps.accounts.exceptions import AccountErrorCode, InvalidInput, NotAllowed
-from apps.accounts.models import User
+from apps.accounts.models import Invitation, User
 from apps.accounts.sign_in_rules import password_refusal
 from apps.core.actions import action_service
 from apps.core.errors import form_errors_show
 from apps.core.text import email_normalise, header_clean
 from apps.tenants.senders import email_from
 
-INVITATION_SALT = "countersign.accounts.invitation"
 INVITATION_MAX_AGE = timedelta(days=7)
+TOKEN_PREFIX = "inv_"  # noqa: S105  # marks the format so logs can redact it (apps/core/redaction)
 
 
 class InvitationError(Exception):
@@ -44,32 +49,64 @@ class InvitationError(Exception):
         super().__init__(self.MESSAGES[code])
 
 
-def _signer() -> signing.TimestampSigner:
-    return signing.TimestampSigner(salt=INVITATION_SALT)
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def invitation_token(user: User) -> str:
-    # The schema is part of the token: user ids repeat across tenants.
-    return _signer().sign_object({"s": connection.schema_name, "u": user.pk, "e": user.email})  # type: ignore[attr-defined]  # django-tenants' connection
+    """A new link token for `user` (earlier unused ones of theirs stop working)."""
+    now = timezone.now()
+    Invitation.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(
+        expires_at=now
+    )
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    Invitation.objects.create(
+        user=user, token_hash=_token_hash(token), expires_at=now + INVITATION_MAX_AGE
+    )
+    return token
 
 
-def _invitation_email(*, user: User, link: str, invited_by: str) -> EmailMessage:
+def _invitation_email(
+    *, user: User, link: str, invited_by: str, base_url: str
+) -> EmailMultiAlternatives:
     # The tenant's own look (django-tenants puts the tenant on the connection).
     tenant = connection.tenant  # type: ignore[attr-defined]
     brand = getattr(tenant, "branding", None)
     org = brand.display_name if brand else tenant.name
-    body = (
-        f"{invited_by or 'An administrator'} invited you to {org}.\n\n"
-        f"Accept the invitation and choose your password:\n{link}\n\n"
-        f"The link works once and expires in {INVITATION_MAX_AGE.days} days.\n"
+    partner = getattr(tenant, "partner", None)
+    footer = (
+        f"Sent by {org} through {partner.name}."
+        if partner is not None and partner.show_in_emails
+        else f"Sent by {org}."
     )
-    return EmailMessage(
-        subject=header_clean(f"You are invited to {org}"),
-        body=body,
+    subject = header_clean(f"You are invited to {org}")
+    context = {
+        "subject": subject,
+        "org": org,
+        "link": link,
+        "invited_by": invited_by or "An administrator",
+        "days": INVITATION_MAX_AGE.days,
+        "recipient_name": user.full_name,
+        "preferences_url": "",
+        "brand": {
+            "display_name": org,
+            "primary_colour": brand.primary_colour if brand else "#334155",
+            "accent_colour": brand.accent_colour if brand else "#0f766e",
+            "logo_url": f"{base_url.rstrip('/')}/branding/logo" if brand and brand.logo else "",
+            "footer": footer,
+            "support_email": brand.support_email if brand else "",
+            "support_phone": brand.support_phone if brand else "",
+        },
+    }
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/invitation.txt", context),
         from_email=email_from(brand),
         to=[user.email],
         reply_to=[header_clean(brand.email_reply_to)] if brand and brand.email_reply_to else None,
     )
+    message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
+    return message
 
 
 def invitation_email_check(email: str) -> str:
@@ -116,34 +153,42 @@ def invitation_create(
     user.save(update_fields=["is_tenant_admin"])
     link = f"{base_url.rstrip('/')}/invitations/{invitation_token(user)}/"
     message = _invitation_email(
-        user=user, link=link, invited_by=invited_by or (actor.full_name if actor else "")
+        user=user,
+        link=link,
+        invited_by=invited_by or (actor.full_name if actor else ""),
+        base_url=base_url,
     )
     transaction.on_commit(message.send)
     return link
 
 
-def invitation_read(token: str) -> User:
-    try:
-        data = _signer().unsign_object(token, max_age=INVITATION_MAX_AGE)
-    except signing.SignatureExpired:
-        raise InvitationError("expired") from None
-    except signing.BadSignature:
-        raise InvitationError("invalid") from None
-    if data.get("s") != connection.schema_name:  # type: ignore[attr-defined]  # django-tenants' connection
+def _invitation_of(token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_related("user").filter(token_hash=_token_hash(token)).first()
+        if token
+        else None
+    )
+    if invitation is None:  # also every link of the old signed format, and other tenants'
         raise InvitationError("invalid")
-    user = User.objects.filter(pk=data.get("u"), email=data.get("e")).first()
-    if user is None:
-        raise InvitationError("invalid")
-    if user.has_usable_password() or user.is_active:
+    if invitation.used_at is not None or invitation.user.has_usable_password():
         raise InvitationError("used")
-    return user
+    if invitation.user.is_active:
+        raise InvitationError("used")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationError("expired")
+    return invitation
+
+
+def invitation_read(token: str) -> User:
+    return _invitation_of(token).user
 
 
 @action_service
 def invitation_accept(*, token: str, full_name: str, password: str) -> User:
-    user = invitation_read(token)
-    user = User.objects.select_for_update().get(pk=user.pk)
-    if user.has_usable_password():
+    invitation = _invitation_of(token)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    user = User.objects.select_for_update().get(pk=invitation.user_id)
+    if invitation.used_at is not None or user.has_usable_password():
         raise InvitationError("used")
     full_name = full_name.strip()
     if not full_name:
@@ -162,6 +207,8 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
     user.set_password(password)
     user.is_active = True
     user.save()
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at"])
     return user
 
 

@@ -92,3 +92,21 @@ class SecurityPolicy(models.Model):
 
     def __str__(self) -> str:
         return "Security policy"
+
+
+class Invitation(models.Model):
+    """One invitation link: the token is random and opaque (nothing of the tenant or the person
+    can be read from it); only its SHA-256 is stored. Single use, expiring; a new invitation to
+    the same person ends the earlier ones."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "used_at"])]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.user_id}"

@@ -46,6 +46,8 @@ _SIGNED_VALUE = re.compile(
 _API_KEY = re.compile(
     r"(?<![A-Za-z0-9])(?P<keep>(?:cs_live|csp)_[0-9a-f]{1,16}_)(?P<secret>[A-Za-z0-9_-]{8,})"
 )
+# Invitation tokens `inv_<random>` (apps/accounts/invitations.py), wherever they appear.
+_INVITATION = re.compile(r"(?<![A-Za-z0-9])(?P<keep>inv_)(?P<secret>[A-Za-z0-9_-]{20,})")
 # Webhook signing secrets (apps/integrations/webhooks/services.py).
 _WEBHOOK_SECRET = re.compile(r"(?<![A-Za-z0-9])(?P<keep>whsec_)(?P<secret>[A-Za-z0-9_-]{8,})")
 # `Authorization: Bearer <anything>` (API keys, the metrics token, ERP connector tokens).
@@ -54,7 +56,7 @@ _BEARER = re.compile(r"(?P<keep>\bBearer\s+)(?P<secret>[^\s\"'`,;]+)", re.IGNORE
 # The formats of our own secrets: any match in a log line is a leak (the suite's sweep,
 # tests/fixtures/log_sweep.py). `Bearer` is redacted but not a leak by itself: help texts say
 # "Bearer <key>".
-_KEPT_PREFIX = (_SECRET_PATHS, _RESET_PATH, _API_KEY, _WEBHOOK_SECRET)
+_KEPT_PREFIX = (_SECRET_PATHS, _RESET_PATH, _API_KEY, _INVITATION, _WEBHOOK_SECRET)
 _LEAKS: tuple[re.Pattern[str], ...] = (*_KEPT_PREFIX, _SIGNED_VALUE)
 
 

@@ -45,7 +45,7 @@ def test_invitation_tokens(in_tenant_a, alice):
     token = invitation_token(alice)
     _is_redacted(f"Not Found: /invitations/{token}/", token)
     _is_redacted(f"/login/?next=/invitations/{token}/", token)
-    _is_redacted(f"invitation {token} sent", token)  # a signed value anywhere
+    _is_redacted(f"invitation {token} sent", token)  # its format anywhere
 
 
 def test_support_entry_tokens():
