@@ -118,7 +118,10 @@ def _drive(approval: ApprovalRequest, target: str, reason_code: str) -> None:
         if task is None:
             return
         if task.assignee is None:
-            member = task.queue_role.members.exclude(pk=approval.requester_id).first()  # type: ignore[union-attr]  # unassigned: queued to a role
+            if task.queue_role is None:  # left for an administrator to assign: stays pending
+                print(f"  demo: {approval.reference} waits for an administrator to assign it")
+                return
+            member = task.queue_role.members.exclude(pk=approval.requester_id).first()
             if member is None:
                 return
             task = task_claim(actor=member, task=task)
