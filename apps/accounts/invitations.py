@@ -29,7 +29,7 @@ from apps.accounts.sign_in_rules import password_refusal
 from apps.core.actions import action_service
 from apps.core.errors import form_errors_show
 from apps.core.text import email_normalise, header_clean
-from apps.tenants.senders import email_from
+from apps.tenants.senders import email_brand
 
 INVITATION_MAX_AGE = timedelta(days=7)
 TOKEN_PREFIX = "inv_"  # noqa: S105  # marks the format so logs can redact it (apps/core/redaction)
@@ -71,14 +71,9 @@ def _invitation_email(
 ) -> EmailMultiAlternatives:
     # The tenant's own look (django-tenants puts the tenant on the connection).
     tenant = connection.tenant  # type: ignore[attr-defined]
-    brand = getattr(tenant, "branding", None)
-    org = brand.display_name if brand else tenant.name
-    partner = getattr(tenant, "partner", None)
-    footer = (
-        f"Sent by {org} through {partner.name}."
-        if partner is not None and partner.show_in_emails
-        else f"Sent by {org}."
-    )
+    look = email_brand(tenant, base=base_url.rstrip("/"))
+    reply_to = getattr(getattr(tenant, "branding", None), "email_reply_to", "")
+    org = look["display_name"]
     subject = header_clean(f"You are invited to {org}")
     context = {
         "subject": subject,
@@ -87,23 +82,14 @@ def _invitation_email(
         "invited_by": invited_by or "An administrator",
         "days": INVITATION_MAX_AGE.days,
         "recipient_name": user.full_name,
-        "preferences_url": "",
-        "brand": {
-            "display_name": org,
-            "primary_colour": brand.primary_colour if brand else "#334155",
-            "accent_colour": brand.accent_colour if brand else "#0f766e",
-            "logo_url": f"{base_url.rstrip('/')}/branding/logo" if brand and brand.logo else "",
-            "footer": footer,
-            "support_email": brand.support_email if brand else "",
-            "support_phone": brand.support_phone if brand else "",
-        },
+        "brand": look,
     }
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("emails/invitation.txt", context),
-        from_email=email_from(brand),
+        from_email=look["from_email"],
         to=[user.email],
-        reply_to=[header_clean(brand.email_reply_to)] if brand and brand.email_reply_to else None,
+        reply_to=[header_clean(reply_to)] if reply_to else None,
     )
     message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
     return message
@@ -162,17 +148,14 @@ def invitation_create(
     return link
 
 
-def _invitation_of(token: str) -> Invitation:
-    invitation = (
-        Invitation.objects.select_related("user").filter(token_hash=_token_hash(token)).first()
-        if token
-        else None
-    )
+def _invitation_of(token: str, *, lock: bool = False) -> Invitation:
+    """The usable invitation `token` names (with its person; both rows locked with `lock`)."""
+    found = Invitation.objects.select_related("user").filter(token_hash=_token_hash(token))
+    invitation = (found.select_for_update() if lock else found).first() if token else None
     if invitation is None:  # also every link of the old signed format, and other tenants'
         raise InvitationError("invalid")
-    if invitation.used_at is not None or invitation.user.has_usable_password():
-        raise InvitationError("used")
-    if invitation.user.is_active:
+    user = invitation.user
+    if invitation.used_at is not None or user.is_active or user.has_usable_password():
         raise InvitationError("used")
     if invitation.expires_at <= timezone.now():
         raise InvitationError("expired")
@@ -185,11 +168,8 @@ def invitation_read(token: str) -> User:
 
 @action_service
 def invitation_accept(*, token: str, full_name: str, password: str) -> User:
-    invitation = _invitation_of(token)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    user = User.objects.select_for_update().get(pk=invitation.user_id)
-    if invitation.used_at is not None or user.has_usable_password():
-        raise InvitationError("used")
+    invitation = _invitation_of(token, lock=True)
+    user = invitation.user
     full_name = full_name.strip()
     if not full_name:
         raise InvalidInput(

@@ -46,6 +46,12 @@ def checklists_load() -> int:
     return added
 
 
+def checklists_ensure() -> None:
+    """The shipped checklists, the first time a tenant needs one."""
+    if not CriteriaChecklist.objects.exists():
+        checklists_load()
+
+
 def checklist_edit(
     *, actor: User, checklist: CriteriaChecklist, title: str, criteria: Any
 ) -> CriteriaChecklist:
@@ -82,8 +88,7 @@ def checklist_edit(
 
 def checklist_for(workflow_key: str, data: dict[str, Any]) -> CriteriaChecklist | None:
     """The active checklist whose codes (or categories) match the request's form."""
-    if not CriteriaChecklist.objects.exists():
-        checklists_load()
+    checklists_ensure()
     code = str(data.get("cpt_code") or data.get("hcpcs_code") or "").strip().upper()
     category = str(data.get("category") or "").strip().lower()
     for checklist in CriteriaChecklist.objects.filter(workflow_key=workflow_key, is_active=True):

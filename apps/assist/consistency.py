@@ -7,7 +7,7 @@ quoting the document's sentence, with its name and page."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -42,13 +42,7 @@ class Finding:
     page: int | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "message": self.message,
-            "snippet": self.snippet,
-            "document": self.document,
-            "page": self.page,
-        }
+        return asdict(self)
 
 
 def _field(data: dict[str, Any], names: tuple[str, ...]) -> str:
@@ -84,7 +78,7 @@ def _each_sentence(pages: list[PageText]) -> list[tuple[str, PageText]]:
 def consistency_check(data: dict[str, Any], pages: list[PageText]) -> list[Finding]:
     findings: list[Finding] = []
     rows = _each_sentence(pages)
-    amount = _money(_field(data, AMOUNT_FIELDS)) if _field(data, AMOUNT_FIELDS) else None
+    amount = _money(_field(data, AMOUNT_FIELDS))  # None when the form has no amount
     quote_documents: set[str] = set()
     if amount is not None:
         for sentence, page in rows:

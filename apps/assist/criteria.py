@@ -13,7 +13,7 @@ minimum), not_found (no mention at all). Evidence is the sentence, document and 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 STATUSES = ("met", "not_met", "not_found")
@@ -69,14 +69,7 @@ class CriterionResult:
     page: int | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "label": self.label,
-            "status": self.status,
-            "snippet": self.snippet,
-            "document": self.document,
-            "page": self.page,
-        }
+        return asdict(self)
 
 
 def sentences(text: str) -> list[str]:

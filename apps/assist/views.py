@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from apps.approvals.exceptions import NotFound
 from apps.approvals.selectors import is_approver_of, request_for
-from apps.assist.checklists import ChecklistInvalid, checklist_edit, checklists_load
+from apps.assist.checklists import ChecklistInvalid, checklist_edit, checklists_ensure
 from apps.assist.models import (
     AssistSettings,
     CriteriaChecklist,
@@ -124,8 +124,7 @@ class SettingsView(TenantAdminMixin, View):
 
 class ChecklistListView(TenantAdminMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        if not CriteriaChecklist.objects.exists():
-            checklists_load()
+        checklists_ensure()
         checklists = CriteriaChecklist.objects.filter(is_active=True).order_by("title")
         return render(request, "assist/criteria_list.html", {"checklists": checklists})
 

@@ -18,12 +18,12 @@ from apps.core.text import header_clean
 from apps.core.time_zones import zone_named
 from apps.notifications.choices import DIGEST_KIND
 from apps.tenants.routing_cache import primary_host_for
-from apps.tenants.senders import email_from
+from apps.tenants.senders import email_brand
 
 if TYPE_CHECKING:
     from apps.approvals.models import ApprovalRequest, Task
     from apps.notifications.models import EmailLog, Notification
-    from apps.tenants.models import Partner, Tenant
+    from apps.tenants.models import Tenant
 
 
 @dataclass(frozen=True)
@@ -185,31 +185,8 @@ def site_url(tenant: Tenant, path: str, *, base: str | None = None) -> str:
     return f"{base if base is not None else site_base(tenant)}{path}"
 
 
-def footer_line(display_name: str, partner: Partner | None) -> str:
-    """Who sent the email: the tenant, and its partner only when the partner chose to be named
-    (``Partner.show_in_emails``). Never the platform's product name."""
-    if partner is not None and partner.show_in_emails:
-        return f"Sent by {display_name} through {partner.name}."
-    return f"Sent by {display_name}."
-
-
 def brand_of(tenant: Tenant, *, base: str | None = None) -> dict[str, Any]:
-    from apps.tenants.models import Branding
-
-    brand = Branding.objects.select_related("tenant__partner").filter(tenant=tenant).first()
-    display_name = brand.display_name if brand else tenant.name
-    return {
-        "display_name": display_name,
-        "from_email": email_from(brand),
-        "footer": footer_line(display_name, brand.tenant.partner if brand else None),
-        "primary_colour": brand.primary_colour if brand else "#334155",
-        "accent_colour": brand.accent_colour if brand else "#0f766e",
-        "logo_url": (
-            site_url(tenant, reverse("branding-logo"), base=base) if brand and brand.logo else ""
-        ),
-        "support_email": brand.support_email if brand else "",
-        "support_phone": brand.support_phone if brand else "",
-    }
+    return email_brand(tenant, base=base if base is not None else site_base(tenant))
 
 
 # --- messages -----------

@@ -4,11 +4,13 @@ verified sender domain, else at the platform's address (``DEFAULT_FROM_EMAIL``).
 from __future__ import annotations
 
 from email.utils import formataddr, parseaddr
+from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 
 from apps.core.text import header_clean
-from apps.tenants.models import Branding
+from apps.tenants.models import Branding, Partner, Tenant
 
 
 def email_from(brand: Branding | None) -> str:
@@ -26,3 +28,28 @@ def email_from(brand: Branding | None) -> str:
     name = header_clean(brand.email_sender_name or brand.display_name)
     name = name.replace('"', "").replace("<", "").replace(">", "").strip()
     return formataddr((name, address)) if name else address
+
+
+def footer_line(display_name: str, partner: Partner | None) -> str:
+    """Who sent the email: the tenant, and its partner only when the partner chose to be named
+    (``Partner.show_in_emails``). Never the platform's product name."""
+    if partner is not None and partner.show_in_emails:
+        return f"Sent by {display_name} through {partner.name}."
+    return f"Sent by {display_name}."
+
+
+def email_brand(tenant: Tenant, *, base: str) -> dict[str, Any]:
+    """The tenant's look for its emails (templates/emails/_layout.html); `base` is
+    `scheme://host` of the tenant's site, for the logo's address."""
+    brand = Branding.objects.select_related("tenant__partner").filter(tenant=tenant).first()
+    display_name = brand.display_name if brand else tenant.name
+    return {
+        "display_name": display_name,
+        "from_email": email_from(brand),
+        "footer": footer_line(display_name, brand.tenant.partner if brand else None),
+        "primary_colour": brand.primary_colour if brand else "#334155",
+        "accent_colour": brand.accent_colour if brand else "#0f766e",
+        "logo_url": f"{base}{reverse('branding-logo')}" if brand and brand.logo else "",
+        "support_email": brand.support_email if brand else "",
+        "support_phone": brand.support_phone if brand else "",
+    }
