@@ -15,6 +15,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from apps.audit.middleware import client_ip
 from apps.core.actions import Channel, switch_channel
 from apps.core.errors import CountersignError
 from apps.core.parsers import MAX_JSON_DEPTH, json_depth
@@ -70,10 +71,6 @@ def scim_error(status: int, detail: str, scim_type: str | None = None) -> HttpRe
     return response
 
 
-def client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "")
-
-
 def base_url(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}/scim/v2"
 
@@ -106,7 +103,7 @@ class ScimView(View):
             scim_refusal_record(
                 reason="invalid_token" if text else "missing_token",
                 token_prefix=token_prefix_of(text),
-                address=client_address(request),
+                address=client_ip(request) or "",
             )
             return scim_error(
                 401, "Send a SCIM token of this tenant: Authorization: Bearer scim_..."
@@ -115,7 +112,7 @@ class ScimView(View):
             scim_refusal_record(
                 reason="scope",
                 token_prefix=token.prefix,
-                address=client_address(request),
+                address=client_ip(request) or "",
                 scope=self.scope,
             )
             return scim_error(403, f"This token has no {self.scope} scope.")
