@@ -49,7 +49,12 @@ def email_brand(tenant: Tenant, *, base: str) -> dict[str, Any]:
         "footer": footer_line(display_name, brand.tenant.partner if brand else None),
         "primary_colour": brand.primary_colour if brand else "#334155",
         "accent_colour": brand.accent_colour if brand else "#0f766e",
-        "logo_url": f"{base}{reverse('branding-logo')}" if brand and brand.logo else "",
+        # The tenant site's address, also when the partner console (public URLconf) sends.
+        "logo_url": (
+            f"{base}{reverse('branding-logo', urlconf=settings.ROOT_URLCONF)}"
+            if brand and brand.logo
+            else ""
+        ),
         "support_email": brand.support_email if brand else "",
         "support_phone": brand.support_phone if brand else "",
     }
