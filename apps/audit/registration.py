@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditlog.models import LogEntry, _get_manager_from_settings
-from auditlog.receivers import _create_log_entry, check_disable
+from auditlog.cid import get_cid
+from auditlog.diff import model_instance_diff
+from auditlog.models import DEFAULT_OBJECT_REPR, LogEntry, _get_manager_from_settings
+from auditlog.receivers import check_disable
 from auditlog.registry import auditlog
 from auditlog.signals import post_log
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
-from django.db.models.signals import pre_save
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.utils.encoding import smart_str
 
 from apps.audit import known
 from apps.audit.chain import digest
@@ -44,28 +49,87 @@ EXCLUDED_FIELDS = [
 ACTIONS = {0: "create", 1: "update", 2: "delete", 3: "access"}
 
 
+def _log(action: int, instance: Any, sender: Any, old: Any, new: Any,
+         fields: Any = None) -> None:  # fmt: skip
+    """django-auditlog's change record of one save or delete, and the chain entry that
+    fingerprints it. The record is built here rather than by auditlog's `log_create`, which
+    inserts it at once: inside an action (`audit_batch`) it is inserted at the end together
+    with the action's other records, one statement for all of them."""
+    changes = model_instance_diff(
+        old, new, fields_to_check=fields,
+        use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False),
+    )  # fmt: skip
+    if not changes:
+        return
+    from apps.audit.services import audit_append
+    from apps.core.actions import current_action
+
+    manager = LogEntry.objects
+    pk = manager._get_pk_value(instance)
+    try:
+        object_repr = smart_str(instance)
+    except ObjectDoesNotExist:
+        object_repr = DEFAULT_OBJECT_REPR
+    entry = LogEntry(
+        content_type=ContentType.objects.get_for_model(instance),
+        object_pk=pk,
+        object_id=pk if isinstance(pk, int) else None,
+        object_repr=object_repr,
+        serialized_data=manager._get_serialized_data_or_none(instance),
+        action=action,
+        changes=changes,
+        cid=get_cid(),
+    )
+    context = current_action()
+    if context is not None:
+        entry.actor = context.user
+        entry.actor_email = context.actor_email
+        entry.remote_addr = context.ip
+    reference = ""
+    if sender._meta.label_lower == "approvals.approvalrequest":
+        reference = getattr(instance, "reference", "")
+    elif hasattr(instance, "request") and hasattr(instance.request, "reference"):
+        reference = instance.request.reference
+    audit_append(
+        category=AuditCategory.CHANGE,
+        action=f"{sender._meta.label_lower}.{ACTIONS.get(action, 'change')}",
+        obj=instance,
+        object_repr=object_repr[:200],
+        request_reference=reference,
+        detail={"log_entry": None, "fields": sorted(changes), "changes_digest": digest(changes)},
+        log_entry=entry,
+    )
+
+
+@check_disable  # type: ignore[untyped-decorator]  # django-auditlog is untyped
+def _log_create(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    if created:
+        _log(LogEntry.Action.CREATE, instance, sender, None, instance)
+
+
 @check_disable  # type: ignore[untyped-decorator]  # django-auditlog is untyped
 def _log_update(sender: Any, instance: Any, **kwargs: Any) -> None:
-    """django-auditlog's update receiver, diffing against the row a service already read
-    (`apps.audit.known`) instead of reading it again."""
+    """Diffs against the row a service already read (`apps.audit.known`) instead of reading
+    it again, as django-auditlog's own receiver does."""
     if instance._state.adding or instance.pk is None:
         return
     old = known_before(instance)
     if old is None:
         old = _get_manager_from_settings(sender).filter(pk=instance.pk).first()
-    _create_log_entry(
-        action=LogEntry.Action.UPDATE,
-        instance=instance,
-        sender=sender,
-        diff_old=old,
-        diff_new=instance,
-        fields_to_check=kwargs.get("update_fields"),
-        use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False),
-    )
+    _log(LogEntry.Action.UPDATE, instance, sender, old, instance, kwargs.get("update_fields"))
+
+
+@check_disable  # type: ignore[untyped-decorator]  # django-auditlog is untyped
+def _log_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
+    if instance.pk is not None:
+        _log(LogEntry.Action.DELETE, instance, sender, instance, None)
 
 
 def register_models() -> None:
-    auditlog._signals[pre_save] = _log_update  # before any model is connected
+    # Our receivers, before any model is connected (m2m changes keep auditlog's own).
+    auditlog._signals[post_save] = _log_create
+    auditlog._signals[pre_save] = _log_update
+    auditlog._signals[post_delete] = _log_delete
     known.NOT_DIFFED.update(EXCLUDED_FIELDS)
     for model in apps.get_models():
         label = model._meta.label_lower
@@ -78,6 +142,7 @@ def register_models() -> None:
 
 
 def _on_log(sender: Any, instance: Any, action: Any, **kwargs: Any) -> None:
+    """The chain entry of a record django-auditlog wrote itself (many-to-many changes)."""
     from apps.audit.services import audit_append
 
     entry: LogEntry | None = kwargs.get("log_entry")

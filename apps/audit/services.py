@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
+from auditlog.models import LogEntry
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from apps.audit.chain import entry_hash
-from apps.audit.models import AuditCategory, AuditChainHead, AuditEntry
+from apps.audit.models import AuditCategory, AuditEntry
 from apps.core.actions import context_for, current_action
 
 
@@ -33,10 +35,13 @@ def audit_append(
     actor_id: int | None = None,
     actor_email: str | None = None,
     detail: dict[str, Any] | None = None,
+    log_entry: LogEntry | None = None,
 ) -> AuditEntry:
     """Append one entry. Actor, channel, IP, request id and support session come from the
     current action (`apps.core.actions`); outside one, from the entry point's system actor.
-    An explicit `actor_id` / `actor_email` (sign-in events) wins."""
+    An explicit `actor_id` / `actor_email` (sign-in events) wins.
+    `log_entry`: the unsaved django-auditlog row this entry fingerprints (its id goes into
+    `detail["log_entry"]`); inside a batch it is inserted with the batch's other rows."""
     context = current_action() or context_for(None)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
@@ -60,31 +65,49 @@ def audit_append(
     }
     pending = _batch.get()
     if pending is not None:
-        pending.append(values)
+        pending.entries.append(values)
+        if log_entry is not None:
+            pending.log_entries.append((log_entry, values))
         return AuditEntry(**values)  # not in the chain yet: it gets its place when the batch ends
+    if log_entry is not None:
+        log_entry.save()
+        values["detail"]["log_entry"] = log_entry.pk
     return _chain([values])[0]
 
 
-_batch: ContextVar[list[dict[str, Any]] | None] = ContextVar("audit_batch", default=None)
+@dataclass
+class _Batch:
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    # django-auditlog rows to insert together, each with the entry that refers to it
+    log_entries: list[tuple[LogEntry, dict[str, Any]]] = field(default_factory=list)
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("audit_batch", default=None)
 
 
 @contextmanager
 def audit_batch() -> Iterator[None]:
     """Collect the entries appended inside and chain them together at the end (use it inside
-    the transaction, `with transaction.atomic(), audit_batch():`, so they commit with it). A
-    batch inside a batch belongs to the outer one; on an error nothing is chained (the
+    the transaction, `with transaction.atomic(), audit_batch():`, so they commit with it): the
+    action's django-auditlog rows in one multi-row INSERT, then its chain entries in another.
+    A batch inside a batch belongs to the outer one; on an error nothing is written (the
     transaction rolls back anyway)."""
     if _batch.get() is not None:
         yield
         return
-    pending: list[dict[str, Any]] = []
+    pending = _Batch()
     token = _batch.set(pending)
     try:
         yield
     finally:
         _batch.reset(token)
-    if pending:
-        _chain(pending)
+    if pending.log_entries:
+        rows = [row for row, _ in pending.log_entries]
+        LogEntry.objects.bulk_create(rows)  # PostgreSQL returns their ids
+        for row, values in pending.log_entries:
+            values["detail"]["log_entry"] = row.pk
+    if pending.entries:
+        _chain(pending.entries)
 
 
 # Appends to one schema's chain take this advisory lock (per schema) for the transaction.
@@ -95,13 +118,11 @@ def _chain(entries: list[dict[str, Any]]) -> list[AuditEntry]:
     """Give the entries their places at the head of the tenant's chain, under the chain's lock.
     The database moves the head (a trigger that also refuses entries that do not continue it)."""
     with transaction.atomic(savepoint=False):  # in a caller's transaction: no savepoint needed
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor:  # the lock, then the head: one statement
             cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))",
-                [_CHAIN_LOCK_CLASS],
+                "SELECT * FROM public.countersign_audit_head_lock(%s)", [_CHAIN_LOCK_CLASS]
             )
-        head = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", "last_hash")
-        last_sequence, last_hash = head.first() or (0, "0" * 64)
+            last_sequence, last_hash = cursor.fetchone() or (0, "0" * 64)
         rows = []
         for values in entries:
             values = {**values, "sequence": last_sequence + 1, "prev_hash": last_hash}
