@@ -27,3 +27,11 @@ def record_schema(marker: str) -> str:
     schema: str = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
     cache.set(f"schema-probe:{marker}", schema, timeout=300)
     return schema
+
+
+@shared_task(name="core.worker_share", ignore_result=True)
+def worker_share(work: dict[str, list[object]]) -> dict[str, int]:
+    """The worker's share of one committed transaction (`apps.core.worker_share`)."""
+    from apps.core.worker_share import worker_share_run
+
+    return worker_share_run(work)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -25,6 +25,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from apps.approvals.effects import StateChange
 from apps.core.actions import action
+from apps.core.worker_share import worker_later
 from apps.integrations.models import (
     DeliveryState,
     OutboxEvent,
@@ -114,9 +115,15 @@ def event_payload(
 
 
 def enqueue_dispatch(event_ids: Iterable[UUID]) -> None:
-    ids = [str(i) for i in event_ids]
-    if ids:
-        transaction.on_commit(lambda: send_dispatch_task(ids), robust=True)
+    """Fan the events out in the worker's share of the current transaction."""
+    worker_later("outbox", [str(i) for i in event_ids])
+
+
+def dispatch_later(ids: list[str]) -> None:
+    """The share's fallback: the fan-out in its own task, a little later."""
+    from apps.integrations.tasks import outbox_dispatch
+
+    outbox_dispatch.apply_async((ids,), countdown=30, retry=False)
 
 
 def send_dispatch_task(ids: list[str]) -> None:

@@ -24,6 +24,7 @@ from apps.accounts.models import User
 from apps.core.actions import action
 from apps.core.errors import NotAllowed
 from apps.core.text import header_clean
+from apps.core.worker_share import worker_later
 from apps.notifications import emails, selectors, tokens
 from apps.notifications.choices import (
     DIGEST_KIND,
@@ -132,8 +133,24 @@ def _queue_email(
         task=task,
         extra=dict(extra or {}),
     )
-    transaction.on_commit(partial(_enqueue, log.pk))
+    worker_later("email", [log.pk])
     return log
+
+
+def emails_deliver(email_log_ids: list[int]) -> None:
+    """In the worker's share of a transaction: send its emails, stopping at the first transient
+    SMTP error (raised: the share hands the rest to `emails_retry_later`)."""
+    for email_log_id in email_log_ids:
+        email_deliver(email_log_id=email_log_id, final_attempt=False)
+
+
+def emails_retry_later(email_log_ids: list[int]) -> None:
+    """Each email still queued goes to its own task, which retries with backoff (one already
+    sent is left alone by that task)."""
+    from apps.notifications.tasks import send_email
+
+    for email_log_id in email_log_ids:
+        send_email.apply_async((email_log_id,), countdown=30)
 
 
 def _enqueue(email_log_id: int) -> None:

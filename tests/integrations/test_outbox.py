@@ -11,6 +11,7 @@ from django_tenants.utils import tenant_context
 
 from apps.approvals.effects import registered
 from apps.approvals.services import DecisionInput, task_decide
+from apps.core.worker_share import _Share
 from apps.integrations import outbox
 from apps.integrations.models import OutboxEvent, WebhookDelivery
 from apps.integrations.webhooks.services import webhook_endpoint_create
@@ -85,7 +86,8 @@ def test_events_are_scheduled_after_commit_only(
 ):
     with django_capture_on_commit_callbacks() as callbacks:
         submit_capital(carol, "9000")
-    assert any(getattr(c, "__qualname__", "").startswith("enqueue_dispatch") for c in callbacks)
+    shares = [getattr(c, "__self__", None) for c in callbacks]
+    assert any(isinstance(s, _Share) and s.work.get("outbox") for s in shares)
 
 
 def test_payload_has_no_form_data(in_tenant_a, carol, bob):
