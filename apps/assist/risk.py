@@ -9,6 +9,7 @@ nothing here changes a request."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -227,7 +228,11 @@ def risk_model_train() -> RiskModel | None:
         "categorical": DictVectorizer().fit(dict.fromkeys(f, 1) for f in features)
     }
     if sum(1 for n in notes if n.strip()) >= MIN_FIT:
-        bundle["text"] = TfidfVectorizer(sublinear_tf=True, min_df=2, max_features=2000).fit(notes)
+        # No word shared by two notes (ValueError): structured features only.
+        with contextlib.suppress(ValueError):
+            bundle["text"] = TfidfVectorizer(sublinear_tf=True, min_df=2, max_features=2000).fit(
+                notes
+            )
     matrix = _matrix(bundle, features, notes)
     bundle["denial"] = LogisticRegression(C=1.0, max_iter=2000).fit(matrix, np.array(denied))
     pended = [bool(getattr(r, "pended", False)) for r in history]
