@@ -121,3 +121,16 @@ def test_a_tampered_stored_model_is_refused_and_the_prior_used(tenant_a, carol):
         output = risk.denial_risk(submit_prior_auth(carol))
     assert output["basis"] == "pack_prior"
     assert "tampered" not in output["model_version"]
+
+
+def test_every_pack_template_has_a_sound_prior():
+    pack = load_pack()
+    priors = pack["assist_priors"]
+    codes = {rc["code"] for rc in pack["reason_codes"]}
+    keys = {name.removesuffix(".json") for name in pack["templates"]}
+    assert set(priors["workflows"]) == keys
+    for entry in [priors["default"], *priors["workflows"].values()]:
+        assert 0 < entry["denial_rate"] < 1
+        assert 0 < entry["pend_rate"] < 1
+        assert set(entry["reason_codes"]) <= codes
+        assert sum(entry["reason_codes"].values()) == pytest.approx(1.0)
