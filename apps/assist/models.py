@@ -24,6 +24,11 @@ class AssistSettings(models.Model):
     show_to_requester = models.BooleanField(
         default=False, help_text="Let requesters see the advisory panel of their own requests."
     )
+    show_missing_to_requester = models.BooleanField(
+        default=False,
+        help_text="Show requesters what is missing (criteria not met or not found, incomplete "
+        "answers) on their draft before they submit it.",
+    )
     allow_external_phi = models.BooleanField(
         default=False,
         help_text="Allow patient data to be sent to an external model provider. Off by default.",

@@ -241,6 +241,34 @@ def assist_run(*, actor: User, approval: ApprovalRequest) -> list[Recommendation
     return [*extra, consistency, similar_cases, completeness, *classified, denial, summary]
 
 
+def requester_missing(*, actor: User, approval: ApprovalRequest) -> dict[str, Any]:
+    """What the requester could still add before submitting: the criteria not met or not found
+    and the open completeness items (stored like the panel's outputs; the request unchanged)."""
+    settings = assist_settings()
+    with action(actor=actor):
+        classified = [
+            attachment_classify(attachment=a, settings=settings) for a in approval.attachments.all()
+        ]
+        kinds = {r.output["attachment"]: r.output["label"] for r in classified}
+        attachments = [
+            {"name": a.original_name, "kind": kinds.get(a.pk, "")}
+            for a in approval.attachments.all()
+        ]
+        findings = completeness_check(
+            spec=approval.workflow_version.spec, data=approval.data, attachments=attachments
+        )
+        pages, ids = request_pages(approval)
+        criteria = criteria_evaluate(approval, pages, ids)
+    results = criteria.output["results"] if criteria else []
+    return {
+        "checklist": criteria.output["checklist"] if criteria else "",
+        "criteria": [r for r in results if r["status"] != "met"],
+        "criteria_met": sum(1 for r in results if r["status"] == "met"),
+        "open_items": [f.as_dict() for f in findings if not f.ok],
+        "documents": criteria.output["documents"] if criteria else 0,
+    }
+
+
 class FeedbackInvalid(ValueError):
     """The item is not part of that output (stable code: assist.feedback_item_unknown)."""
 

@@ -29,6 +29,7 @@ from apps.assist.services import (
     assist_run,
     assist_settings_update,
     recommendation_feedback,
+    requester_missing,
 )
 from apps.core.mixins import TenantAdminMixin
 
@@ -97,6 +98,22 @@ def panel(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @login_required
+def missing(request: HttpRequest, reference: str) -> HttpResponse:
+    """The requester's own draft: what is missing before submitting, if the tenant allows it."""
+    user = cast("User", request.user)
+    try:
+        approval = request_for(user, reference)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    settings = assist_settings()
+    allowed = settings.enabled and settings.show_missing_to_requester
+    if not allowed or approval.requester_id != user.pk or approval.status != "draft":
+        raise Http404("Nothing to show you here.")
+    context = {"approval": approval, "missing": requester_missing(actor=user, approval=approval)}
+    return render(request, "assist/_missing.html", context)
+
+
+@login_required
 @require_POST
 def feedback(request: HttpRequest, reference: str, recommendation_id: int) -> HttpResponse:
     approval, _ = _approval(request, reference)
@@ -126,6 +143,7 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]  # ModelForm is n
             "enabled",
             "classifier_threshold",
             "show_to_requester",
+            "show_missing_to_requester",
             "allow_external_phi",
             "external_provider",
         ]
