@@ -105,10 +105,11 @@ def missing(request: HttpRequest, reference: str) -> HttpResponse:
         approval = request_for(user, reference)
     except NotFound as error:
         raise Http404(error.message) from error
-    settings = assist_settings()
-    allowed = settings.enabled and settings.show_missing_to_requester
-    if not allowed or approval.requester_id != user.pk or approval.status != "draft":
+    if approval.requester_id != user.pk or approval.status != "draft":
         raise Http404("Nothing to show you here.")
+    settings = assist_settings()
+    if not (settings.enabled and settings.show_missing_to_requester):
+        return HttpResponse(status=204)  # the tenant has not turned it on: nothing to show
     context = {"approval": approval, "missing": requester_missing(actor=user, approval=approval)}
     return render(request, "assist/_missing.html", context)
 

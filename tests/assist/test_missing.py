@@ -29,7 +29,9 @@ def _allow(tenant, on=True):
 def test_off_by_default_then_the_requester_sees_what_is_missing(draft, client_a, tenant_a):
     url = f"/requests/{draft.reference}/assist/missing"
     sign_in(client_a, "carol@alpha.test")
-    assert client_a.get(url).status_code == 404  # the setting is off by default
+    off = client_a.get(url)
+    assert off.status_code == 204  # the setting is off by default: nothing shown
+    assert off.content == b""
     detail = client_a.get(f"/requests/{draft.reference}/").content.decode()
     assert f'hx-get="{url}"' in detail  # the draft page asks for it; the view decides
     with tenant_context(tenant_a):
