@@ -4,12 +4,17 @@ by confidence band), and the lumbar-spine MRI checklist per criterion (status ac
 evidence location: right document and page). The set was written separately from the training
 corpus, with labels and criteria answers fixed in `eval_set.jsonl` (see make_set.py).
 
-    .venv/bin/python bench/assist_eval.py
+    .venv/bin/python bench/assist_eval.py [--tenant SCHEMA]
+
+With --tenant, reviewer agreement over time ("helpful / not helpful" by month and kind of
+output) is read from that tenant's schema (needs the database of `make demo` or production).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -26,9 +31,12 @@ CHECKLIST = ROOT / "apps" / "assist" / "checklists" / "lumbar-spine-mri.json"
 
 def classification(rows: list[dict]) -> None:
     predicted: list[tuple[str, str, float]] = []
+    full_brier = 0.0
     for row in rows:
         result = classify("\n".join(row["pages"]))
         predicted.append((row["label"], result.best_guess, result.confidence))
+        probabilities = result.probabilities or {}
+        full_brier += sum((probabilities.get(k, 0.0) - (k == row["label"])) ** 2 for k in LABELS)
     print(f"Attachment type ({len(rows)} documents, best guess, unsure counted as its guess)")
     print(f"{'class':<16}{'n':>5}{'precision':>11}{'recall':>9}")
     for label in LABELS:
@@ -42,7 +50,8 @@ def classification(rows: list[dict]) -> None:
         print(f"{label:<16}{actual:>5}{precision:>11.2f}{recall:>9.2f}")
     accuracy = sum(1 for g, p, _ in predicted if g == p) / len(predicted)
     brier = sum((c - (g == p)) ** 2 for g, p, c in predicted) / len(predicted)
-    print(f"accuracy {accuracy:.2f}; top-label Brier score {brier:.3f} (0 is perfect)")
+    print(f"accuracy {accuracy:.2f}; top-label Brier score {brier:.3f}, multi-class Brier "
+          f"{full_brier / len(rows):.3f} (0 is perfect)")  # fmt: skip
     bands: dict[str, list[bool]] = defaultdict(list)
     for g, p, c in predicted:
         band = "<0.6" if c < 0.6 else ("0.6-0.9" if c < 0.9 else ">=0.9")
@@ -87,12 +96,36 @@ def criteria(rows: list[dict]) -> None:
                 print(f"    gold {gold:<9} -> {got:<9} x{n}")
 
 
+def agreement(schema: str) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    import django
+
+    django.setup()
+    from django_tenants.utils import schema_context
+
+    from apps.assist.selectors import agreement_over_time
+
+    with schema_context(schema):
+        rows = agreement_over_time()
+    print(f"\nReviewer agreement over time in {schema} ('helpful' share of items marked)")
+    for r in rows:
+        print(f"{r['month']}  {r['kind']:<16}{r['marked']:>6} marked  {r['rate']:>5.1f} % helpful")
+    if not rows:
+        print("  nothing marked yet")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tenant", help="tenant schema to read reviewer feedback from")
+    args = parser.parse_args()
     rows = [json.loads(line) for line in SET.read_text().splitlines() if line.strip()]
     classification(rows)
     criteria(rows)
-    print("\nReviewer agreement over time: none in this set (it has no reviewers); the live rate")
-    print("is on the insights dashboard from 'helpful / not helpful' on each recommendation.")
+    if args.tenant:
+        agreement(args.tenant)
+        return
+    print("\nReviewer agreement over time: none in this set (it has no reviewers); run with")
+    print("--tenant SCHEMA for a tenant's 'helpful / not helpful' by month and kind of output.")
 
 
 if __name__ == "__main__":

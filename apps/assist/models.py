@@ -11,6 +11,7 @@ class RecommendationKind(models.TextChoices):
     SUMMARY = "summary", "Case summary"
     CRITERIA = "criteria", "Criteria checklist"
     CONSISTENCY = "consistency", "Document-form consistency"
+    SIMILAR_CASES = "similar_cases", "Similar past cases"
 
 
 class AssistSettings(models.Model):
@@ -22,6 +23,11 @@ class AssistSettings(models.Model):
     )
     show_to_requester = models.BooleanField(
         default=False, help_text="Let requesters see the advisory panel of their own requests."
+    )
+    show_missing_to_requester = models.BooleanField(
+        default=False,
+        help_text="Show requesters what is missing (criteria not met or not found, incomplete "
+        "answers) on their draft before they submit it.",
     )
     allow_external_phi = models.BooleanField(
         default=False,
@@ -58,11 +64,13 @@ class Recommendation(models.Model):
 
 
 class RiskModel(models.Model):
-    """The tenant's trained denial-risk model (naive Bayes counts as JSON)."""
+    """The tenant's trained denial/pend-risk model: scikit-learn estimators stored with skops
+    (`artifact`, loaded only with the trusted types of `model_store`), metadata as JSON."""
 
     version = models.CharField(max_length=80)
     trained_on = models.PositiveIntegerField()
     parameters = models.JSONField()
+    artifact = models.BinaryField(default=b"", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -122,3 +130,28 @@ class CriteriaChecklist(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} v{self.version}"
+
+
+class AssistFeedback(models.Model):
+    """“Helpful / not helpful” from a reviewer on one item of an advisory output: a criterion
+    (its key), a consistency finding (its key), or the whole block (item "")."""
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="feedback"
+    )
+    item = models.CharField(max_length=80, blank=True)
+    helpful = models.BooleanField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recommendation", "item", "actor"], name="assist_feedback_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Feedback on {self.recommendation_id} {self.item or '(all)'}"

@@ -10,15 +10,23 @@ from typing import Any
 
 from apps.accounts.models import User
 from apps.approvals.models import ApprovalRequest, Attachment
-from apps.assist import classifier, risk
+from apps.assist import classifier, risk, similar
 from apps.assist.checklists import checklist_for
 from apps.assist.completeness import completeness_check
 from apps.assist.consistency import consistency_check
 from apps.assist.criteria import PageText, evaluate_checklist
-from apps.assist.models import AssistSettings, DocumentPage, Recommendation, RecommendationKind
+from apps.assist.models import (
+    AssistFeedback,
+    AssistSettings,
+    DocumentPage,
+    Recommendation,
+    RecommendationKind,
+)
 from apps.assist.providers import guard_phi, provider_for
 from apps.assist.selectors import assist_settings
 from apps.assist.summary import case_summary
+from apps.audit.models import AuditCategory
+from apps.audit.services import audit_append
 from apps.core.actions import action
 
 COMPLETENESS_VERSION = "rules-1"
@@ -148,6 +156,28 @@ def consistency_evaluate(
     )
 
 
+def similar_cases_evaluate(*, viewer: User, approval: ApprovalRequest) -> Recommendation:
+    """The similar decided cases this viewer may open (so the record is per viewer)."""
+    cases, candidates = similar.similar_cases(viewer, approval)
+    return recommendation_record(
+        kind=RecommendationKind.SIMILAR_CASES,
+        approval=approval,
+        inputs={
+            "viewer": viewer.pk,
+            "data": approval.data,
+            "amount": approval.amount,
+            "candidates": [(c.pk, c.status, c.updated_at) for c in candidates],
+        },
+        model_version=similar.VERSION,
+        confidence=None,
+        output={
+            "cases": [c.as_dict() for c in cases],
+            "considered": len(candidates),
+            "k": similar.K,
+        },
+    )
+
+
 def assist_run(*, actor: User, approval: ApprovalRequest) -> list[Recommendation]:
     """Every advisory output for one request (stored, reused while the inputs are the same)."""
     settings = assist_settings()
@@ -182,7 +212,11 @@ def assist_run(*, actor: User, approval: ApprovalRequest) -> list[Recommendation
         denial = recommendation_record(
             kind=RecommendationKind.DENIAL_RISK,
             approval=approval,
-            inputs={"features": risk.features_of(approval)},
+            inputs={
+                "features": risk.features_of(approval),
+                "notes": risk.notes_of(approval),
+                "history": risk_output["history"],
+            },
             model_version=risk_output["model_version"],
             confidence=risk_output.get("confidence"),
             output=risk_output,
@@ -190,6 +224,7 @@ def assist_run(*, actor: User, approval: ApprovalRequest) -> list[Recommendation
         pages, ids = request_pages(approval)
         criteria = criteria_evaluate(approval, pages, ids)
         consistency = consistency_evaluate(approval, pages, ids)
+        similar_cases = similar_cases_evaluate(viewer=actor, approval=approval)
         statements = case_summary(approval, names)
         provider = provider_for(settings)
         if provider.external:
@@ -203,18 +238,87 @@ def assist_run(*, actor: User, approval: ApprovalRequest) -> list[Recommendation
             output={"statements": statements},
         )
     extra = [criteria] if criteria else []
-    return [*extra, consistency, completeness, *classified, denial, summary]
+    return [*extra, consistency, similar_cases, completeness, *classified, denial, summary]
+
+
+def requester_missing(*, actor: User, approval: ApprovalRequest) -> dict[str, Any]:
+    """What the requester could still add before submitting: the criteria not met or not found
+    and the open completeness items (stored like the panel's outputs; the request unchanged)."""
+    settings = assist_settings()
+    with action(actor=actor):
+        classified = [
+            attachment_classify(attachment=a, settings=settings) for a in approval.attachments.all()
+        ]
+        kinds = {r.output["attachment"]: r.output["label"] for r in classified}
+        attachments = [
+            {"name": a.original_name, "kind": kinds.get(a.pk, "")}
+            for a in approval.attachments.all()
+        ]
+        findings = completeness_check(
+            spec=approval.workflow_version.spec, data=approval.data, attachments=attachments
+        )
+        pages, ids = request_pages(approval)
+        criteria = criteria_evaluate(approval, pages, ids)
+    results = criteria.output["results"] if criteria else []
+    return {
+        "checklist": criteria.output["checklist"] if criteria else "",
+        "criteria": [r for r in results if r["status"] != "met"],
+        "criteria_met": sum(1 for r in results if r["status"] == "met"),
+        "open_items": [f.as_dict() for f in findings if not f.ok],
+        "documents": criteria.output["documents"] if criteria else 0,
+    }
+
+
+class FeedbackInvalid(ValueError):
+    """The item is not part of that output (stable code: assist.feedback_item_unknown)."""
+
+    code = "assist.feedback_item_unknown"
+
+
+def feedback_items(recommendation: Recommendation) -> set[str]:
+    """What can be marked on an output: the whole block (""), each criterion by its key, each
+    consistency finding as "finding-<n>"."""
+    items = {""}
+    output = recommendation.output or {}
+    if recommendation.kind == RecommendationKind.CRITERIA:
+        items |= {str(r["key"]) for r in output.get("results", [])}
+    elif recommendation.kind == RecommendationKind.CONSISTENCY:
+        items |= {f"finding-{n}" for n in range(len(output.get("findings", [])))}
+    return items
 
 
 def recommendation_feedback(
-    *, actor: User, recommendation: Recommendation, agreed: bool
-) -> Recommendation:
-    """A reviewer says whether they agreed: feeds the dashboard's agreement rate only."""
+    *, actor: User, recommendation: Recommendation, helpful: bool, item: str = ""
+) -> AssistFeedback:
+    """A reviewer marks an output (or one item of it) helpful or not: stored per actor and item,
+    audited, and feeding the agreement rate only. Changes nothing else."""
+    if item not in feedback_items(recommendation):
+        raise FeedbackInvalid(f"No item “{item}” in this {recommendation.get_kind_display()}.")
     with action(actor=actor):
-        recommendation.reviewer_agreed = agreed
-        recommendation.reviewed_by = actor
-        recommendation.save(update_fields=["reviewer_agreed", "reviewed_by"])
-    return recommendation
+        feedback, _ = AssistFeedback.objects.update_or_create(
+            recommendation=recommendation,
+            item=item,
+            actor=actor,
+            defaults={"helpful": helpful},
+        )
+        if not item:
+            recommendation.reviewer_agreed = helpful
+            recommendation.reviewed_by = actor
+            recommendation.save(update_fields=["reviewer_agreed", "reviewed_by"])
+        audit_append(
+            category=AuditCategory.CHANGE,
+            action="assist_feedback",
+            obj=feedback,
+            request_reference=recommendation.request.reference,
+            detail={
+                "recommendation": recommendation.pk,
+                "kind": recommendation.kind,
+                "item": item,
+                "helpful": helpful,
+                "model_version": recommendation.model_version,
+            },
+        )
+    return feedback
 
 
 def assist_settings_update(*, actor: User, **values: Any) -> AssistSettings:

@@ -7,6 +7,7 @@ from apps.assist import views
 app_name = "assist"
 urlpatterns = [
     path("requests/<str:reference>/assist/", views.panel, name="panel"),
+    path("requests/<str:reference>/assist/missing", views.missing, name="missing"),
     path(
         "requests/<str:reference>/assist/<int:recommendation_id>/feedback",
         views.feedback,

@@ -23,8 +23,14 @@ from apps.assist.models import (
     Recommendation,
     RecommendationKind,
 )
-from apps.assist.selectors import assist_settings
-from apps.assist.services import assist_run, assist_settings_update, recommendation_feedback
+from apps.assist.selectors import assist_settings, feedback_of
+from apps.assist.services import (
+    FeedbackInvalid,
+    assist_run,
+    assist_settings_update,
+    recommendation_feedback,
+    requester_missing,
+)
 from apps.core.mixins import TenantAdminMixin
 
 if TYPE_CHECKING:
@@ -51,6 +57,22 @@ def _approval(request: HttpRequest, reference: str) -> tuple[ApprovalRequest, As
     return approval, settings
 
 
+def _mark_feedback(rec: Recommendation, said: dict[tuple[int, str], bool]) -> None:
+    """What the viewer already said, on the (unsaved, copied) output the panel shows."""
+    rec.said = said.get((rec.pk, ""))  # type: ignore[attr-defined]  # display only
+    output = dict(rec.output)
+    if rec.kind == RecommendationKind.CRITERIA:
+        output["results"] = [
+            {**r, "said": said.get((rec.pk, str(r["key"])))} for r in output.get("results", [])
+        ]
+    if rec.kind == RecommendationKind.CONSISTENCY:
+        output["findings"] = [
+            {**f, "item": f"finding-{n}", "said": said.get((rec.pk, f"finding-{n}"))}
+            for n, f in enumerate(output.get("findings", []))
+        ]
+    rec.output = output
+
+
 @login_required
 def panel(request: HttpRequest, reference: str) -> HttpResponse:
     approval, _ = _approval(request, reference)
@@ -58,10 +80,14 @@ def panel(request: HttpRequest, reference: str) -> HttpResponse:
     by_kind: dict[str, list[Recommendation]] = {}
     for rec in recommendations:
         by_kind.setdefault(rec.kind, []).append(rec)
+    said = feedback_of(request.user, [r.pk for r in recommendations])
+    for rec in recommendations:
+        _mark_feedback(rec, said)
     context = {
         "approval": approval,
         "criteria": next(iter(by_kind.get(RecommendationKind.CRITERIA, [])), None),
         "consistency": by_kind[RecommendationKind.CONSISTENCY][0],
+        "similar": by_kind[RecommendationKind.SIMILAR_CASES][0],
         "completeness": by_kind[RecommendationKind.COMPLETENESS][0],
         "classifications": by_kind.get(RecommendationKind.CLASSIFICATION, []),
         "risk": by_kind[RecommendationKind.DENIAL_RISK][0],
@@ -72,17 +98,41 @@ def panel(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @login_required
+def missing(request: HttpRequest, reference: str) -> HttpResponse:
+    """The requester's own draft: what is missing before submitting, if the tenant allows it."""
+    user = cast("User", request.user)
+    try:
+        approval = request_for(user, reference)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    if approval.requester_id != user.pk or approval.status != "draft":
+        raise Http404("Nothing to show you here.")
+    settings = assist_settings()
+    if not (settings.enabled and settings.show_missing_to_requester):
+        return HttpResponse(status=204)  # the tenant has not turned it on: nothing to show
+    context = {"approval": approval, "missing": requester_missing(actor=user, approval=approval)}
+    return render(request, "assist/_missing.html", context)
+
+
+@login_required
 @require_POST
 def feedback(request: HttpRequest, reference: str, recommendation_id: int) -> HttpResponse:
     approval, _ = _approval(request, reference)
     recommendation = Recommendation.objects.filter(pk=recommendation_id, request=approval).first()
     if recommendation is None:
         raise Http404("No such recommendation.")
-    recommendation_feedback(
-        actor=cast("User", request.user),
-        recommendation=recommendation,
-        agreed=request.POST.get("agreed") == "yes",
-    )
+    answer = request.POST.get("helpful", request.POST.get("agreed", ""))
+    if answer not in ("yes", "no"):
+        return HttpResponse("Say helpful=yes or helpful=no.", status=400)
+    try:
+        recommendation_feedback(
+            actor=cast("User", request.user),
+            recommendation=recommendation,
+            helpful=answer == "yes",
+            item=request.POST.get("item", ""),
+        )
+    except FeedbackInvalid as error:
+        return HttpResponse(f"{error} ({error.code})", status=400)
     messages.success(request, "Thank you: your feedback is recorded (it changes nothing else).")
     return redirect("assist:panel", reference=approval.reference)
 
@@ -94,6 +144,7 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]  # ModelForm is n
             "enabled",
             "classifier_threshold",
             "show_to_requester",
+            "show_missing_to_requester",
             "allow_external_phi",
             "external_provider",
         ]

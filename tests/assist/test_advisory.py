@@ -63,7 +63,8 @@ def test_approver_sees_the_advisory_panel(prior_auth, client_a):
     assert "Advisory — does not decide" in html
     assert "Imaging report" in html
     assert re.search(r"scan-notes\.txt: <strong>Unsure", html)  # low confidence → unsure
-    assert "Not enough history yet" in html
+    assert "Based on the template pack's prior" in html  # a new tenant still gets an estimate
+    assert "Not enough history" not in html
     assert "source: field “Payer”" in html
     assert "source: attachment “mri.txt”" in html
     assert "Jordan Example" not in html  # PHI values are not copied into the summary
@@ -142,7 +143,8 @@ def test_recommendations_are_stored_with_their_inputs(prior_auth, tenant_a, bob)
         assert [r.pk for r in first] == [r.pk for r in again]  # same inputs → same record
         kinds = {r.kind for r in first}
         assert kinds == {
-            "criteria", "consistency", "completeness", "classification", "denial_risk", "summary"
+            "criteria", "consistency", "similar_cases", "completeness", "classification",
+            "denial_risk", "summary",
         }  # fmt: skip
         for rec in first:
             assert len(rec.inputs_hash) == 64
@@ -163,19 +165,21 @@ def _decided_history(carol, n_denied, n_approved):
         _request(W, f"RA{i}", carol=carol, status="approved", submitted=now, hours=1, cpt="70553")
 
 
-def test_denial_risk_needs_history_then_gives_reasons(prior_auth, tenant_a, carol, bob):
+def test_denial_risk_learns_from_history_and_gives_reasons(prior_auth, tenant_a, carol, bob):
     with tenant_context(tenant_a):
-        existing = risk.decided_history().count()
-        if existing < risk.MIN_HISTORY:
-            assert risk.risk_model_train() is None
-            assert risk.denial_risk(prior_auth)["status"] == "not_enough_history"
+        if risk.decided_history().count() < risk.MIN_FIT:
+            assert risk.risk_model_train() is None  # too little history: the pack prior alone
+            assert risk.denial_risk(prior_auth)["basis"] in {"pack_prior", "prior_and_history"}
         _decided_history(carol, 30, 30)
         model = risk.risk_model_train()
         assert isinstance(model, RiskModel)
         assert model.trained_on >= 60
+        assert bytes(model.artifact)[:2] == b"PK"  # a skops zip, not a pickle
         output = risk.denial_risk(prior_auth)  # CPT 72148: the denied ones' code
         assert output["status"] == "ok"
+        assert output["basis"] == "model"
         assert output["risk"] == "high"
+        assert output["model_version"].startswith(model.version)
         assert any("CPT/HCPCS code is 72148" in reason for reason in output["reasons"])
 
 
