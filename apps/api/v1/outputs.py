@@ -19,6 +19,15 @@ class UserRefOut(serializers.Serializer[Any]):
     email = serializers.EmailField()
 
 
+class LineDecisionOut(serializers.Serializer[Any]):
+    line = serializers.IntegerField()
+    outcome = serializers.CharField(help_text="approved, reduced or denied.")
+    requested_quantity = serializers.IntegerField()
+    approved_quantity = serializers.IntegerField()
+    reason_code = serializers.CharField(source="reason_code.code", allow_null=True, default=None)
+    note = serializers.CharField()
+
+
 class DecisionOut(serializers.Serializer[Any]):
     outcome = serializers.CharField()
     reason_code = serializers.CharField(source="reason_code.code", allow_null=True, default=None)
@@ -27,6 +36,14 @@ class DecisionOut(serializers.Serializer[Any]):
     decided_at = serializers.DateTimeField()
     actor = UserRefOut()
     channel = serializers.CharField()
+    lines = serializers.SerializerMethodField(
+        help_text="Per-line outcomes; empty for a decision on the whole request."
+    )
+
+    @extend_schema_field(LineDecisionOut(many=True))
+    def get_lines(self, decision: Decision) -> list[dict[str, Any]]:
+        rows = decision.lines.select_related("reason_code").all()
+        return list(LineDecisionOut(rows, many=True).data)
 
 
 class TaskOut(serializers.Serializer[Any]):
