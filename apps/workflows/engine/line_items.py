@@ -3,13 +3,16 @@
 Accepted: a list of objects `{"code", "description", "quantity", "unit_price", "line"}` (code
 or description required; quantity a whole number, default 1; unit_price optional money; line
 an optional number, default the position), or text with one line per row written
-`description | quantity | unit price` (the last two optional), as the web form's box sends.
+`description | quantity | unit price` (the last two optional; a description that starts with a CPT
+or HCPCS code gives the line's code), as the web form's box sends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+
+from .codes import CPT_RE
 
 MAX_LINES = 50
 MAX_QUANTITY = 100_000
@@ -45,7 +48,12 @@ def _rows(text: str) -> list[dict[str, object]]:
         if not row.strip():
             continue
         parts = [p.strip() for p in row.split("|")]
-        item: dict[str, object] = {"description": parts[0]}
+        head, _, rest = parts[0].partition(" ")
+        item: dict[str, object] = (
+            {"code": head, "description": rest.strip()}
+            if CPT_RE.match(head.upper())
+            else {"description": parts[0]}
+        )
         if len(parts) > 1 and parts[1]:
             item["quantity"] = parts[1]
         if len(parts) > 2 and parts[2]:
