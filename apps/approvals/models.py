@@ -208,6 +208,11 @@ class LineDecision(models.Model):
     def __str__(self) -> str:
         return f"Line {self.line}: {self.get_outcome_display()}"
 
+    @property
+    def request(self) -> ApprovalRequest:
+        """The request decided (the audit trail files the row under its reference)."""
+        return self.decision.request
+
 
 class Comment(models.Model):
     request = models.ForeignKey(ApprovalRequest, on_delete=models.CASCADE, related_name="comments")
