@@ -15,6 +15,7 @@ from apps.approvals import (
     discussion,
     grants,
     inbox,
+    line_decisions,
     masking,
     selectors,
     services,
@@ -31,6 +32,7 @@ from apps.approvals.models import (
     ReasonCode,
     Task,
 )
+from apps.approvals.models import LineDecision as LineDecisionRecord
 from apps.approvals.packet import packet_render
 from apps.audit.services import audit_phi_access
 from apps.core.links import path_for_each
@@ -39,7 +41,8 @@ from apps.core.text import email_normalise
 from apps.core.time_zones import moment_text
 from apps.people import selectors as people_selectors
 from apps.people.selectors import active_people, colleague_by_email
-from apps.workflows.selectors import published_workflows, spec_fields
+from apps.workflows.engine import Line, LineDecision, lines_field
+from apps.workflows.selectors import published_workflows, spec_fields, spec_of
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -146,6 +149,8 @@ def _add_links_and_times(rows: list[dict[str, Any]], *, time_field: str) -> None
 # A refused decision, kept in the session for the one page view after the redirect.
 DECISION_REFUSED_KEY = "approvals.decision_refused"
 DECISION_FIELDS = ("decision", "reason_code", "comment", "partial")
+# The decision form's choice that decides a request with several lines line by line.
+LINES_CHOICE = "lines"
 
 
 class HttpResponseSeeOther(HttpResponseRedirect):
@@ -190,9 +195,63 @@ def _detail_context(
         "needs_info": approval.status == RequestStatus.NEEDS_INFO,
         "is_draft": approval.status == RequestStatus.DRAFT,
         "decision_errors": {},
+        "decision_lines": _decision_lines(approval, hidden) if my_tasks else [],
+        "line_outcomes": _line_outcomes(approval, hidden),
         "watching": inbox.is_watching(user, approval),
         **_appeal_context(user, approval),
     }
+
+
+def _line_label(line: Line, hidden: set[str], field: str | None) -> str:
+    """A line as the reader may see it: its number only when the lines are hidden (PHI)."""
+    if field is not None and field in hidden:
+        return f"Line {line.number}"
+    return f"{line.number}. {line.label}"
+
+
+def _decision_lines(approval: ApprovalRequest, hidden: set[str]) -> list[dict[str, Any]]:
+    """The lines the decision form offers to decide one by one (a request with several)."""
+    lines = line_decisions.request_lines(approval)
+    if len(lines) < 2:
+        return []
+    field = lines_field(spec_of(approval.workflow_version))
+    return [
+        {
+            "number": line.number,
+            "label": _line_label(line, hidden, field),
+            "quantity": line.quantity,
+        }
+        for line in lines
+    ]
+
+
+def _line_outcomes(approval: ApprovalRequest, hidden: set[str]) -> list[dict[str, Any]]:
+    """Each per-line decision taken on the request, in order, for the request page."""
+    rows = list(
+        LineDecisionRecord.objects.filter(decision__request=approval)
+        .select_related("reason_code", "decision__actor", "decision__task")
+        .order_by("decision__decided_at", "line")
+    )
+    if not rows:
+        return []
+    lines = {line.number: line for line in line_decisions.request_lines(approval)}
+    field = lines_field(spec_of(approval.workflow_version))
+    return [
+        {
+            "label": _line_label(lines[row.line], hidden, field)
+            if row.line in lines
+            else f"Line {row.line}",
+            "outcome": row.outcome,
+            "outcome_text": row.get_outcome_display(),
+            "requested": row.requested_quantity,
+            "approved": row.approved_quantity,
+            "reason": row.reason_code.label if row.reason_code else "",
+            "note": row.note,
+            "step": row.decision.task.step_name,
+            "actor": row.decision.actor.full_name,
+        }
+        for row in rows
+    ]
 
 
 def _appeal_context(user: User, approval: ApprovalRequest) -> dict[str, Any]:
@@ -327,14 +386,16 @@ def task_decide(request: HttpRequest, reference: str, task_id: int) -> HttpRespo
         task = selectors.task_for(user, task_id)
         if task.request.reference != reference:
             raise NotFound("No such task on this request.")
+        by_line = request.POST.get("decision") == LINES_CHOICE
         decision = services.task_decide(
             actor=user,
             task=task,
             decision=services.DecisionInput(
-                decision=request.POST.get("decision", ""),
+                decision="" if by_line else request.POST.get("decision", ""),
                 reason_code=request.POST.get("reason_code") or None,
                 comment=request.POST.get("comment", ""),
                 partial=request.POST.get("partial") == "on",
+                lines=_posted_lines(request, task.request) if by_line else (),
             ),
         )
     except NotFound as error:
@@ -347,13 +408,37 @@ def task_decide(request: HttpRequest, reference: str, task_id: int) -> HttpRespo
             "task": task_id,
             "code": error.code,
             "fields": error.fields,
-            "posted": {key: request.POST.get(key, "") for key in DECISION_FIELDS},
+            "posted": {
+                key: request.POST.get(key, "")
+                for key in request.POST
+                if key in DECISION_FIELDS or key.startswith("line_")
+            },
         }
         url = reverse("approvals:detail", args=[reference]) + f"#task-{task_id}"
         return HttpResponseSeeOther(url)
     words = timeline_sentences.DECISION_WORDS[decision.outcome]
     messages.success(request, f"You {words} {reference}.")
     return redirect("approvals:detail", reference=reference)
+
+
+def _posted_lines(request: HttpRequest, approval: ApprovalRequest) -> tuple[LineDecision, ...]:
+    """The per-line controls of the decision form: `line_<n>_outcome`, `_quantity`,
+    `_reason` and `_note` for each line of the request."""
+    decided = []
+    for line in line_decisions.request_lines(approval):
+        prefix = f"line_{line.number}_"
+        quantity = request.POST.get(prefix + "quantity", "").strip()
+        outcome = request.POST.get(prefix + "outcome", "")
+        decided.append(
+            LineDecision(
+                line=line.number,
+                outcome=outcome,
+                quantity=int(quantity) if quantity.isdigit() and outcome == "reduced" else None,
+                reason_code=request.POST.get(prefix + "reason") or None,
+                note=request.POST.get(prefix + "note", ""),
+            )
+        )
+    return tuple(decided)
 
 
 def _simple_action(request: HttpRequest, reference: str, action) -> HttpResponse:  # type: ignore[no-untyped-def]
