@@ -9,10 +9,11 @@ approved total. Documented in docs/api.md ("Per-line decisions").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from apps.approvals.exceptions import InvalidInput
 from apps.approvals.models import ApprovalRequest, Decision, LineDecision, ReasonCode
@@ -155,3 +156,41 @@ def sentence(prepared: PreparedLines) -> str:
             parts.append(f"line {item.line} denied ({reason.label if reason else 'no reason'})")
     text = "; ".join(parts)
     return f"{summary(prepared.decisions).capitalize()}: {text}."
+
+
+def line_label(line: engine.Line, hidden: Collection[str], field: str | None) -> str:
+    """A line as the reader may see it: its number only when the lines' field is hidden from
+    them (minimum necessary: a line's code or description may be PHI)."""
+    if field is not None and field in hidden:
+        return f"Line {line.number}"
+    return f"{line.number}. {line.label}"
+
+
+def outcomes_for(approval: ApprovalRequest, hidden: Collection[str]) -> list[dict[str, Any]]:
+    """Each per-line decision taken on the request, in order (request page and packet)."""
+    rows = list(
+        LineDecision.objects.filter(decision__request=approval)
+        .select_related("reason_code", "decision__actor", "decision__task")
+        .order_by("decision__decided_at", "line")
+    )
+    if not rows:
+        return []
+    lines = {line.number: line for line in request_lines(approval)}
+    field = engine.lines_field(spec_of(approval.workflow_version))
+    return [
+        {
+            "decision_id": row.decision_id,
+            "label": line_label(lines[row.line], hidden, field)
+            if row.line in lines
+            else f"Line {row.line}",
+            "outcome": row.outcome,
+            "outcome_text": row.get_outcome_display(),
+            "requested": row.requested_quantity,
+            "approved": row.approved_quantity,
+            "reason": row.reason_code.label if row.reason_code else "",
+            "note": row.note,
+            "step": row.decision.task.step_name,
+            "actor": row.decision.actor.full_name,
+        }
+        for row in rows
+    ]

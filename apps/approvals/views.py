@@ -32,7 +32,6 @@ from apps.approvals.models import (
     ReasonCode,
     Task,
 )
-from apps.approvals.models import LineDecision as LineDecisionRecord
 from apps.approvals.packet import packet_render
 from apps.audit.services import audit_phi_access
 from apps.core.links import path_for_each
@@ -41,7 +40,7 @@ from apps.core.text import email_normalise
 from apps.core.time_zones import moment_text
 from apps.people import selectors as people_selectors
 from apps.people.selectors import active_people, colleague_by_email
-from apps.workflows.engine import Line, LineDecision, lines_field
+from apps.workflows.engine import LineDecision, lines_field
 from apps.workflows.selectors import published_workflows, spec_fields, spec_of
 
 if TYPE_CHECKING:
@@ -196,17 +195,10 @@ def _detail_context(
         "is_draft": approval.status == RequestStatus.DRAFT,
         "decision_errors": {},
         "decision_lines": _decision_lines(approval, hidden) if my_tasks else [],
-        "line_outcomes": _line_outcomes(approval, hidden),
+        "line_outcomes": line_decisions.outcomes_for(approval, hidden),
         "watching": inbox.is_watching(user, approval),
         **_appeal_context(user, approval),
     }
-
-
-def _line_label(line: Line, hidden: set[str], field: str | None) -> str:
-    """A line as the reader may see it: its number only when the lines are hidden (PHI)."""
-    if field is not None and field in hidden:
-        return f"Line {line.number}"
-    return f"{line.number}. {line.label}"
 
 
 def _decision_lines(approval: ApprovalRequest, hidden: set[str]) -> list[dict[str, Any]]:
@@ -218,39 +210,10 @@ def _decision_lines(approval: ApprovalRequest, hidden: set[str]) -> list[dict[st
     return [
         {
             "number": line.number,
-            "label": _line_label(line, hidden, field),
+            "label": line_decisions.line_label(line, hidden, field),
             "quantity": line.quantity,
         }
         for line in lines
-    ]
-
-
-def _line_outcomes(approval: ApprovalRequest, hidden: set[str]) -> list[dict[str, Any]]:
-    """Each per-line decision taken on the request, in order, for the request page."""
-    rows = list(
-        LineDecisionRecord.objects.filter(decision__request=approval)
-        .select_related("reason_code", "decision__actor", "decision__task")
-        .order_by("decision__decided_at", "line")
-    )
-    if not rows:
-        return []
-    lines = {line.number: line for line in line_decisions.request_lines(approval)}
-    field = lines_field(spec_of(approval.workflow_version))
-    return [
-        {
-            "label": _line_label(lines[row.line], hidden, field)
-            if row.line in lines
-            else f"Line {row.line}",
-            "outcome": row.outcome,
-            "outcome_text": row.get_outcome_display(),
-            "requested": row.requested_quantity,
-            "approved": row.approved_quantity,
-            "reason": row.reason_code.label if row.reason_code else "",
-            "note": row.note,
-            "step": row.decision.task.step_name,
-            "actor": row.decision.actor.full_name,
-        }
-        for row in rows
     ]
 
 
@@ -300,8 +263,17 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
     mine = cast("list[Task]", context["my_tasks"])
     if isinstance(refused, dict) and any(t.pk == refused.get("task") for t in mine):
         context["decision_errors"] = refused.get("fields") or {}
-        context["posted"] = refused.get("posted") or {}
+        posted: dict[str, str] = refused.get("posted") or {}
+        context["posted"] = posted
         context["refused_task"] = refused["task"]
+        errors = cast("dict[str, list[str]]", context["decision_errors"])
+        for index, line in enumerate(cast("list[dict[str, Any]]", context["decision_lines"])):
+            line["errors"] = errors.get(f"lines.{index}", [])  # the form posts every line
+            prefix = f"line_{line['number']}_"
+            line["posted"] = {
+                key: posted.get(prefix + key, "")
+                for key in ("outcome", "quantity", "reason", "note")
+            }
     return render(request, "approvals/detail.html", context)
 
 

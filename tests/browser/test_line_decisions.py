@@ -68,13 +68,14 @@ def test_lines_are_decided_one_by_one_on_a_phone(phone_page, live_site):
         page.check("[data-testid=line-3-deny]")
         # A denied line without its reason is refused, and the page says why.
         page.click("text=Record decision")
-        page.wait_for_selector("text=Choose a reason code for denying line 3")
+        page.wait_for_selector("[data-testid=error-line-3]")
+        assert "reason code" in page.inner_text("[data-testid=error-line-3]")
         _no_horizontal_scroll(page)
-        page.check("[data-testid=decide-by-line]")
-        page.check("[data-testid=line-1-approve]")
-        page.check("[data-testid=line-2-reduce]")
-        page.fill("[data-testid=line-2] input[type=number]", "6")
-        page.check("[data-testid=line-3-deny]")
+        # What was chosen is still chosen (post, redirect, get).
+        assert page.is_checked("[data-testid=decide-by-line]")
+        assert page.is_checked("[data-testid=line-2-reduce]")
+        assert page.input_value("[data-testid=line-2] input[type=number]") == "6"
+        assert page.is_checked("[data-testid=line-3-deny]")
         page.select_option("[data-testid=line-3] select", "NOT_MEDICALLY_NECESSARY")
         page.fill("[data-testid=line-3] input[type=text]", "Contrast not indicated.")
         screenshot(page, "line-decisions-phone-form")
