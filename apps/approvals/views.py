@@ -389,7 +389,8 @@ def task_decide(request: HttpRequest, reference: str, task_id: int) -> HttpRespo
         url = reverse("approvals:detail", args=[reference]) + f"#task-{task_id}"
         return HttpResponseSeeOther(url)
     words = timeline_sentences.DECISION_WORDS[decision.outcome]
-    messages.success(request, f"You {words} {reference}.")
+    part = " in part" if decision.partial else ""
+    messages.success(request, f"You {words} {reference}{part}.")
     return redirect("approvals:detail", reference=reference)
 
 

@@ -42,7 +42,9 @@ class DecisionOut(serializers.Serializer[Any]):
 
     @extend_schema_field(LineDecisionOut(many=True))
     def get_lines(self, decision: Decision) -> list[dict[str, Any]]:
-        rows = decision.lines.select_related("reason_code").all()
+        if self.context.get("whole"):  # a decision just taken on the whole request
+            return []
+        rows = decision.lines.all()  # prefetched by the selectors that list decisions
         return list(LineDecisionOut(rows, many=True).data)
 
 
@@ -134,7 +136,11 @@ def inbox_tasks_out(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = list(rows)
     decided = [row["decision__id"] for row in rows if row["decision__id"] is not None]
     decisions = (
-        Decision.objects.select_related("reason_code", "actor").in_bulk(decided) if decided else {}
+        Decision.objects.select_related("reason_code", "actor")
+        .prefetch_related("lines__reason_code")
+        .in_bulk(decided)
+        if decided
+        else {}
     )
     out = []
     for row in rows:

@@ -217,7 +217,8 @@ class TaskDecideApi(ApiView):
             ),
             channel=Channel.API,
         )
-        return Response(DecisionOut(decision).data)
+        whole = not data.get("lines")
+        return Response(DecisionOut(decision, context={"whole": whole}).data)
 
 
 class BulkItemInput(serializers.Serializer[Any]):
