@@ -12,6 +12,8 @@ from fhir.resources.R4B.bundle import Bundle
 from apps.approvals.models import ApprovalRequest, Decision, LineDecision
 from apps.audit.models import AuditEntry
 from apps.integrations.fhir import codes
+from apps.integrations.fhir.pas_answer import read_answer
+from apps.integrations.payers.choices import PayerOutcome
 from apps.workflows import engine
 from apps.workflows.engine.lines import approved_total
 from tests.api.conftest import ApiClient, error_of, key_for
@@ -114,6 +116,11 @@ def test_lines_are_decided_one_by_one_and_carried_into_the_claim_response(claime
     assert actions == [(1, "A1"), (2, "A1"), (3, "A6"), (4, "A3")]
     assert reasons == [None, None, None, "NOT_MEDICALLY_NECESSARY"]
     assert values[2] == Decimal(6)
+    # Read back as a payer's answer (pas_answer), it is a partial approval item by item.
+    answer = read_answer(claim.json())
+    assert answer.outcome == PayerOutcome.PARTIAL
+    assert [(i.sequence, i.action) for i in answer.items] == actions
+    assert answer.items[3].reason_code == "NOT_MEDICALLY_NECESSARY"
 
 
 def test_every_line_denied_is_a_denial(claimed, tenant_a):

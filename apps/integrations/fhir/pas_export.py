@@ -61,19 +61,29 @@ def _items(approval: ApprovalRequest, claim: ImportedClaim | None) -> list[dict[
     return [{"sequence": 1, "code": approval.data.get("cpt_code", ""), "system": codes.CPT}]
 
 
+RESTRICTIVE = {"approved": 0, "reduced": 1, "denied": 2}
+
+
 def _line_outcomes(approval: ApprovalRequest) -> dict[int, LineDecision]:
-    """The per-line outcomes of the request's last decision taken line by line, by line."""
+    """Each line's outcome over the decisions that still count (a re-route voids earlier
+    ones): the most restrictive wins (denied, then the smallest reduced quantity)."""
     if approval.status not in FINAL:
         return {}
-    decision = (
-        approval.decisions.filter(lines__isnull=False)
-        .order_by("-decided_at", "-pk")
-        .distinct()
-        .first()
-    )
-    if decision is None:
-        return {}
-    return {row.line: row for row in decision.lines.select_related("reason_code")}
+    tasks = approval.engine_state.get("tasks") or []
+    counting = [t.get("key") for t in tasks if isinstance(t, dict) and t.get("counts", True)]
+    rows = LineDecision.objects.filter(
+        decision__request=approval, decision__task__key__in=counting
+    ).select_related("reason_code")
+    merged: dict[int, LineDecision] = {}
+    for row in rows:
+        held = merged.get(row.line)
+        if (
+            held is None
+            or RESTRICTIVE[row.outcome] > RESTRICTIVE[held.outcome]
+            or (row.outcome == held.outcome and row.approved_quantity < held.approved_quantity)
+        ):
+            merged[row.line] = row
+    return merged
 
 
 def _reason_of(code: ReasonCode) -> dict[str, Any]:
