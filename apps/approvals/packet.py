@@ -81,10 +81,14 @@ def packet_render(*, actor: User, approval: ApprovalRequest, tenant: object) -> 
             "approval": approval,
             "workflow": approval.workflow_version.definition,
             "version": approval.workflow_version,
-            "rows": display_rows(
-                spec_fields(approval.workflow_version),
-                visible_data(user=actor, approval=approval, hidden=hidden),
-            ),
+            "rows": [  # unanswered optional fields are left out
+                row
+                for row in display_rows(
+                    spec_fields(approval.workflow_version),
+                    visible_data(user=actor, approval=approval, hidden=hidden),
+                )
+                if row["value"] != ""
+            ],
             "decisions": decisions,
             "comments": list(approval.comments.all()),
             "attachments": list(approval.attachments.all()),
