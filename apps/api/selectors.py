@@ -126,6 +126,7 @@ def task_detail_for(user: User, task_id: int) -> Task:
             "decision__reason_code",
             "decision__actor",
         )
+        .prefetch_related("decision__lines__reason_code")
         .filter(pk=task_id, request__in=requests_visible_to(user))
         .first()
     )

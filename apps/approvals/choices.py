@@ -44,3 +44,11 @@ class DecisionOutcome(models.TextChoices):
     APPROVE = "approve", "Approve"
     REJECT = "reject", "Deny"
     REQUEST_INFO = "request_info", "Request information"
+
+
+class LineOutcome(models.TextChoices):
+    """A per-line decision (apps.workflows.engine.lines)."""
+
+    APPROVED = "approved", "Approved"
+    REDUCED = "reduced", "Approved with a reduced quantity"
+    DENIED = "denied", "Denied"

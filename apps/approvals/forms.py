@@ -51,7 +51,19 @@ def _shown(value: Any, kind: str) -> Any:
     never the text "None"."""
     if value is None:
         return [] if kind == "multi_choice" else ""
+    if kind == "line_items" and isinstance(value, list):
+        return "\n".join(line_row(item) for item in value if isinstance(item, dict))
     return value
+
+
+def line_row(item: dict[str, Any]) -> str:
+    """One line of a line-items answer as the form's box writes it:
+    `code description | quantity | unit price`."""
+    label = " ".join(str(item.get(k) or "") for k in ("code", "description")).strip()
+    parts = [label, str(item.get("quantity") or 1)]
+    if item.get("unit_price"):
+        parts.append(str(item["unit_price"]))
+    return " | ".join(parts)
 
 
 def widgets_for(
@@ -137,6 +149,8 @@ def display_rows(fields: list[dict[str, Any]], data: dict[str, Any]) -> list[dic
         value = data.get(spec["name"])
         if spec["type"] in ("user", "department") and isinstance(value, str):
             value = names.get(value, value)
+        if spec["type"] == "line_items" and isinstance(value, list):
+            value = "; ".join(line_row(v) for v in value if isinstance(v, dict))
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
         if isinstance(value, str) and value.startswith("upload:"):

@@ -4,7 +4,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from apps.approvals.choices import DecisionOutcome, RequestStatus, TaskStatus, Urgency
+from apps.approvals.choices import (
+    DecisionOutcome,
+    LineOutcome,
+    RequestStatus,
+    TaskStatus,
+    Urgency,
+)
 
 
 class ReasonCode(models.Model):
@@ -179,6 +185,33 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} on task {self.task_id}"
+
+
+class LineDecision(models.Model):
+    """The decision on one line of a request with several lines (a CPT/HCPCS code of a prior
+    authorization, an item of a purchase), part of its task's decision."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="lines")
+    line = models.PositiveIntegerField(help_text="The line's number on the request's form.")
+    outcome = models.CharField(max_length=20, choices=LineOutcome.choices)
+    requested_quantity = models.PositiveIntegerField()
+    approved_quantity = models.PositiveIntegerField()
+    reason_code = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["decision", "line"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "line"], name="one_outcome_per_line")
+        ]
+
+    def __str__(self) -> str:
+        return f"Line {self.line}: {self.get_outcome_display()}"
+
+    @property
+    def request(self) -> ApprovalRequest:
+        """The request decided (the audit trail files the row under its reference)."""
+        return self.decision.request
 
 
 class Comment(models.Model):

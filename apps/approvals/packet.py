@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.approvals.forms import display_rows
+from apps.approvals.line_decisions import outcomes_for
 from apps.approvals.masking import hidden_fields, record_read, visible_data
 from apps.approvals.models import ApprovalRequest
 from apps.audit.models import AuditChainHead
@@ -59,8 +60,10 @@ def packet_render(*, actor: User, approval: ApprovalRequest, tenant: object) -> 
     head = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", "last_hash").first()
     hidden = hidden_fields(user=actor, approval=approval)
     record_read(actor=actor, approval=approval, action="packet.download", hidden=hidden)
+    lines = outcomes_for(approval, hidden)
     decisions = [
         {
+            "lines": [row for row in lines if row["decision_id"] == d.pk],
             "step": d.task.step_name,
             "who": d.actor.full_name,
             "on_behalf_of": d.on_behalf_of.full_name if d.on_behalf_of else "",
@@ -78,10 +81,14 @@ def packet_render(*, actor: User, approval: ApprovalRequest, tenant: object) -> 
             "approval": approval,
             "workflow": approval.workflow_version.definition,
             "version": approval.workflow_version,
-            "rows": display_rows(
-                spec_fields(approval.workflow_version),
-                visible_data(user=actor, approval=approval, hidden=hidden),
-            ),
+            "rows": [  # unanswered optional fields are left out
+                row
+                for row in display_rows(
+                    spec_fields(approval.workflow_version),
+                    visible_data(user=actor, approval=approval, hidden=hidden),
+                )
+                if row["value"] != ""
+            ],
             "decisions": decisions,
             "comments": list(approval.comments.all()),
             "attachments": list(approval.attachments.all()),

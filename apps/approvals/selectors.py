@@ -22,6 +22,7 @@ from apps.approvals.models import (
     Attachment,
     Comment,
     Decision,
+    LineDecision,
     Task,
     TimelineEntry,
 )
@@ -97,6 +98,10 @@ def request_for(user: User, reference: str) -> ApprovalRequest:
             Prefetch(
                 "decisions",
                 queryset=Decision.objects.select_related("actor", "reason_code", "task"),
+            ),
+            Prefetch(
+                "tasks__decision__lines",
+                queryset=LineDecision.objects.select_related("reason_code"),
             ),
             Prefetch("comments", queryset=Comment.objects.select_related("author")),
             Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),

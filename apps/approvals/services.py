@@ -4,7 +4,7 @@ happens, and persists the new state, tasks, decision and timeline in one transac
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.approvals import effects
+from apps.approvals import effects, line_decisions
 from apps.approvals import timeline_sentences as sentences
 from apps.approvals.choices import APPEAL_CATEGORY, RequestStatus, TaskStatus
 from apps.approvals.discussion import attachment_store, upload_check
@@ -234,10 +234,14 @@ def exception_resolve(
 
 @dataclass(frozen=True)
 class DecisionInput:
+    """A decision on a task. With `lines` (a request with several lines), `decision` may be
+    empty: it follows from the lines (apps.approvals.line_decisions), as `partial` does."""
+
     decision: str
     reason_code: str | None = None
     comment: str = ""
     partial: bool = False
+    lines: tuple[engine.LineDecision, ...] = ()
 
 
 def task_decide(
@@ -280,6 +284,14 @@ def _task_decide(
     expected_version: datetime | None = None,
 ) -> Decision:
     channel = channel or current_origin().channel
+    if decision.lines:
+        return _task_decide_lines(
+            actor=actor,
+            task=task,
+            decision=decision,
+            channel=channel,
+            expected_version=expected_version,
+        )
     errors: dict[str, list[str]] = {}
     if decision.decision not in DECISION_WORDS:
         errors["decision"] = ["Choose approve, deny or request information."]
@@ -298,50 +310,115 @@ def _task_decide(
     if errors:
         raise InvalidInput("The decision is incomplete.", fields=errors)
     with action(actor=actor, channel=channel):
-        approval = _locked(task.request)
-        if expected_version is not None and approval.updated_at != expected_version:
-            raise Conflict(
-                "The request changed since you saw it; reload it and decide again.",
-                code=ApprovalErrorCode.VERSION_MISMATCH,
-                current=_current(approval),
-            )
-        locked_tasks = _locked_tasks(approval)
-        task = locked_tasks[task.pk]
-        if task.status != TaskStatus.PENDING:
-            raise Conflict(
-                f"This task was already {task.get_status_display().lower()}.",
-                code="task_already_decided",
-                current=_current(approval, task),
-            )
-        _advance(
+        approval, task, locked_tasks = _locked_for_decision(task, expected_version)
+        return _record_decision(approval, task, locked_tasks, decision, reason, actor, channel)
+
+
+def _task_decide_lines(
+    *,
+    actor: User,
+    task: Task,
+    decision: DecisionInput,
+    channel: Channel,
+    expected_version: datetime | None,
+) -> Decision:
+    """A decision line by line: checked against the request's lines under its lock, then the
+    same engine event, records and side effects as a whole decision (one transaction)."""
+    if decision.decision not in ("", "approve", "reject"):
+        raise InvalidInput(
+            "A decision line by line approves or denies; to ask for information, decide the "
+            "whole request.",
+            code=line_decisions.LineErrorCode.DECISION_MISMATCH,
+            field="decision",
+        )
+    with action(actor=actor, channel=channel):
+        approval, task, locked_tasks = _locked_for_decision(task, expected_version)
+        prepared = line_decisions.prepare(
+            approval, decision.lines, decision=decision.decision, comment=decision.comment
+        )
+        whole = replace(
+            decision,
+            decision=prepared.decision,
+            partial=prepared.partial,
+            reason_code=prepared.reason.code if prepared.reason else None,
+            comment=prepared.comment,
+        )
+        recorded = _record_decision(
             approval,
-            engine.Decide(
-                task_key=task.key,
-                actor=actor.email,
-                decision=decision.decision,
-                reason_code=decision.reason_code,
+            task,
+            locked_tasks,
+            whole,
+            prepared.reason,
+            actor,
+            channel,
+            approved_amount=prepared.approved_amount,
+        )
+        line_decisions.store(recorded, prepared)
+        _timeline(approval, actor, "line_decisions", line_decisions.sentence(prepared))
+        return recorded
+
+
+def _locked_for_decision(
+    task: Task, expected_version: datetime | None
+) -> tuple[ApprovalRequest, Task, dict[int, Task]]:
+    approval = _locked(task.request)
+    if expected_version is not None and approval.updated_at != expected_version:
+        raise Conflict(
+            "The request changed since you saw it; reload it and decide again.",
+            code=ApprovalErrorCode.VERSION_MISMATCH,
+            current=_current(approval),
+        )
+    locked_tasks = _locked_tasks(approval)
+    task = locked_tasks[task.pk]
+    if task.status != TaskStatus.PENDING:
+        raise Conflict(
+            f"This task was already {task.get_status_display().lower()}.",
+            code="task_already_decided",
+            current=_current(approval, task),
+        )
+    return approval, task, locked_tasks
+
+
+def _record_decision(
+    approval: ApprovalRequest,
+    task: Task,
+    locked_tasks: dict[int, Task],
+    decision: DecisionInput,
+    reason: ReasonCode | None,
+    actor: User,
+    channel: Channel,
+    approved_amount: Decimal | None = None,
+) -> Decision:
+    _advance(
+        approval,
+        engine.Decide(
+            task_key=task.key,
+            actor=actor.email,
+            decision=decision.decision,
+            reason_code=decision.reason_code,
+            comment=decision.comment,
+            partial=decision.partial,
+            approved_amount=approved_amount,
+        ),
+        actor=actor,
+        tasks=locked_tasks,
+    )
+    try:
+        # No savepoint: a second decision fails the whole transaction anyway.
+        with transaction.atomic(savepoint=False):
+            return Decision.objects.create(
+                task=task,
+                request=approval,
+                actor=actor,
+                on_behalf_of=task.on_behalf_of,
+                outcome=decision.decision,
+                reason_code=reason,
                 comment=decision.comment,
                 partial=decision.partial,
-            ),
-            actor=actor,
-            tasks=locked_tasks,
-        )
-        try:
-            # No savepoint: a second decision fails the whole transaction anyway.
-            with transaction.atomic(savepoint=False):
-                return Decision.objects.create(
-                    task=task,
-                    request=approval,
-                    actor=actor,
-                    on_behalf_of=task.on_behalf_of,
-                    outcome=decision.decision,
-                    reason_code=reason,
-                    comment=decision.comment,
-                    partial=decision.partial,
-                    channel=channel,
-                )
-        except IntegrityError:  # the database's last word: one decision per task
-            raise Conflict("This task was already decided.", code="task_already_decided") from None
+                channel=channel,
+            )
+    except IntegrityError:  # the database's last word: one decision per task
+        raise Conflict("This task was already decided.", code="task_already_decided") from None
 
 
 def task_claim(*, actor: User, task: Task) -> Task:

@@ -15,6 +15,7 @@ from apps.approvals import (
     discussion,
     grants,
     inbox,
+    line_decisions,
     masking,
     selectors,
     services,
@@ -39,7 +40,8 @@ from apps.core.text import email_normalise
 from apps.core.time_zones import moment_text
 from apps.people import selectors as people_selectors
 from apps.people.selectors import active_people, colleague_by_email
-from apps.workflows.selectors import published_workflows, spec_fields
+from apps.workflows.engine import LineDecision, lines_field
+from apps.workflows.selectors import published_workflows, spec_fields, spec_of
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -146,6 +148,8 @@ def _add_links_and_times(rows: list[dict[str, Any]], *, time_field: str) -> None
 # A refused decision, kept in the session for the one page view after the redirect.
 DECISION_REFUSED_KEY = "approvals.decision_refused"
 DECISION_FIELDS = ("decision", "reason_code", "comment", "partial")
+# The decision form's choice that decides a request with several lines line by line.
+LINES_CHOICE = "lines"
 
 
 class HttpResponseSeeOther(HttpResponseRedirect):
@@ -190,9 +194,27 @@ def _detail_context(
         "needs_info": approval.status == RequestStatus.NEEDS_INFO,
         "is_draft": approval.status == RequestStatus.DRAFT,
         "decision_errors": {},
+        "decision_lines": _decision_lines(approval, hidden) if my_tasks else [],
+        "line_outcomes": line_decisions.outcomes_for(approval, hidden),
         "watching": inbox.is_watching(user, approval),
         **_appeal_context(user, approval),
     }
+
+
+def _decision_lines(approval: ApprovalRequest, hidden: set[str]) -> list[dict[str, Any]]:
+    """The lines the decision form offers to decide one by one (a request with several)."""
+    lines = line_decisions.request_lines(approval)
+    if len(lines) < 2:
+        return []
+    field = lines_field(spec_of(approval.workflow_version))
+    return [
+        {
+            "number": line.number,
+            "label": line_decisions.line_label(line, hidden, field),
+            "quantity": line.quantity,
+        }
+        for line in lines
+    ]
 
 
 def _appeal_context(user: User, approval: ApprovalRequest) -> dict[str, Any]:
@@ -241,8 +263,17 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
     mine = cast("list[Task]", context["my_tasks"])
     if isinstance(refused, dict) and any(t.pk == refused.get("task") for t in mine):
         context["decision_errors"] = refused.get("fields") or {}
-        context["posted"] = refused.get("posted") or {}
+        posted: dict[str, str] = refused.get("posted") or {}
+        context["posted"] = posted
         context["refused_task"] = refused["task"]
+        errors = cast("dict[str, list[str]]", context["decision_errors"])
+        for index, line in enumerate(cast("list[dict[str, Any]]", context["decision_lines"])):
+            line["errors"] = errors.get(f"lines.{index}", [])  # the form posts every line
+            prefix = f"line_{line['number']}_"
+            line["posted"] = {
+                key: posted.get(prefix + key, "")
+                for key in ("outcome", "quantity", "reason", "note")
+            }
     return render(request, "approvals/detail.html", context)
 
 
@@ -327,14 +358,16 @@ def task_decide(request: HttpRequest, reference: str, task_id: int) -> HttpRespo
         task = selectors.task_for(user, task_id)
         if task.request.reference != reference:
             raise NotFound("No such task on this request.")
+        by_line = request.POST.get("decision") == LINES_CHOICE
         decision = services.task_decide(
             actor=user,
             task=task,
             decision=services.DecisionInput(
-                decision=request.POST.get("decision", ""),
+                decision="" if by_line else request.POST.get("decision", ""),
                 reason_code=request.POST.get("reason_code") or None,
                 comment=request.POST.get("comment", ""),
                 partial=request.POST.get("partial") == "on",
+                lines=_posted_lines(request, task.request) if by_line else (),
             ),
         )
     except NotFound as error:
@@ -347,13 +380,38 @@ def task_decide(request: HttpRequest, reference: str, task_id: int) -> HttpRespo
             "task": task_id,
             "code": error.code,
             "fields": error.fields,
-            "posted": {key: request.POST.get(key, "") for key in DECISION_FIELDS},
+            "posted": {
+                key: request.POST.get(key, "")
+                for key in request.POST
+                if key in DECISION_FIELDS or key.startswith("line_")
+            },
         }
         url = reverse("approvals:detail", args=[reference]) + f"#task-{task_id}"
         return HttpResponseSeeOther(url)
     words = timeline_sentences.DECISION_WORDS[decision.outcome]
-    messages.success(request, f"You {words} {reference}.")
+    part = " in part" if decision.partial else ""
+    messages.success(request, f"You {words} {reference}{part}.")
     return redirect("approvals:detail", reference=reference)
+
+
+def _posted_lines(request: HttpRequest, approval: ApprovalRequest) -> tuple[LineDecision, ...]:
+    """The per-line controls of the decision form: `line_<n>_outcome`, `_quantity`,
+    `_reason` and `_note` for each line of the request."""
+    decided = []
+    for line in line_decisions.request_lines(approval):
+        prefix = f"line_{line.number}_"
+        quantity = request.POST.get(prefix + "quantity", "").strip()
+        outcome = request.POST.get(prefix + "outcome", "")
+        decided.append(
+            LineDecision(
+                line=line.number,
+                outcome=outcome,
+                quantity=int(quantity) if quantity.isdigit() and outcome == "reduced" else None,
+                reason_code=request.POST.get(prefix + "reason") or None,
+                note=request.POST.get(prefix + "note", ""),
+            )
+        )
+    return tuple(decided)
 
 
 def _simple_action(request: HttpRequest, reference: str, action) -> HttpResponse:  # type: ignore[no-untyped-def]

@@ -44,7 +44,7 @@ EXCLUDED_FIELDS = [
     "password", "last_login", "data", "engine_state", "body", "comment", "secret",
     "secret_encrypted", "key_hash", "token_hash", "auth_token", "credential_encrypted",
     "client_secret_encrypted", "saml_sp_key_encrypted",
-    "reason_text", "items",
+    "reason_text", "items", "note",
 ]  # fmt: skip
 ACTIONS = {0: "create", 1: "update", 2: "delete", 3: "access"}
 

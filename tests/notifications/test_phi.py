@@ -32,6 +32,7 @@ def test_no_phi_in_any_email(tenant_a, carol, bob, smtp_server, django_capture_o
         "member_id": _marker("member"),
         "clinical_notes": _marker("notes"),
         "supporting_document": f"{_marker('file')}.pdf",
+        "service_lines": _marker("lines"),  # one line, its description
     }
     # Structured PHI fields must be valid values; they are checked by their exact values.
     structured = {"date_of_birth": "1961-07-23", "cpt_code": "72148", "diagnosis": "M54.50"}

@@ -19,6 +19,15 @@ class UserRefOut(serializers.Serializer[Any]):
     email = serializers.EmailField()
 
 
+class LineDecisionOut(serializers.Serializer[Any]):
+    line = serializers.IntegerField()
+    outcome = serializers.CharField(help_text="approved, reduced or denied.")
+    requested_quantity = serializers.IntegerField()
+    approved_quantity = serializers.IntegerField()
+    reason_code = serializers.CharField(source="reason_code.code", allow_null=True, default=None)
+    note = serializers.CharField()
+
+
 class DecisionOut(serializers.Serializer[Any]):
     outcome = serializers.CharField()
     reason_code = serializers.CharField(source="reason_code.code", allow_null=True, default=None)
@@ -27,6 +36,16 @@ class DecisionOut(serializers.Serializer[Any]):
     decided_at = serializers.DateTimeField()
     actor = UserRefOut()
     channel = serializers.CharField()
+    lines = serializers.SerializerMethodField(
+        help_text="Per-line outcomes; empty for a decision on the whole request."
+    )
+
+    @extend_schema_field(LineDecisionOut(many=True))
+    def get_lines(self, decision: Decision) -> list[dict[str, Any]]:
+        if self.context.get("whole"):  # a decision just taken on the whole request
+            return []
+        rows = decision.lines.all()  # prefetched by the selectors that list decisions
+        return list(LineDecisionOut(rows, many=True).data)
 
 
 class TaskOut(serializers.Serializer[Any]):
@@ -117,7 +136,11 @@ def inbox_tasks_out(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = list(rows)
     decided = [row["decision__id"] for row in rows if row["decision__id"] is not None]
     decisions = (
-        Decision.objects.select_related("reason_code", "actor").in_bulk(decided) if decided else {}
+        Decision.objects.select_related("reason_code", "actor")
+        .prefetch_related("lines__reason_code")
+        .in_bulk(decided)
+        if decided
+        else {}
     )
     out = []
     for row in rows:

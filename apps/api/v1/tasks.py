@@ -25,10 +25,11 @@ from apps.api.v1.outputs import (
     inbox_tasks_out,
 )
 from apps.approvals import inbox_services, selectors, services
-from apps.approvals.choices import DecisionOutcome, Urgency
+from apps.approvals.choices import DecisionOutcome, LineOutcome, Urgency
 from apps.approvals.exceptions import InvalidInput
 from apps.core.actions import Channel
 from apps.core.text import email_normalise
+from apps.workflows import engine
 
 TAGS = ["tasks"]
 
@@ -98,11 +99,34 @@ class TaskDetailApi(ApiView):
         return Response(InboxTaskOut(api_selectors.task_detail_for(self.actor, task_id)).data)
 
 
+class DecideLineInput(serializers.Serializer[Any]):
+    line = serializers.IntegerField(min_value=1, help_text="The line's number.")
+    outcome = serializers.ChoiceField(choices=LineOutcome.choices)
+    quantity = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        help_text="The approved quantity of a reduced line (below the requested one).",
+    )
+    reason_code = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=60,
+        help_text="Required to deny a line.",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
 class TaskDecideApi(ApiView):
     write_scope = Scope.TASKS_DECIDE
 
     class Input(serializers.Serializer[Any]):
-        decision = serializers.ChoiceField(choices=DecisionOutcome.choices)
+        decision = serializers.ChoiceField(
+            choices=DecisionOutcome.choices,
+            required=False,
+            help_text="Required unless `lines` is given (it then follows from the lines).",
+        )
         reason_code = serializers.CharField(
             required=False, allow_null=True, max_length=60, help_text="Required to reject."
         )
@@ -110,6 +134,20 @@ class TaskDecideApi(ApiView):
             required=False, allow_blank=True, default="", max_length=10000
         )
         partial = serializers.BooleanField(default=False)  # type: ignore[assignment]  # a field named like a serializer attribute
+        lines = serializers.ListField(
+            child=DecideLineInput(),
+            required=False,
+            max_length=50,
+            help_text=(
+                "Per-line outcomes of a request with several lines, one per line: "
+                "approved, reduced (with `quantity`) or denied (with `reason_code`)."
+            ),
+        )
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if not attrs.get("decision") and not attrs.get("lines"):
+                raise serializers.ValidationError({"decision": ["This field is required."]})
+            return attrs
 
     @extend_schema(
         operation_id="tasks_decide",
@@ -125,6 +163,23 @@ class TaskDecideApi(ApiView):
                     "decision": "reject",
                     "reason_code": "BUDGET_NOT_AVAILABLE",
                     "comment": "Not this year.",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Line by line",
+                value={
+                    "lines": [
+                        {"line": 1, "outcome": "approved"},
+                        {"line": 2, "outcome": "reduced", "quantity": 2},
+                        {
+                            "line": 3,
+                            "outcome": "denied",
+                            "reason_code": "NOT_MEDICALLY_NECESSARY",
+                            "note": "No conservative therapy documented.",
+                        },
+                    ],
+                    "comment": "Approved in part.",
                 },
                 request_only=True,
             ),
@@ -145,14 +200,25 @@ class TaskDecideApi(ApiView):
             actor=self.actor,
             task=task,
             decision=services.DecisionInput(
-                decision=data["decision"],
+                decision=data.get("decision") or "",
                 reason_code=data.get("reason_code") or None,
                 comment=data["comment"],
                 partial=data["partial"],
+                lines=tuple(
+                    engine.LineDecision(
+                        line=item["line"],
+                        outcome=item["outcome"],
+                        quantity=item.get("quantity"),
+                        reason_code=item.get("reason_code") or None,
+                        note=item.get("note") or "",
+                    )
+                    for item in data.get("lines") or ()
+                ),
             ),
             channel=Channel.API,
         )
-        return Response(DecisionOut(decision).data)
+        whole = not data.get("lines")
+        return Response(DecisionOut(decision, context={"whole": whole}).data)
 
 
 class BulkItemInput(serializers.Serializer[Any]):

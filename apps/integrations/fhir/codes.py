@@ -40,6 +40,8 @@ STATUS_TO_ACTION = {
     "withdrawn": "C",
     "cancelled": "C",
 }
+# A per-line decision (apps.approvals.line_decisions) -> the item's review action.
+LINE_OUTCOME_TO_ACTION = {"approved": "A1", "reduced": "A6", "denied": "A3"}
 
 # The tenant's own reason codes (Settings > Reason codes) in a denial's adjudication reason.
 DENIAL_REASON_SYSTEM = "https://countersign.health/fhir/CodeSystem/reason-code"

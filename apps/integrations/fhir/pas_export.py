@@ -1,8 +1,10 @@
 """Export a prior-authorization request's outcome as a PAS-style ClaimResponse bundle.
 
 Each item carries an X12 306 review action (A1 approved, A2 partial, A3 denied, A4 pended,
-A6 modified, C cancelled) in the PAS reviewAction extension; `preAuthRef` is the request's
-reference and `preAuthPeriod` the validity of an approval.
+A6 modified, C cancelled) in the PAS reviewAction extension: a request decided line by line
+gives each item its own line's action (A1, A6 with the approved quantity as the
+adjudication's value, A3 with the line's reason), any other request its one action.
+`preAuthRef` is the request's reference and `preAuthPeriod` the validity of an approval.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from fhir.resources.R4B.bundle import Bundle
 
 from apps.accounts.models import User
 from apps.approvals.choices import DecisionOutcome
+from apps.approvals.line_decisions import request_lines
 from apps.approvals.masking import hidden_fields, record_read
-from apps.approvals.models import ApprovalRequest, Decision
+from apps.approvals.models import ApprovalRequest, Decision, LineDecision, ReasonCode
 from apps.core.actions import action
 from apps.integrations.erp.models import ImportedClaim
 from apps.integrations.fhir import codes
@@ -52,7 +55,71 @@ def _review_action(code: str, reference: str) -> dict[str, Any]:
 def _items(approval: ApprovalRequest, claim: ImportedClaim | None) -> list[dict[str, Any]]:
     if claim is not None and claim.items:
         return list(claim.items)
+    lines = request_lines(approval)
+    if lines:
+        return [{"sequence": line.number, "code": line.code, "system": codes.CPT} for line in lines]
     return [{"sequence": 1, "code": approval.data.get("cpt_code", ""), "system": codes.CPT}]
+
+
+RESTRICTIVE = {"approved": 0, "reduced": 1, "denied": 2}
+
+
+def _line_outcomes(approval: ApprovalRequest) -> dict[int, LineDecision]:
+    """Each line's outcome over the decisions that still count (a re-route voids earlier
+    ones): the most restrictive wins (denied, then the smallest reduced quantity)."""
+    if approval.status not in FINAL:
+        return {}
+    tasks = approval.engine_state.get("tasks") or []
+    counting = [t.get("key") for t in tasks if isinstance(t, dict) and t.get("counts", True)]
+    rows = LineDecision.objects.filter(
+        decision__request=approval, decision__task__key__in=counting
+    ).select_related("reason_code")
+    merged: dict[int, LineDecision] = {}
+    for row in rows:
+        held = merged.get(row.line)
+        if (
+            held is None
+            or RESTRICTIVE[row.outcome] > RESTRICTIVE[held.outcome]
+            or (row.outcome == held.outcome and row.approved_quantity < held.approved_quantity)
+        ):
+            merged[row.line] = row
+    return merged
+
+
+def _reason_of(code: ReasonCode) -> dict[str, Any]:
+    return {
+        "coding": [
+            {"system": codes.DENIAL_REASON_SYSTEM, "code": code.code, "display": code.label}
+        ],
+        "text": code.label,
+    }
+
+
+def _adjudication(
+    approval: ApprovalRequest,
+    item: dict[str, Any],
+    first: bool,
+    line: LineDecision | None,
+    reason: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The item's adjudication: its own line's outcome (A1 approved, A6 modified to the
+    approved quantity, A3 denied with the line's reason) when the request was decided line by
+    line, else the request's one review action."""
+    adjudication: dict[str, Any] = {
+        "category": {"coding": [{"system": codes.ADJUDICATION, "code": "submitted"}]},
+    }
+    if line is None:
+        action_code = review_action_for(approval, item, first)
+        line_reason = reason
+    else:
+        action_code = codes.LINE_OUTCOME_TO_ACTION[line.outcome]
+        line_reason = _reason_of(line.reason_code) if line.reason_code else None
+        if line.outcome == "reduced":
+            adjudication["value"] = line.approved_quantity
+    adjudication["extension"] = [_review_action(action_code, approval.reference)]
+    if line_reason:
+        adjudication["reason"] = line_reason
+    return adjudication
 
 
 def review_action_for(approval: ApprovalRequest, item: dict[str, Any], first: bool) -> str:
@@ -106,13 +173,7 @@ def _denial_reason(denial: Decision | None) -> dict[str, Any] | None:
     """The specific reason of a denial (CMS-0057-F): the tenant's reason code and label."""
     if denial is None or denial.reason_code is None:
         return None
-    code = denial.reason_code
-    return {
-        "coding": [
-            {"system": codes.DENIAL_REASON_SYSTEM, "code": code.code, "display": code.label}
-        ],
-        "text": code.label,
-    }
+    return _reason_of(denial.reason_code)
 
 
 def claim_response_bundle(
@@ -129,26 +190,18 @@ def claim_response_bundle(
     denial = _denial(approval)
     reason = _denial_reason(denial)
     payer = (claim.insurer_name if claim else "") or str(approval.data.get("payer") or "")
-    items = []
-    for position, item in enumerate(_items(approval, claim)):
-        items.append(
-            {
-                "itemSequence": int(item["sequence"]),
-                "adjudication": [
-                    {
-                        "category": {
-                            "coding": [{"system": codes.ADJUDICATION, "code": "submitted"}]
-                        },
-                        "extension": [
-                            _review_action(
-                                review_action_for(approval, item, position == 0), approval.reference
-                            )
-                        ],
-                        **({"reason": reason} if reason else {}),
-                    }
-                ],
-            }
-        )
+    outcomes = _line_outcomes(approval)
+    items = [
+        {
+            "itemSequence": int(item["sequence"]),
+            "adjudication": [
+                _adjudication(
+                    approval, item, position == 0, outcomes.get(int(item["sequence"])), reason
+                )
+            ],
+        }
+        for position, item in enumerate(_items(approval, claim))
+    ]
     final = approval.status in FINAL
     response: dict[str, Any] = {
         "resourceType": "ClaimResponse",

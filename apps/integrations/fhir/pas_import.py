@@ -26,7 +26,9 @@ from apps.integrations.erp.models import ImportedClaim
 from apps.integrations.fhir import codes
 from apps.integrations.fhir.outcome import FhirProblem, Issue, fhir_path
 from apps.workflows.engine.codes import check_cpt, check_icd10, check_npi
+from apps.workflows.engine.lines import lines_field
 from apps.workflows.models import WorkflowDefinition
+from apps.workflows.selectors import spec_of
 
 WORKFLOW_KEY = "prior-auth-imaging"
 MAX_BUNDLE_BYTES = 1024 * 1024
@@ -220,7 +222,14 @@ def _map(bundle: Bundle) -> tuple[dict[str, Any], str, dict[str, Any]]:
         if problem:
             issues.append(Issue("code-invalid", problem, f"{path}.productOrService.coding.code"))
             continue
-        items.append({"sequence": item.sequence, "code": code, "system": coding.system})
+        items.append(
+            {
+                "sequence": item.sequence,
+                "code": code,
+                "system": coding.system,
+                "quantity": _units(item.quantity),
+            }
+        )
         if position == 0:
             data["cpt_code"] = code
             pos = _coding(item.locationCodeableConcept, {codes.POS})
@@ -233,6 +242,11 @@ def _map(bundle: Bundle) -> tuple[dict[str, Any], str, dict[str, Any]]:
                                     f"{path}.locationCodeableConcept"))  # fmt: skip
             else:
                 data["site_of_care"] = codes.SITE_OF_CARE[pos.code]
+
+    if len(items) > 1:  # several services: the reviewer decides each line (the same sequence)
+        data["service_lines"] = [
+            {"line": i["sequence"], "code": i["code"], "quantity": i["quantity"]} for i in items
+        ]
 
     # Ordering provider: the care team's provider, else the claim's provider; NPI required.
     candidates = [member.provider for member in claim.careTeam or []] + [claim.provider]
@@ -280,6 +294,14 @@ def _map(bundle: Bundle) -> tuple[dict[str, Any], str, dict[str, Any]]:
     return data, urgency, claim_info
 
 
+def _units(quantity: Any) -> int:
+    """A claim item's quantity as whole units (1 when absent or not a positive whole number)."""
+    value = getattr(quantity, "value", None)
+    if value is None or value != int(value) or int(value) < 1:
+        return 1
+    return int(value)
+
+
 class _AnySystem(set[str]):  # matches every coding system (categories come from several)
     def __contains__(self, item: object) -> bool:
         return True
@@ -308,6 +330,9 @@ def claim_import(*, actor: User, raw: bytes) -> Imported:
         raise FhirProblem(
             [Issue("not-supported", "Prior authorization is not set up here.", "Claim")], 422
         )
+    version = workflow.current_version
+    if version is not None and not lines_field(spec_of(version)):
+        data.pop("service_lines", None)  # a workflow version from before line items
     try:
         with action(actor=actor):
             approval = request_create(actor=actor, workflow=workflow, data=data, urgency=urgency)

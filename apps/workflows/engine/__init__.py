@@ -58,6 +58,17 @@ from .events import (
     Withdraw,
 )
 from .fields import Cleaned, from_json, to_json, validate_submission
+from .lines import (
+    LINE_OUTCOMES,
+    Line,
+    LineDecision,
+    LineProblem,
+    approved_quantity,
+    approved_total,
+    check_line_decisions,
+    lines_field,
+    lines_of,
+)
 from .spec import (
     VISIBILITIES,
     AppealSpec,
@@ -84,6 +95,7 @@ from .state import (
 
 __all__ = [
     "FINAL_STATUSES",
+    "LINE_OUTCOMES",
     "VISIBILITIES",
     "AddApprover",
     "AllOf",
@@ -116,6 +128,9 @@ __all__ = [
     "InvalidEvent",
     "InvalidSubmission",
     "InvalidTransition",
+    "Line",
+    "LineDecision",
+    "LineProblem",
     "Not",
     "NotAnApprover",
     "NotRequester",
@@ -151,9 +166,14 @@ __all__ = [
     "Withdraw",
     "WorkflowSpec",
     "advance",
+    "approved_quantity",
+    "approved_total",
+    "check_line_decisions",
     "evaluate",
     "field_visibility",
     "from_json",
+    "lines_field",
+    "lines_of",
     "parse_spec",
     "spec_to_dict",
     "state_from_dict",

@@ -207,12 +207,11 @@ def _decide(run: Run, state: RequestState, event: Decide) -> RequestState:
     if event.decision == "approve" and _prior_approver(state, step, event.actor):
         raise RepeatApprover(f"{event.actor} already approved another step of this request.")
     principal = task.on_behalf_of or event.actor
-    if event.decision == "approve" and not has_authority(
-        principal, step, run.routing(state), run.directory
-    ):
+    routing = run.routing(state, amount=event.approved_amount)
+    if event.decision == "approve" and not has_authority(principal, step, routing, run.directory):
         # The directory changed since the task was routed (a lowered limit, a raised amount).
         raise InsufficientAuthority(
-            f"{principal}'s {run.spec.category} authority does not cover {state.amount}: "
+            f"{principal}'s {run.spec.category} authority does not cover {routing.amount}: "
             "an administrator can reassign the task."
         )
     if event.partial and event.decision != "approve":

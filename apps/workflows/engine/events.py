@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 DECISIONS = ("approve", "reject", "request_info")
 
@@ -27,6 +28,9 @@ class Decide:
     reason_code: str | None = None
     comment: str = ""
     partial: bool = False
+    # What a per-line decision approves in money (engine.lines.approved_total): the authority
+    # check applies to it instead of the requested amount.
+    approved_amount: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from .codes import check_cpt, check_icd10, check_npi
+from .line_items import clean_line_items
 from .spec import FieldSpec, WorkflowSpec
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -112,6 +113,8 @@ def _clean(
         return _clean_date(f, raw)
     if f.type == "multi_choice":
         return _clean_multi_choice(f, raw)
+    if f.type == "line_items":
+        return clean_line_items(raw)
     if not isinstance(raw, str):
         return None, ["Enter text."]
     text = raw.strip()

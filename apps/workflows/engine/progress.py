@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 
 from .conditions import evaluate
 from .directory import Directory
@@ -184,12 +185,19 @@ class Run:
         data.update(amount=state.amount, urgency=state.urgency, department=state.department)
         return data
 
-    def routing(self, state: RequestState, taken: frozenset[str] = frozenset()) -> Routing:
+    def routing(
+        self,
+        state: RequestState,
+        taken: frozenset[str] = frozenset(),
+        amount: Decimal | None = None,
+    ) -> Routing:
+        """Who asks about what; `amount` (a per-line decision's approved total) replaces the
+        request's amount for an authority check."""
         return Routing(
             state.requester,
             state.department,
             from_json(self.spec, state.data),
-            state.amount,
+            state.amount if amount is None else amount,
             self.spec.category,
             state.approvers(),
             taken,

@@ -25,6 +25,7 @@ FIELD_TYPES = (
     "cpt",
     "npi",
     "file",
+    "line_items",
 )
 DEFAULT_REMINDERS = (50, 80, 100)
 # The approver selector of a step the payer decides (a prior authorization submitted to it).
