@@ -15,7 +15,7 @@ from apps.audit.models import AuditCategory
 from apps.audit.services import audit_append
 from apps.core.actions import Channel, SystemActor, action
 from apps.core.text import email_normalise
-from apps.identity import saml
+from apps.identity import saml, saml_logout
 from apps.identity.claims import MappedIdentity, claims_map
 from apps.identity.exceptions import IdentityErrorCode, InvalidInput, SsoRefused
 from apps.identity.models import IdentityProvider, Protocol, SsoLink
@@ -360,7 +360,9 @@ def require_sso_refusal(user: User) -> Refusal | None:
     )
 
 
-def saml_sign_in(*, provider: IdentityProvider, urls: saml.SpUrls, saml_response: str) -> User:
+def saml_sign_in(
+    *, provider: IdentityProvider, urls: saml.SpUrls, saml_response: str
+) -> tuple[User, saml.Assertion]:
     """The account a SAML Response posted to the ACS vouches for: the Response checked (signed
     assertion, audience, recipient, time, InResponseTo), the assertion ID remembered against
     replay, then the same sign-in as OpenID Connect's. Refuses with `SsoRefused`."""
@@ -376,4 +378,68 @@ def saml_sign_in(*, provider: IdentityProvider, urls: saml.SpUrls, saml_response
             http_status=400,
         )
     saml.assertion_remember(assertion)
-    return sso_sign_in(provider=provider, claims=saml.claims_of(assertion, provider.claim_groups))
+    claims = saml.claims_of(assertion, provider.claim_groups)
+    return sso_sign_in(provider=provider, claims=claims), assertion
+
+
+def saml_logout_record(
+    *, provider: IdentityProvider, user: User | None, initiated_by: str, **detail: Any
+) -> None:
+    """The audit entry of a SAML single logout: `initiated_by` "countersign" (the person
+    signed out here and the IdP answered) or "idp" (the IdP asked us to end the session)."""
+    with action(actor=user or SSO, channel=Channel.SSO):
+        audit_append(
+            category=AuditCategory.SECURITY,
+            action="sso.logout",
+            obj=user,
+            object_type="" if user else "identity.identityprovider",
+            object_id="" if user else str(provider.pk),
+            detail={
+                "idp": provider.name,
+                "protocol": provider.protocol,
+                "initiated_by": initiated_by,
+                **detail,
+            },
+        )
+
+
+def saml_logout_failure_record(*, refusal: SsoRefused, provider: IdentityProvider) -> None:
+    """A refused single-logout message (unsigned, wrong issuer, unknown request): nobody's
+    session is touched."""
+    with action(actor=SSO, channel=Channel.SSO):
+        audit_append(
+            category=AuditCategory.SECURITY,
+            action="sso.logout_failed",
+            object_type="identity.identityprovider",
+            object_id=str(provider.pk),
+            detail={"code": refusal.code, "idp": provider.name, "protocol": provider.protocol},
+        )
+
+
+def saml_logout_by_idp(
+    *, provider: IdentityProvider, name_id: str, keep_session: str = ""
+) -> User | None:
+    """The IdP asked to end the sessions of the person it names (IdP-initiated single logout):
+    every Countersign session their SAML sign-ins opened ends (`keep_session`: the current
+    browser's, which the caller ends itself). Audited; returns the person, if known here."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    issuer = provider.sso_issuer
+    link = SsoLink.objects.filter(issuer=issuer, subject=name_id[:255]).select_related("user")
+    user = link[0].user if link else None
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    ended = 0
+    for key in saml_logout.sessions_take(issuer, name_id):
+        if key != keep_session and store(session_key=key).exists(key):
+            store(session_key=key).delete(key)
+            ended += 1
+    saml_logout_record(
+        provider=provider,
+        user=user,
+        initiated_by="idp",
+        sessions_ended=ended + (1 if keep_session else 0),
+        known_person=user is not None,
+    )
+    return user
