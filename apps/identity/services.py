@@ -102,7 +102,7 @@ def identity_provider_update(
             key, certificate = saml.sp_key_pair_make(_tenant_name())
             provider.saml_sp_key = key
             provider.saml_sp_certificate = certificate
-        _enabled_check(provider)
+        enabled_check(provider)
         provider.save()
         provider.break_glass_admins.set(break_glass_admins)
         detail = {key: value for key, value in values.items() if key != "group_roles"}
@@ -125,7 +125,7 @@ def _tenant_name() -> str:
     return f"Countersign {getattr(tenant, 'name', '')}".strip()
 
 
-def _enabled_check(provider: IdentityProvider) -> None:
+def enabled_check(provider: IdentityProvider) -> None:
     """An enabled provider has what its protocol needs to sign anyone in."""
     if not provider.is_enabled:
         return
@@ -185,7 +185,7 @@ def sso_sign_in(*, provider: IdentityProvider, claims: dict[str, Any]) -> User:
         )
     subject = str(claims.get("sub", ""))[:255]
     issuer = provider.sso_issuer
-    _subject_check(issuer=issuer, subject=subject, user=user, email=mapped.email)
+    subject_check(issuer=issuer, subject=subject, user=user, email=mapped.email)
     created = user is None
     with action(actor=SSO, channel=Channel.SSO):
         if user is None:
@@ -223,7 +223,7 @@ def sso_sign_in(*, provider: IdentityProvider, claims: dict[str, Any]) -> User:
     return user
 
 
-def _subject_check(*, issuer: str, subject: str, user: User | None, email: str) -> None:
+def subject_check(*, issuer: str, subject: str, user: User | None, email: str) -> None:
     """The account and the IdP subject must be linked to each other or to nobody yet."""
     if not subject:
         raise SsoRefused(
@@ -345,6 +345,18 @@ def password_sign_in_refused_record(*, user: User) -> None:
 def require_sso_refusal(user: User) -> Refusal | None:
     """accounts' password sign-in asks this (registered in apps.identity.apps): with "Require
     SSO" on, only the named break-glass admins may still use a password (and their MFA)."""
+    from apps.identity.partner import partner_require_sso_provider
+
+    partner_provider = partner_require_sso_provider(user)
+    if partner_provider is not None:  # the partner console (public schema)
+        password_sign_in_refused_record(user=user)
+        return Refusal(
+            code=IdentityErrorCode.SSO_REQUIRED,
+            message=(
+                f"Your partner signs in with {partner_provider.name}. Use “Single sign-on” "
+                "with your partner's sign-in address instead of a password."
+            ),
+        )
     provider = identity_provider_active()
     if provider is None or not provider.require_sso or is_break_glass(provider, user):
         return None

@@ -150,7 +150,7 @@ class _Mapping:
         self.group_roles = values["group_roles"]
 
 
-def _failure_page(
+def failure_page(
     request: HttpRequest, refusal: SsoRefused, provider: Any, *, record: bool = True
 ) -> HttpResponse:
     if record:
@@ -180,12 +180,12 @@ class SsoStartView(View):
             query = request.GET.urlencode()
             return redirect(f"{start}?{query}" if query else start)
         if provider is None:
-            return _failure_page(request, _not_configured(), None)
+            return failure_page(request, _not_configured(), None)
         redirect_uri = request.build_absolute_uri(reverse("identity:oidc-callback"))
         try:
             url, pending = oidc.authorization_start(provider=provider, redirect_uri=redirect_uri)
         except SsoRefused as refusal:
-            return _failure_page(request, refusal, provider)
+            return failure_page(request, refusal, provider)
         request.session[PENDING_KEY] = pending.as_dict()
         next_remember(request)
         return redirect(url)
@@ -195,7 +195,7 @@ class SsoCallbackView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         provider = identity_provider_active()
         if provider is None or provider.is_saml:
-            return _failure_page(request, _not_configured(), None)
+            return failure_page(request, _not_configured(), None)
         pending = oidc.Pending.from_dict(request.session.pop(PENDING_KEY, None))
         try:
             if request.GET.get("error"):
@@ -217,8 +217,8 @@ class SsoCallbackView(View):
             )
             user = sso_sign_in(provider=provider, claims=signed_in.claims)
         except SsoRefused as refusal:
-            return _failure_page(request, refusal, provider)
-        response = _sign_in_complete(request, user, provider)
+            return failure_page(request, refusal, provider)
+        response = sign_in_complete(request, user, provider)
         request.session[ID_TOKEN_KEY] = signed_in.id_token
         return response
 
@@ -237,7 +237,9 @@ def _saml_provider() -> Any:
     return provider if provider is not None and provider.is_saml else None
 
 
-def _sign_in_complete(request: HttpRequest, user: Any, provider: Any) -> HttpResponse:
+def sign_in_complete(
+    request: HttpRequest, user: Any, provider: Any, home: str = "approvals:inbox"
+) -> HttpResponse:
     with acting(user, Channel.SSO):
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     # The IdP did the second step (its own MFA): no Countersign code is asked for.
@@ -245,7 +247,7 @@ def _sign_in_complete(request: HttpRequest, user: Any, provider: Any) -> HttpRes
     wanted = request.session.pop(NEXT_KEY, "")
     request.session[SSO_SESSION_KEY] = provider.name
     session_start(request)
-    return redirect(wanted or "approvals:inbox")
+    return redirect(wanted or home)
 
 
 class SamlMetadataView(View):
@@ -254,7 +256,7 @@ class SamlMetadataView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         provider = identity_provider_get()
         if provider is None or not provider.is_saml or not provider.saml_sp_certificate:
-            return _failure_page(request, _not_configured(), None, record=False)
+            return failure_page(request, _not_configured(), None, record=False)
         xml = saml.sp_metadata(provider, sp_urls(request))
         return HttpResponse(xml, content_type="application/samlmetadata+xml")
 
@@ -265,11 +267,11 @@ class SamlStartView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         provider = _saml_provider()
         if provider is None:
-            return _failure_page(request, _not_configured(), None)
+            return failure_page(request, _not_configured(), None)
         try:
             url, request_id = saml.authn_request(provider, sp_urls(request), relay_state="")
         except SsoRefused as refusal:
-            return _failure_page(request, refusal, provider)
+            return failure_page(request, refusal, provider)
         saml.request_remember(request_id)
         next_remember(request)
         return redirect(url)
@@ -284,7 +286,7 @@ class SamlAcsView(View):
     def post(self, request: HttpRequest) -> HttpResponse:
         provider = _saml_provider()
         if provider is None:
-            return _failure_page(request, _not_configured(), None)
+            return failure_page(request, _not_configured(), None)
         saml_response = request.POST.get("SAMLResponse", "")
         try:
             if not saml_response:
@@ -297,8 +299,8 @@ class SamlAcsView(View):
                 provider=provider, urls=sp_urls(request), saml_response=saml_response
             )
         except SsoRefused as refusal:
-            return _failure_page(request, refusal, provider)
-        response = _sign_in_complete(request, user, provider)
+            return failure_page(request, refusal, provider)
+        response = sign_in_complete(request, user, provider)
         session = saml_logout.SamlSession(
             name_id=assertion.name_id,
             name_id_format=assertion.name_id_format,
@@ -312,7 +314,7 @@ class SamlAcsView(View):
         return response
 
 
-def _logout_failure_page(request: HttpRequest, refusal: SsoRefused, provider: Any) -> HttpResponse:
+def _logoutfailure_page(request: HttpRequest, refusal: SsoRefused, provider: Any) -> HttpResponse:
     saml_logout_failure_record(refusal=refusal, provider=provider)
     return render(
         request,
@@ -342,7 +344,7 @@ class SamlSloView(View):
     def _handle(self, request: HttpRequest, query: dict[str, str]) -> HttpResponse:
         provider = _saml_provider()
         if provider is None:
-            return _failure_page(request, _not_configured(), None, record=False)
+            return failure_page(request, _not_configured(), None, record=False)
         method = request.method or "GET"
         urls = sp_urls(request)
         try:
@@ -360,7 +362,7 @@ class SamlSloView(View):
                 http_status=400,
             )
         except SsoRefused as refusal:
-            return _logout_failure_page(request, refusal, provider)
+            return _logoutfailure_page(request, refusal, provider)
 
     def _answered(
         self, request: HttpRequest, provider: Any, user_id: int, confirmed: bool
