@@ -3,14 +3,32 @@
 from django.urls import include, path
 
 from apps.accounts.urls import mfa_urlpatterns
-from apps.accounts.views import LogoutView, PartnerLoginView
+from apps.accounts.views import PartnerLoginView
 from apps.core.views import healthz, metrics, readyz
+from apps.identity import partner_views
+from apps.identity.views import SignOutView
 from apps.tenants import api, views
 
 urlpatterns = [
     path("", views.PartnerHomeView.as_view(), name="home"),
     path("login/", PartnerLoginView.as_view(), name="login"),
-    path("logout/", LogoutView.as_view(), name="logout"),
+    path("logout/", SignOutView.as_view(), name="logout"),
+    path("sso/start/", partner_views.PartnerSsoFindView.as_view(), name="partner-sso-find"),
+    path(
+        "sso/oidc/callback/",
+        partner_views.PartnerSsoCallbackView.as_view(),
+        name="partner-sso-callback",
+    ),
+    path(
+        "sso/<slug:slug>/start/",
+        partner_views.PartnerSsoStartView.as_view(),
+        name="partner-sso-start",
+    ),
+    path(
+        "settings/sso/",
+        partner_views.PartnerSsoSettingsView.as_view(),
+        name="partner-sso-settings",
+    ),
     path("", include((mfa_urlpatterns, "accounts"))),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

@@ -1,7 +1,8 @@
 """Invitations to a tenant: an opaque, expiring, single-use link (a random token whose SHA-256
 is kept in `Invitation`; nothing of the tenant or the person can be read from it), sent as the
 tenant's branded HTML email with a plain-text part. The invited person exists as an inactive
-user without a password until they accept on the tenant's host."""
+user without a password until they accept on the tenant's host (a person the directory created
+through SCIM is active already and uses the link to choose a password)."""
 
 from __future__ import annotations
 
@@ -155,7 +156,9 @@ def _invitation_of(token: str, *, lock: bool = False) -> Invitation:
     if invitation is None:  # also every link of the old signed format, and other tenants'
         raise InvitationError("invalid")
     user = invitation.user
-    if invitation.used_at is not None or user.is_active or user.has_usable_password():
+    # An active person without a password (created by the directory through SCIM) may use
+    # their link to choose one; deactivation ends every open link (`user_deactivate`).
+    if invitation.used_at is not None or user.has_usable_password():
         raise InvitationError("used")
     if invitation.expires_at <= timezone.now():
         raise InvitationError("expired")

@@ -12,11 +12,12 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views import View
 
 from apps.accounts.exceptions import AccountErrorCode, InvalidInput, NotAllowed
 from apps.accounts.invitations import invitation_create
-from apps.accounts.models import SUPPORT_EMAIL_DOMAIN, User
+from apps.accounts.models import SUPPORT_EMAIL_DOMAIN, Invitation, User
 from apps.core.actions import SystemActor, action_service
 from apps.core.errors import CountersignError, form_errors_show
 from apps.core.mixins import TenantAdminMixin
@@ -52,6 +53,14 @@ class DeactivationResult:
 
 
 @action_service
+def invitations_end(user: User) -> None:
+    """A deactivated person's open invitation links stop working (no way back in by a link)."""
+    now = timezone.now()
+    Invitation.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(
+        expires_at=now
+    )
+
+
 def user_deactivate(*, actor: User | SystemActor, user: User) -> DeactivationResult:
     """Also the path of a directory's SCIM client (`apps.scim`), which acts as a SystemActor
     the administrator delegated user administration to."""
@@ -63,6 +72,7 @@ def user_deactivate(*, actor: User | SystemActor, user: User) -> DeactivationRes
         raise InvalidInput("You cannot deactivate yourself.", code=AccountErrorCode.INVALID)
     user.is_active = False
     user.save(update_fields=["is_active"])
+    invitations_end(user)
     from apps.approvals.reassignment import tasks_reassign_from
 
     # The rule: open tasks go to the person's manager; what the manager may not take is

@@ -7,8 +7,10 @@ from typing import Any
 
 from django import forms
 
+from apps.accounts.models import User
 from apps.identity.claims import group_roles_parse
 from apps.identity.models import DEFAULT_SCOPES, Protocol
+from apps.identity.partner import PARTNER_FIELDS
 from apps.identity.saml import METADATA_MAX_BYTES
 from apps.identity.selectors import break_glass_candidates
 
@@ -129,5 +131,52 @@ class IdentityProviderForm(forms.Form):
             "claim_groups", "group_roles", "jit_enabled", "require_sso",
         )  # fmt: skip
         values = {name: self.cleaned_data[name] for name in names}
+        values["issuer_url"] = str(values["issuer_url"]).rstrip("/")
+        return values
+
+
+class PartnerIdentityProviderForm(forms.Form):
+    """The partner admin's OpenID Connect IdP for the partner console."""
+
+    name = forms.CharField(
+        label="Name of your identity provider (shown on the sign-in page)", max_length=80
+    )
+    is_enabled = forms.BooleanField(label="Let partner staff sign in with it", required=False)
+    issuer_url = forms.URLField(
+        label="Issuer URL", max_length=300, assume_scheme="https", required=False,
+        help_text="For example https://login.microsoftonline.com/<tenant id>/v2.0",
+    )  # fmt: skip
+    client_id = forms.CharField(label="Client ID", max_length=255, required=False)
+    client_secret = forms.CharField(
+        label="Client secret", required=False, max_length=2000,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Stored encrypted. Leave blank to keep the current one.",
+    )  # fmt: skip
+    scopes = forms.CharField(label="Scopes", max_length=255, initial=DEFAULT_SCOPES)
+    claim_email = forms.CharField(label="Email claim", max_length=100, initial="email")
+    claim_name = forms.CharField(label="Name claim", max_length=100, initial="name")
+    require_sso = forms.BooleanField(
+        label="Require SSO: refuse password sign-in to partner staff except the break-glass admins",
+        required=False,
+    )
+    break_glass_admins = forms.ModelMultipleChoiceField(
+        label="Break-glass admins (keep password and two-step sign-in)",
+        queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, admins: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["break_glass_admins"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            pk__in=[admin.pk for admin in admins]
+        ).order_by("full_name")
+
+    def clean_scopes(self) -> str:
+        scopes = " ".join(str(self.cleaned_data.get("scopes") or "").split())
+        if "openid" not in scopes.split():
+            raise forms.ValidationError("The scopes must include openid.")
+        return scopes
+
+    def provider_values(self) -> dict[str, Any]:
+        values = {name: self.cleaned_data[name] for name in PARTNER_FIELDS}
         values["issuer_url"] = str(values["issuer_url"]).rstrip("/")
         return values

@@ -57,6 +57,9 @@ class IdentityProvider(models.Model):
     saml_idp_entity_id = models.CharField(max_length=500, blank=True)
     saml_sp_certificate = models.TextField(blank=True)
     saml_sp_key_encrypted = models.TextField(blank=True)
+    # In the public schema only: the partner whose staff sign in to the partner console with
+    # this IdP (tenants.Partner's id; a plain column, as tenant schemas hold the same table).
+    partner_id = models.PositiveIntegerField(null=True, blank=True, unique=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -58,6 +58,8 @@ class SpUrls:
 
     metadata: str
     acs: str
+    # Single logout (HTTP-Redirect and HTTP-POST); advertised in the SP metadata when set.
+    slo: str = ""
 
     @property
     def entity_id(self) -> str:
@@ -133,7 +135,7 @@ def metadata_entity_id(xml: str) -> str:
 
 
 @contextmanager
-def _client(provider: IdentityProvider, urls: SpUrls) -> Iterator[Saml2Client]:
+def sp_client(provider: IdentityProvider, urls: SpUrls) -> Iterator[Saml2Client]:
     """pysaml2's client for this tenant. xmlsec1 reads keys from files: the SP key and
     certificate live in a private temporary folder only while the client is used."""
     folder = tempfile.mkdtemp(prefix="countersign-saml-")
@@ -163,7 +165,13 @@ def _client(provider: IdentityProvider, urls: SpUrls) -> Iterator[Saml2Client]:
                     "sp": {
                         "name": provider.name or "Countersign",
                         "endpoints": {
-                            "assertion_consumer_service": [(urls.acs, BINDING_HTTP_POST)]
+                            "assertion_consumer_service": [(urls.acs, BINDING_HTTP_POST)],
+                            "single_logout_service": [
+                                (urls.slo, BINDING_HTTP_REDIRECT),
+                                (urls.slo, BINDING_HTTP_POST),
+                            ]
+                            if urls.slo
+                            else [],
                         },
                         # Signed assertions are required; a signed Response alone is not enough.
                         "want_assertions_signed": True,
@@ -183,14 +191,14 @@ def _client(provider: IdentityProvider, urls: SpUrls) -> Iterator[Saml2Client]:
 
 def sp_metadata(provider: IdentityProvider, urls: SpUrls) -> str:
     """This tenant's SP metadata XML (entity ID, ACS URL, signing certificate)."""
-    with _client(provider, urls) as client:
+    with sp_client(provider, urls) as client:
         xml = create_metadata_string(None, config=client.config, valid=None)
     return xml.decode() if isinstance(xml, bytes) else str(xml)
 
 
 def authn_request(provider: IdentityProvider, urls: SpUrls, relay_state: str) -> tuple[str, str]:
     """The IdP URL (HTTP-Redirect binding, signed) and the request ID kept in the session."""
-    with _client(provider, urls) as client:
+    with sp_client(provider, urls) as client:
         try:
             request_id, info = client.prepare_for_authenticate(
                 entityid=provider.saml_idp_entity_id,
@@ -216,6 +224,10 @@ class Assertion:
     attributes: dict[str, list[str]]
     expires_at: datetime.datetime
     in_response_to: str
+    # What a LogoutRequest to the IdP names (single logout): the NameID as sent, and the
+    # session index of the authentication statement.
+    name_id_format: str = ""
+    session_index: str = ""
 
 
 def _refusal(code: IdentityErrorCode, message: str) -> SsoRefused:
@@ -331,7 +343,7 @@ def response_parse(
     # Refusing early on what the Response says is safe; accepting waits for pysaml2's checks.
     if _peek(saml_response).destination not in {"", urls.acs}:
         raise _wrong_recipient()
-    with _client(provider, urls) as client:
+    with sp_client(provider, urls) as client:
         try:
             response = client.parse_authn_request_response(
                 saml_response, BINDING_HTTP_POST, outstanding=outstanding
@@ -368,7 +380,16 @@ def response_parse(
         attributes=attributes,
         expires_at=datetime.datetime.fromtimestamp(expires + LEEWAY_SECONDS, tz=datetime.UTC),
         in_response_to=str(response.in_response_to or ""),
+        name_id_format=str(getattr(response.name_id, "format", "") or ""),
+        session_index=_session_index(assertion),
     )
+
+
+def _session_index(assertion: Any) -> str:
+    for statement in getattr(assertion, "authn_statement", None) or []:
+        if statement.session_index:
+            return str(statement.session_index)
+    return ""
 
 
 def assertion_remember(assertion: Assertion) -> None:

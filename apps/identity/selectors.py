@@ -33,6 +33,10 @@ def identity_provider_active() -> IdentityProvider | None:
     return provider
 
 
+def user_get(user_id: int) -> User | None:
+    return User.objects.filter(pk=user_id).first()
+
+
 def break_glass_candidates() -> QuerySet[User]:
     """Who may keep a password when SSO is required: the tenant's active admins."""
     return User.objects.filter(is_active=True, is_tenant_admin=True).order_by("full_name")

@@ -15,7 +15,7 @@ from apps.audit.models import AuditCategory
 from apps.audit.services import audit_append
 from apps.core.actions import Channel, SystemActor, action
 from apps.core.text import email_normalise
-from apps.identity import saml
+from apps.identity import saml, saml_logout
 from apps.identity.claims import MappedIdentity, claims_map
 from apps.identity.exceptions import IdentityErrorCode, InvalidInput, SsoRefused
 from apps.identity.models import IdentityProvider, Protocol, SsoLink
@@ -102,7 +102,7 @@ def identity_provider_update(
             key, certificate = saml.sp_key_pair_make(_tenant_name())
             provider.saml_sp_key = key
             provider.saml_sp_certificate = certificate
-        _enabled_check(provider)
+        enabled_check(provider)
         provider.save()
         provider.break_glass_admins.set(break_glass_admins)
         detail = {key: value for key, value in values.items() if key != "group_roles"}
@@ -125,7 +125,7 @@ def _tenant_name() -> str:
     return f"Countersign {getattr(tenant, 'name', '')}".strip()
 
 
-def _enabled_check(provider: IdentityProvider) -> None:
+def enabled_check(provider: IdentityProvider) -> None:
     """An enabled provider has what its protocol needs to sign anyone in."""
     if not provider.is_enabled:
         return
@@ -185,7 +185,7 @@ def sso_sign_in(*, provider: IdentityProvider, claims: dict[str, Any]) -> User:
         )
     subject = str(claims.get("sub", ""))[:255]
     issuer = provider.sso_issuer
-    _subject_check(issuer=issuer, subject=subject, user=user, email=mapped.email)
+    subject_check(issuer=issuer, subject=subject, user=user, email=mapped.email)
     created = user is None
     with action(actor=SSO, channel=Channel.SSO):
         if user is None:
@@ -223,7 +223,7 @@ def sso_sign_in(*, provider: IdentityProvider, claims: dict[str, Any]) -> User:
     return user
 
 
-def _subject_check(*, issuer: str, subject: str, user: User | None, email: str) -> None:
+def subject_check(*, issuer: str, subject: str, user: User | None, email: str) -> None:
     """The account and the IdP subject must be linked to each other or to nobody yet."""
     if not subject:
         raise SsoRefused(
@@ -345,6 +345,18 @@ def password_sign_in_refused_record(*, user: User) -> None:
 def require_sso_refusal(user: User) -> Refusal | None:
     """accounts' password sign-in asks this (registered in apps.identity.apps): with "Require
     SSO" on, only the named break-glass admins may still use a password (and their MFA)."""
+    from apps.identity.partner import partner_require_sso_provider
+
+    partner_provider = partner_require_sso_provider(user)
+    if partner_provider is not None:  # the partner console (public schema)
+        password_sign_in_refused_record(user=user)
+        return Refusal(
+            code=IdentityErrorCode.SSO_REQUIRED,
+            message=(
+                f"Your partner signs in with {partner_provider.name}. Use “Single sign-on” "
+                "with your partner's sign-in address instead of a password."
+            ),
+        )
     provider = identity_provider_active()
     if provider is None or not provider.require_sso or is_break_glass(provider, user):
         return None
@@ -360,7 +372,9 @@ def require_sso_refusal(user: User) -> Refusal | None:
     )
 
 
-def saml_sign_in(*, provider: IdentityProvider, urls: saml.SpUrls, saml_response: str) -> User:
+def saml_sign_in(
+    *, provider: IdentityProvider, urls: saml.SpUrls, saml_response: str
+) -> tuple[User, saml.Assertion]:
     """The account a SAML Response posted to the ACS vouches for: the Response checked (signed
     assertion, audience, recipient, time, InResponseTo), the assertion ID remembered against
     replay, then the same sign-in as OpenID Connect's. Refuses with `SsoRefused`."""
@@ -376,4 +390,68 @@ def saml_sign_in(*, provider: IdentityProvider, urls: saml.SpUrls, saml_response
             http_status=400,
         )
     saml.assertion_remember(assertion)
-    return sso_sign_in(provider=provider, claims=saml.claims_of(assertion, provider.claim_groups))
+    claims = saml.claims_of(assertion, provider.claim_groups)
+    return sso_sign_in(provider=provider, claims=claims), assertion
+
+
+def saml_logout_record(
+    *, provider: IdentityProvider, user: User | None, initiated_by: str, **detail: Any
+) -> None:
+    """The audit entry of a SAML single logout: `initiated_by` "countersign" (the person
+    signed out here and the IdP answered) or "idp" (the IdP asked us to end the session)."""
+    with action(actor=user or SSO, channel=Channel.SSO):
+        audit_append(
+            category=AuditCategory.SECURITY,
+            action="sso.logout",
+            obj=user,
+            object_type="" if user else "identity.identityprovider",
+            object_id="" if user else str(provider.pk),
+            detail={
+                "idp": provider.name,
+                "protocol": provider.protocol,
+                "initiated_by": initiated_by,
+                **detail,
+            },
+        )
+
+
+def saml_logout_failure_record(*, refusal: SsoRefused, provider: IdentityProvider) -> None:
+    """A refused single-logout message (unsigned, wrong issuer, unknown request): nobody's
+    session is touched."""
+    with action(actor=SSO, channel=Channel.SSO):
+        audit_append(
+            category=AuditCategory.SECURITY,
+            action="sso.logout_failed",
+            object_type="identity.identityprovider",
+            object_id=str(provider.pk),
+            detail={"code": refusal.code, "idp": provider.name, "protocol": provider.protocol},
+        )
+
+
+def saml_logout_by_idp(
+    *, provider: IdentityProvider, name_id: str, keep_session: str = ""
+) -> User | None:
+    """The IdP asked to end the sessions of the person it names (IdP-initiated single logout):
+    every Countersign session their SAML sign-ins opened ends (`keep_session`: the current
+    browser's, which the caller ends itself). Audited; returns the person, if known here."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    issuer = provider.sso_issuer
+    link = SsoLink.objects.filter(issuer=issuer, subject=name_id[:255]).select_related("user")
+    user = link[0].user if link else None
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    ended = 0
+    for key in saml_logout.sessions_take(issuer, name_id):
+        if key != keep_session and store(session_key=key).exists(key):
+            store(session_key=key).delete(key)
+            ended += 1
+    saml_logout_record(
+        provider=provider,
+        user=user,
+        initiated_by="idp",
+        sessions_ended=ended + (1 if keep_session else 0),
+        known_person=user is not None,
+    )
+    return user

@@ -6,6 +6,7 @@ from apps.identity.views import (
     IdentitySettingsView,
     SamlAcsView,
     SamlMetadataView,
+    SamlSloView,
     SamlStartView,
     SsoCallbackView,
     SsoStartView,
@@ -21,4 +22,5 @@ urlpatterns = [
     path("sso/saml/metadata/", SamlMetadataView.as_view(), name="saml-metadata"),
     path("sso/saml/start/", SamlStartView.as_view(), name="saml-start"),
     path("sso/saml/acs/", SamlAcsView.as_view(), name="saml-acs"),
+    path("sso/saml/slo/", SamlSloView.as_view(), name="saml-slo"),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,7 +24,7 @@ from apps.accounts.security import session_start
 from apps.core.actions import Channel, acting
 from apps.core.errors import CountersignError, form_errors_show
 from apps.core.mixins import TenantAdminMixin
-from apps.identity import oidc, saml
+from apps.identity import oidc, saml, saml_logout
 from apps.identity.claims import claims_map, group_roles_text
 from apps.identity.exceptions import IdentityErrorCode, SsoRefused
 from apps.identity.forms import IdentityProviderForm
@@ -35,6 +35,9 @@ from apps.identity.selectors import (
 )
 from apps.identity.services import (
     identity_provider_update,
+    saml_logout_by_idp,
+    saml_logout_failure_record,
+    saml_logout_record,
     saml_sign_in,
     sso_failure_record,
     sso_link_forget,
@@ -45,6 +48,7 @@ PENDING_KEY = "sso_pending"
 SSO_SESSION_KEY = "sso_idp"
 NEXT_KEY = "sso_next"
 ID_TOKEN_KEY = "sso_id_token"  # noqa: S105  # a session key; its value is the logout hint
+SAML_SESSION_KEY = "sso_saml"  # the NameID and session index, for SAML single logout
 
 
 def next_remember(request: HttpRequest) -> None:
@@ -146,7 +150,7 @@ class _Mapping:
         self.group_roles = values["group_roles"]
 
 
-def _failure_page(
+def failure_page(
     request: HttpRequest, refusal: SsoRefused, provider: Any, *, record: bool = True
 ) -> HttpResponse:
     if record:
@@ -176,12 +180,12 @@ class SsoStartView(View):
             query = request.GET.urlencode()
             return redirect(f"{start}?{query}" if query else start)
         if provider is None:
-            return _failure_page(request, _not_configured(), None)
+            return failure_page(request, _not_configured(), None)
         redirect_uri = request.build_absolute_uri(reverse("identity:oidc-callback"))
         try:
             url, pending = oidc.authorization_start(provider=provider, redirect_uri=redirect_uri)
         except SsoRefused as refusal:
-            return _failure_page(request, refusal, provider)
+            return failure_page(request, refusal, provider)
         request.session[PENDING_KEY] = pending.as_dict()
         next_remember(request)
         return redirect(url)
@@ -191,7 +195,7 @@ class SsoCallbackView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         provider = identity_provider_active()
         if provider is None or provider.is_saml:
-            return _failure_page(request, _not_configured(), None)
+            return failure_page(request, _not_configured(), None)
         pending = oidc.Pending.from_dict(request.session.pop(PENDING_KEY, None))
         try:
             if request.GET.get("error"):
@@ -213,8 +217,8 @@ class SsoCallbackView(View):
             )
             user = sso_sign_in(provider=provider, claims=signed_in.claims)
         except SsoRefused as refusal:
-            return _failure_page(request, refusal, provider)
-        response = _sign_in_complete(request, user, provider)
+            return failure_page(request, refusal, provider)
+        response = sign_in_complete(request, user, provider)
         request.session[ID_TOKEN_KEY] = signed_in.id_token
         return response
 
@@ -224,6 +228,7 @@ def sp_urls(request: HttpRequest) -> saml.SpUrls:
     return saml.SpUrls(
         metadata=request.build_absolute_uri(reverse("identity:saml-metadata")),
         acs=request.build_absolute_uri(reverse("identity:saml-acs")),
+        slo=request.build_absolute_uri(reverse("identity:saml-slo")),
     )
 
 
@@ -232,7 +237,9 @@ def _saml_provider() -> Any:
     return provider if provider is not None and provider.is_saml else None
 
 
-def _sign_in_complete(request: HttpRequest, user: Any, provider: Any) -> HttpResponse:
+def sign_in_complete(
+    request: HttpRequest, user: Any, provider: Any, home: str = "approvals:inbox"
+) -> HttpResponse:
     with acting(user, Channel.SSO):
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     # The IdP did the second step (its own MFA): no Countersign code is asked for.
@@ -240,7 +247,7 @@ def _sign_in_complete(request: HttpRequest, user: Any, provider: Any) -> HttpRes
     wanted = request.session.pop(NEXT_KEY, "")
     request.session[SSO_SESSION_KEY] = provider.name
     session_start(request)
-    return redirect(wanted or "approvals:inbox")
+    return redirect(wanted or home)
 
 
 class SamlMetadataView(View):
@@ -249,7 +256,7 @@ class SamlMetadataView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         provider = identity_provider_get()
         if provider is None or not provider.is_saml or not provider.saml_sp_certificate:
-            return _failure_page(request, _not_configured(), None, record=False)
+            return failure_page(request, _not_configured(), None, record=False)
         xml = saml.sp_metadata(provider, sp_urls(request))
         return HttpResponse(xml, content_type="application/samlmetadata+xml")
 
@@ -260,11 +267,11 @@ class SamlStartView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         provider = _saml_provider()
         if provider is None:
-            return _failure_page(request, _not_configured(), None)
+            return failure_page(request, _not_configured(), None)
         try:
             url, request_id = saml.authn_request(provider, sp_urls(request), relay_state="")
         except SsoRefused as refusal:
-            return _failure_page(request, refusal, provider)
+            return failure_page(request, refusal, provider)
         saml.request_remember(request_id)
         next_remember(request)
         return redirect(url)
@@ -279,7 +286,7 @@ class SamlAcsView(View):
     def post(self, request: HttpRequest) -> HttpResponse:
         provider = _saml_provider()
         if provider is None:
-            return _failure_page(request, _not_configured(), None)
+            return failure_page(request, _not_configured(), None)
         saml_response = request.POST.get("SAMLResponse", "")
         try:
             if not saml_response:
@@ -288,32 +295,138 @@ class SamlAcsView(View):
                     code=IdentityErrorCode.INVALID_TOKEN,
                     http_status=400,
                 )
-            user = saml_sign_in(
+            user, assertion = saml_sign_in(
                 provider=provider, urls=sp_urls(request), saml_response=saml_response
             )
         except SsoRefused as refusal:
-            return _failure_page(request, refusal, provider)
-        return _sign_in_complete(request, user, provider)
+            return failure_page(request, refusal, provider)
+        response = sign_in_complete(request, user, provider)
+        session = saml_logout.SamlSession(
+            name_id=assertion.name_id,
+            name_id_format=assertion.name_id_format,
+            session_index=assertion.session_index,
+        )
+        request.session[SAML_SESSION_KEY] = session.as_dict()
+        if request.session.session_key:
+            saml_logout.session_remember(
+                provider.sso_issuer, assertion.name_id, request.session.session_key
+            )
+        return response
+
+
+def _logoutfailure_page(request: HttpRequest, refusal: SsoRefused, provider: Any) -> HttpResponse:
+    saml_logout_failure_record(refusal=refusal, provider=provider)
+    return render(
+        request,
+        "identity/sso_failed.html",
+        {
+            "code": refusal.code,
+            "message": refusal.message,
+            "provider": provider,
+            "heading": "We could not complete the sign-out",
+        },
+        status=refusal.http_status,
+    )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class SamlSloView(View):
+    """The single logout service (HTTP-Redirect or HTTP-POST, cross-site from the IdP, signed
+    instead of a CSRF token): the IdP's LogoutResponse to our sign-out, or its LogoutRequest
+    (IdP-initiated) that ends the person's Countersign sessions and is answered."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self._handle(request, {key: request.GET[key] for key in request.GET})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        return self._handle(request, {key: request.POST[key] for key in request.POST})
+
+    def _handle(self, request: HttpRequest, query: dict[str, str]) -> HttpResponse:
+        provider = _saml_provider()
+        if provider is None:
+            return failure_page(request, _not_configured(), None, record=False)
+        method = request.method or "GET"
+        urls = sp_urls(request)
+        try:
+            if query.get("SAMLResponse"):
+                user_id, confirmed = saml_logout.logout_response_check(
+                    provider, urls, query, method=method
+                )
+                return self._answered(request, provider, user_id, confirmed)
+            if query.get("SAMLRequest"):
+                asked = saml_logout.logout_request_check(provider, urls, query, method=method)
+                return self._asked(request, provider, asked)
+            raise SsoRefused(
+                "No sign-out message came with this request.",
+                code=IdentityErrorCode.INVALID_TOKEN,
+                http_status=400,
+            )
+        except SsoRefused as refusal:
+            return _logoutfailure_page(request, refusal, provider)
+
+    def _answered(
+        self, request: HttpRequest, provider: Any, user_id: int, confirmed: bool
+    ) -> HttpResponse:
+        from apps.identity.selectors import user_get
+
+        saml_logout_record(
+            provider=provider,
+            user=user_get(user_id),
+            initiated_by="countersign",
+            idp_confirmed=confirmed,
+        )
+        if confirmed:
+            messages.info(request, f"You are signed out of Countersign and of {provider.name}.")
+        else:
+            messages.info(
+                request,
+                f"You are signed out of Countersign. {provider.name} did not confirm its own "
+                "sign-out: close the browser to end that session.",
+            )
+        return redirect("login")
+
+    def _asked(
+        self, request: HttpRequest, provider: Any, asked: saml_logout.LogoutAsked
+    ) -> HttpResponse:
+        here = saml_logout.SamlSession.from_dict(request.session.get(SAML_SESSION_KEY))
+        mine = here is not None and here.name_id == asked.name_id
+        saml_logout_by_idp(
+            provider=provider,
+            name_id=asked.name_id,
+            keep_session=str(request.session.session_key or "") if mine else "",
+        )
+        if mine:
+            logout(request)
+        return redirect(asked.answer_url)
 
 
 class SignOutView(auth_views.LogoutView):
     """Sign out of Countersign; after an OpenID Connect sign-in, then to the IdP's
     `end_session_endpoint` (single logout) and back to this tenant's sign-in page. Without one
-    (SAML, an IdP without RP-initiated logout, or one that does not answer) the Countersign
-    session still ends and the sign-in page says the IdP session may remain."""
+    (an IdP without RP-initiated or SAML single logout, or one that does not answer) the
+    Countersign session still ends and the sign-in page says the IdP session may remain.
+    After a SAML sign-in, to the IdP's SingleLogoutService with a signed LogoutRequest when its
+    metadata has one (the answer comes back to `SamlSloView`)."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         idp_name = request.session.get(SSO_SESSION_KEY)
         id_token = str(request.session.get(ID_TOKEN_KEY) or "")
+        saml_session = saml_logout.SamlSession.from_dict(request.session.get(SAML_SESSION_KEY))
+        user_id = request.user.pk
         response = super().post(request, *args, **kwargs)
         if not idp_name:
             return response
         provider = identity_provider_active()
+        url: str | None = None
         if provider is not None and not provider.is_saml:
             after = request.build_absolute_uri(reverse("login"))
             url = oidc.logout_url(provider=provider, id_token=id_token, after=after)
-            if url is not None:
-                return redirect(url)
+        elif provider is not None and saml_session is not None and user_id is not None:
+            url = saml_logout.logout_request(
+                provider, sp_urls(request), saml_session, user_id=int(user_id)
+            )
+        if url is not None:
+            return redirect(url)
         messages.info(
             request,
             f"You are signed out of Countersign. You may still be signed in to {idp_name}: "

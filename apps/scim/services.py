@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.accounts.invitations import invitation_create
 from apps.accounts.models import SUPPORT_EMAIL_DOMAIN, User
 from apps.accounts.user_admin import user_deactivate
 from apps.api.services import secret_hash
@@ -192,7 +193,7 @@ def _identity_write(user: User, fields: UserFields) -> ScimIdentity:
     return identity
 
 
-def scim_user_create(*, client: ScimClient, fields: UserFields) -> User:
+def scim_user_create(*, client: ScimClient, fields: UserFields, base_url: str = "") -> User:
     """A new person from the directory, without a password (they sign in through SSO or are
     sent an invitation). A person the directory deleted earlier comes back instead."""
     with action(actor=client, channel=Channel.SCIM):
@@ -202,7 +203,9 @@ def scim_user_create(*, client: ScimClient, fields: UserFields) -> User:
             .first()
         )
         if returning is not None:
-            return _user_write(client=client, user=returning, fields=fields, verb="create")
+            return _user_write(
+                client=client, user=returning, fields=fields, verb="create", base_url=base_url
+            )
         _check_unique(fields, None)
         manager = _manager(fields, None)
         user = User.objects.create_user(
@@ -220,27 +223,59 @@ def scim_user_create(*, client: ScimClient, fields: UserFields) -> User:
             obj=user,
             detail={"token": client.token_id, "active": fields.active},
         )
+        _invitation_send(client=client, user=user, base_url=base_url)
         return user
 
 
-def scim_user_update(*, client: ScimClient, user: User, fields: UserFields) -> User:
+def _invitation_send(*, client: ScimClient, user: User, base_url: str) -> None:
+    """An active person the directory created has no password: unless single sign-on is
+    required here (they sign in through the IdP), they get the tenant's branded invitation
+    email to choose one (after commit; the link works once, 7 days). Audited."""
+    from apps.identity.selectors import identity_provider_active
+
+    if not base_url or not user.is_active or user.has_usable_password():
+        return
+    provider = identity_provider_active()
+    if provider is not None and provider.require_sso:
+        return
+    invitation_create(
+        actor=None, email=user.email, base_url=base_url, invited_by="Your organisation's directory"
+    )
+    with action(actor=client, channel=Channel.SCIM):
+        audit_append(
+            category=AuditCategory.CHANGE,
+            action="scim.user.invitation_sent",
+            obj=user,
+            detail={"token": client.token_id, "sso": provider.name if provider else ""},
+        )
+
+
+def scim_user_update(
+    *, client: ScimClient, user: User, fields: UserFields, base_url: str = ""
+) -> User:
     """PUT and PATCH: the person becomes `fields`. Turning `active` off deactivates them
     through the deactivation service (open tasks go to the manager)."""
     with action(actor=client, channel=Channel.SCIM):
         locked = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
-        return _user_write(client=client, user=locked, fields=fields, verb="update")
+        return _user_write(
+            client=client, user=locked, fields=fields, verb="update", base_url=base_url
+        )
 
 
-def scim_user_patch(*, client: ScimClient, user: User, body: Any) -> User:
+def scim_user_patch(*, client: ScimClient, user: User, body: Any, base_url: str = "") -> User:
     """PATCH: the operations are applied to the person as they are under the row lock, so two
     directory requests at once cannot undo each other."""
     with action(actor=client, channel=Channel.SCIM):
         locked = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
         fields = user_fields_patched(user_fields_of(locked), body)
-        return _user_write(client=client, user=locked, fields=fields, verb="update")
+        return _user_write(
+            client=client, user=locked, fields=fields, verb="update", base_url=base_url
+        )
 
 
-def _user_write(*, client: ScimClient, user: User, fields: UserFields, verb: str) -> User:
+def _user_write(
+    *, client: ScimClient, user: User, fields: UserFields, verb: str, base_url: str = ""
+) -> User:
     _check_unique(fields, user)
     manager = _manager(fields, user)
     was_active = user.is_active
@@ -271,6 +306,8 @@ def _user_write(*, client: ScimClient, user: User, fields: UserFields, verb: str
         user.save(update_fields=["is_active"])
         detail["reactivated"] = True
     audit_append(category=AuditCategory.CHANGE, action=f"scim.user.{verb}", obj=user, detail=detail)
+    if detail.get("reactivated") or (verb == "create" and user.is_active):
+        _invitation_send(client=client, user=user, base_url=base_url)
     return user
 
 

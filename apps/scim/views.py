@@ -187,6 +187,11 @@ def _filtered(request: HttpRequest, items: QuerySet[Any], attributes: Any) -> Qu
     return items.filter(query)
 
 
+def site_base(request: HttpRequest) -> str:
+    """The tenant's address the SCIM call came to, for the invitation link."""
+    return f"{request.scheme}://{request.get_host()}"
+
+
 class UserListView(ScimView):
     scope = SCOPE_USERS
 
@@ -196,7 +201,7 @@ class UserListView(ScimView):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         fields = resources.user_fields_from(self.body())
-        user = scim_user_create(client=self.client, fields=fields)
+        user = scim_user_create(client=self.client, fields=fields, base_url=site_base(request))
         found = scim_user(str(user.pk))
         assert found is not None
         resource = resources.user_resource(found, self.base)
@@ -221,12 +226,14 @@ class UserDetailView(ScimView):
     def put(self, request: HttpRequest, scim_id: str) -> HttpResponse:
         user = self._user(scim_id)
         fields = resources.user_fields_from(self.body())
-        scim_user_update(client=self.client, user=user, fields=fields)
+        scim_user_update(client=self.client, user=user, fields=fields, base_url=site_base(request))
         return self._answer(scim_id)
 
     def patch(self, request: HttpRequest, scim_id: str) -> HttpResponse:
         user = self._user(scim_id)
-        scim_user_patch(client=self.client, user=user, body=self.body())
+        scim_user_patch(
+            client=self.client, user=user, body=self.body(), base_url=site_base(request)
+        )
         return self._answer(scim_id)
 
     def delete(self, request: HttpRequest, scim_id: str) -> HttpResponse:

@@ -41,6 +41,8 @@ SHARED_APPS = [
     "guardian",
     "auditlog",
     "apps.audit",
+    # Also a tenant app: in public its rows are the partners' own IdPs (partner console SSO).
+    "apps.identity",
     "django_htmx",
     "django_otp",
     "django_otp.plugins.otp_totp",

@@ -29,11 +29,20 @@ IDP_PEOPLE = {
     },
     "carol": {"email": "carol@alpha.test", "name": "Carol Requester", "groups": ["all-staff"]},
     "nomail": {"email": "", "name": "No Mail", "groups": []},
+    # Partner staff (the partner console, public schema).
+    "paula": {"email": "paula@partner-p.test", "name": "Paula P. Partner", "groups": []},
+    "quinn": {"email": "quinn@partner-q.test", "name": "Quinn Other", "groups": []},
 }
 CLIENTS = {
     "alpha": ("countersign-alpha", "alpha client secret"),
     "bravo": ("countersign-bravo", "bravo client secret"),
+    # Partner P's console sign-in (the root host).
+    "partner": ("countersign-partner", "partner client secret"),
 }
+
+
+def _host(slug: str) -> str:
+    return "localhost" if slug == "partner" else f"{slug}.localhost"
 
 
 @dataclass(frozen=True)
@@ -82,8 +91,8 @@ def oidc_provider(tmp_path_factory):
         {
             "client_id": client_id,
             "client_secret": secret,
-            "redirect_uris": [f"http://{slug}.localhost/sso/oidc/callback/"],
-            "post_logout_redirect_uris": [f"http://{slug}.localhost/login/"],
+            "redirect_uris": [f"http://{_host(slug)}/sso/oidc/callback/"],
+            "post_logout_redirect_uris": [f"http://{_host(slug)}/login/"],
         }
         for slug, (client_id, secret) in CLIENTS.items()
     ]

@@ -27,7 +27,9 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.samlp import LogoutResponse, Status, StatusCode
 from saml2.server import Server
+from saml2.xmldsig import SIG_RSA_SHA256
 
 ENTITY_ID = "https://idp.saml.test/metadata"
 # People of the IdP (not of Countersign): their persistent NameID, attributes and groups.
@@ -79,6 +81,9 @@ def _key_pair(folder: Path) -> tuple[Path, Path]:
 class SamlIdp:
     folder: Path
     sso_url: str
+    # Its SingleLogoutService (HTTP-Redirect) in its metadata; "" for an IdP without one.
+    slo_url: str = ""
+    entity_id: str = ENTITY_ID
     key_file: Path = field(init=False)
     cert_file: Path = field(init=False)
     metadata_url: str = ""
@@ -91,7 +96,7 @@ class SamlIdp:
         config = IdPConfig()
         config.load(
             {
-                "entityid": ENTITY_ID,
+                "entityid": self.entity_id,
                 "xmlsec_binary": "/usr/bin/xmlsec1",
                 "key_file": str(self.key_file),
                 "cert_file": str(self.cert_file),
@@ -103,7 +108,10 @@ class SamlIdp:
                             "single_sign_on_service": [
                                 (self.sso_url, BINDING_HTTP_REDIRECT),
                                 (self.sso_url, BINDING_HTTP_POST),
-                            ]
+                            ],
+                            "single_logout_service": [(self.slo_url, BINDING_HTTP_REDIRECT)]
+                            if self.slo_url
+                            else [],
                         },
                         "policy": {
                             "default": {
@@ -159,12 +167,66 @@ class SamlIdp:
             name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=str(who["name_id"])),
             authn={
                 "class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:Password",
-                "authn_auth": ENTITY_ID,
+                "authn_auth": self.entity_id,
             },
             sign_assertion=signed,
             sign_response=sign_response,
         )
         return base64.b64encode(str(xml).encode()).decode()
+
+    def logout_request(
+        self, person: str, *, destination: str, sp_entity_id: str, signed: bool = True,
+        session_index: str = "",
+    ) -> dict[str, str]:  # fmt: skip
+        """The query of an IdP-initiated LogoutRequest for `person` (HTTP-Redirect, signed
+        with the IdP's key in the query string unless `signed` is False)."""
+        server = Server(config=self._config())
+        _id, request = server.create_logout_request(
+            destination,
+            sp_entity_id,
+            name_id=NameID(
+                format=NAMEID_FORMAT_PERSISTENT, text=str(SAML_PEOPLE[person]["name_id"])
+            ),
+            session_indexes=[session_index] if session_index else None,
+            sign=False,
+        )
+        info = server.apply_binding(
+            BINDING_HTTP_REDIRECT, str(request), destination, relay_state="idp-relay",
+            sign=signed, sigalg=SIG_RSA_SHA256,
+        )  # fmt: skip
+        location = dict(info["headers"])["Location"]
+        return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
+
+    def logout_request_of(self, redirect_url: str, sp_metadata: str):
+        """Countersign's LogoutRequest in its redirect to the IdP's SLO, its query-string
+        signature checked against the SP certificate in `sp_metadata`."""
+        query = {k: v[0] for k, v in parse_qs(urlsplit(redirect_url).query).items()}
+        config = self._config(sp_metadata=sp_metadata)
+        config._idp_want_authn_requests_signed = True  # pysaml2's "must be signed" switch
+        server = Server(config=config)
+        parsed = server.parse_logout_request(
+            query["SAMLRequest"], BINDING_HTTP_REDIRECT,
+            relay_state=query.get("RelayState"), sigalg=query["SigAlg"],
+            signature=query["Signature"],
+        )  # fmt: skip
+        return parsed.message
+
+    def logout_response(
+        self, request, *, destination: str, sp_metadata: str, status: str | None = None
+    ) -> dict[str, str]:
+        """The query of the IdP's signed LogoutResponse to Countersign's LogoutRequest."""
+        server = Server(config=self._config(sp_metadata=sp_metadata))
+        response = server._status_response(
+            LogoutResponse, server._issuer(), None if status is None else
+            Status(status_code=StatusCode(value=status)), False,
+            in_response_to=request.id, destination=destination,
+        )  # fmt: skip
+        info = server.apply_binding(
+            BINDING_HTTP_REDIRECT, str(response), destination, relay_state="",
+            response=True, sign=True, sigalg=SIG_RSA_SHA256,
+        )  # fmt: skip
+        location = dict(info["headers"])["Location"]
+        return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
 
 
 def tampered(saml_response: str, old: str, new: str) -> str:

@@ -12,6 +12,7 @@ from django_tenants.utils import tenant_context
 
 from apps.scim.services import scim_token_create
 from tests.conftest import host_of
+from tests.notifications.fixtures import smtp_server  # noqa: F401  (the real SMTP server)
 
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"

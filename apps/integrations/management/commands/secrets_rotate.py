@@ -24,12 +24,20 @@ class Command(CountersignCommand):
         parser.add_argument("--schema", help="Only this tenant schema (default: every tenant).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        tenants = get_tenant_model().objects.exclude(schema_name=get_public_schema_name())
+        public = get_public_schema_name()
+        tenants = get_tenant_model().objects.exclude(schema_name=public)
+        total = 0
+        if options["schema"] in {None, public}:
+            # The public schema holds the shared apps' secrets (a partner's console IdP).
+            with schema_context(public):
+                total += rotate_current_schema(shared_only=True)
+            if options["schema"] == public:
+                self.stdout.write(self.style.SUCCESS(f"Done: {total} secret(s) re-encrypted."))
+                return
         if options["schema"]:
             tenants = tenants.filter(schema_name=options["schema"])
             if not tenants.exists():
                 raise CommandError(f"No tenant has the schema {options['schema']!r}.")
-        total = 0
         for schema in tenants.values_list("schema_name", flat=True):
             with schema_context(schema):
                 count = rotate_current_schema()
@@ -38,11 +46,19 @@ class Command(CountersignCommand):
         self.stdout.write(self.style.SUCCESS(f"Done: {total} secret(s) re-encrypted."))
 
 
-def rotate_current_schema() -> int:
-    """Re-encrypt each registered column in the current schema; returns how many values."""
+def rotate_current_schema(*, shared_only: bool = False) -> int:
+    """Re-encrypt each registered column in the current schema (`shared_only`: the columns of
+    the apps the public schema has); returns how many values."""
+    from django.conf import settings
+
+    shared = {
+        config.label for config in apps.get_app_configs() if config.name in settings.SHARED_APPS
+    }
     count = 0
     for label, field in crypto.encrypted_fields():
         model = apps.get_model(label)
+        if shared_only and model._meta.app_label not in shared:
+            continue
         with action(actor=None):
             for pk, token in model.objects.select_for_update().values_list("pk", field):
                 if not token:
