@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.models import TenantMixin
 from django_tenants.signals import post_schema_sync
-from django_tenants.utils import schema_exists, tenant_context
+from django_tenants.utils import schema_exists
 
 from apps.core.actions import action, action_service
 from apps.core.errors import invalid_from_django
@@ -26,6 +26,7 @@ from apps.tenants.branding import (
     image_check,
 )
 from apps.tenants.choices import PartnerRole, TenantStatus
+from apps.tenants.clusters import cluster_for_new_tenant, tenant_activated
 from apps.tenants.exceptions import (
     InvalidInput,
     NotAllowed,
@@ -160,23 +161,29 @@ def tenant_create(
     name: str,
     branding: dict[str, str] | None = None,
     time_zone: str = "",
+    database: str = "",
 ) -> Tenant:
     """Create a tenant with its schema, primary domain and branding (times in `time_zone`,
-    else the server's TIME_ZONE).
+    else the server's TIME_ZONE), on the cluster named by `database` or the partner, else the
+    least loaded one (apps.tenants.clusters).
 
     The schema is a ready one from the pool, renamed, or else a clone of the template made now;
-    both are the same tables and bookkeeping. A used pool schema is replaced after commit."""
+    both are the same tables and bookkeeping. A used pool schema is replaced after commit. The
+    pool is the directory cluster's: a tenant on another cluster is always a clone (made on
+    that cluster, so a failure after it leaves an unused schema there, not a tenant)."""
     slug = slug.strip()
     name = name.strip()
     time_zone = time_zone.strip()
     brand = _tenant_create_check(
         partner=partner, slug=slug, name=name, branding=branding, time_zone=time_zone
     )
+    database = cluster_for_new_tenant(database.strip() or partner.tenant_database)
 
     with action(actor=None):
         tenant = Tenant(schema_name=schema_name_for(slug), slug=slug, name=name, partner=partner)
         tenant.time_zone = time_zone or server_time_zone()
-        pooled = schema_pool_claim(schema_name=tenant.schema_name)
+        tenant.database = database
+        pooled = database == "default" and schema_pool_claim(schema_name=tenant.schema_name)
         tenant.auto_create_schema = not pooled
         tenant.save(verbosity=0)
         if pooled:
@@ -288,7 +295,7 @@ def tenant_export(*, actor: Any, tenant: Tenant) -> dict[str, Any]:
     from apps.approvals.models import ApprovalRequest
     from apps.workflows.models import WorkflowDefinition
 
-    with tenant_context(tenant):
+    with tenant_activated(tenant):
         users = [
             {
                 "email": u.email,
@@ -498,7 +505,7 @@ def tenant_onboard(
         template_packs_install(actor=actor, tenant=tenant, template_keys=template_keys)
     link = ""
     if admin_email:
-        with tenant_context(tenant):
+        with tenant_activated(tenant):
             link = invitation_create(
                 actor=None,
                 email=admin_email,
