@@ -18,6 +18,7 @@ from django_tenants.utils import schema_exists
 
 from apps.core.actions import action, action_service
 from apps.core.errors import invalid_from_django
+from apps.core.postgres.clusters import selected_cluster
 from apps.core.time_zones import zone_problem
 from apps.tenants.branding import (
     FAVICON_MAX_BYTES,
@@ -85,7 +86,8 @@ def platform_ensure() -> Tenant:
 
 
 def template_schema_ensure(*, verbosity: int = 0) -> None:
-    """Build or upgrade the template schema that new tenants are cloned from.
+    """Build or upgrade the template schema that new tenants are cloned from (on the selected
+    cluster: each tenant cluster has its own template).
 
     Migrations are replayed here only; tenant creation copies the result. Pool schemas cloned
     from an older template are dropped afterwards (nothing migrates them); the pool's lock keeps
@@ -105,7 +107,8 @@ def template_schema_ensure(*, verbosity: int = 0) -> None:
             verbosity=verbosity,
         )
         connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' connection
-        schema_pool_prune()
+        if selected_cluster() == "default":  # the pool is the directory cluster's
+            schema_pool_prune()
     finally:
         connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' connection
         lock_release()

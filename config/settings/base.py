@@ -182,8 +182,18 @@ for _key, _url in sorted(os.environ.items()):
         _owner_url if DATABASE_ROLE == "owner" else _url, conn_max_age=60
     )
     DATABASES[_alias]["ENGINE"] = "apps.core.postgres"
+# Embedded tenant clusters beside the embedded default (development and tests): each name runs
+# its own server in var/pg-<name> with the same roles and database name.
+if DATABASES["default"].get("EMBEDDED"):
+    for _name in env_list("COUNTERSIGN_EMBEDDED_CLUSTERS", []):
+        DATABASES[_name] = {  # type: ignore[typeddict-unknown-key]  # EMBEDDED_DATA_DIR is ours
+            **DATABASES["default"],
+            "EMBEDDED_DATA_DIR": str(embedded.VAR_DIR / f"pg-{_name}"),
+        }
 # Clusters that take no new tenants unless named (a cluster being drained, or full).
 TENANT_CLUSTERS_CLOSED = env_list("TENANT_CLUSTERS_CLOSED", [])
+# migrate_schemas visits only the tenants of the cluster it runs on (migrate_clusters: each).
+GET_EXECUTOR_FUNCTION = "apps.core.postgres.migration_executors.cluster_executor"
 DATABASE_ROUTERS = [
     "apps.core.postgres.clusters.ClusterRouter",  # shared-only apps to the directory
     "django_tenants.routers.TenantSyncRouter",

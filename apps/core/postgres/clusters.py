@@ -135,8 +135,18 @@ class ClusterRouter:
         return True  # the aliases name connections, not separate data sets
 
     def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool | None:
-        # Each cluster is migrated through `default` while it is selected (tenant_clusters).
-        return False if db != DEFAULT_DB_ALIAS else None
+        """django-tenants' rule (shared apps in public, tenant apps in tenant schemas) on every
+        cluster: a selected cluster's connection keeps its own alias, which TenantSyncRouter
+        (``default`` only) would refuse."""
+        if db == DEFAULT_DB_ALIAS:
+            return None  # TenantSyncRouter decides
+        if db in RESERVED or db not in connections.settings:
+            return False
+        from django_tenants.routers import TenantSyncRouter
+
+        public = connections[db].schema_name == get_public_schema_name()  # type: ignore[attr-defined]
+        wanted = settings.SHARED_APPS if public else settings.TENANT_APPS
+        return bool(TenantSyncRouter().app_in_list(app_label, wanted))
 
 
 # --- tenants on their clusters ---------------------------------------------------------------
