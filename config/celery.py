@@ -71,6 +71,39 @@ def _leave_task(task_id: str | None = None, **kwargs: object) -> None:
     manager = _entries.pop(str(task_id), None)
     if manager is not None:
         manager.__exit__(None, None, None)  # type: ignore[attr-defined]
+    cluster = _clusters.pop(str(task_id), None)
+    if cluster is not None:
+        cluster.__exit__(None, None, None)  # type: ignore[attr-defined]
+
+
+# tenant-schemas-celery carries only the schema name and sets it on `default`: a tenant on
+# another cluster is looked up in the directory (its cached tenant row) and its task runs on
+# that cluster's connection (apps.tenants.clusters).
+_clusters: dict[str, object] = {}
+
+
+@task_prerun.connect
+def _enter_tenant_cluster(
+    task_id: str | None = None, task: object = None, **kwargs: object
+) -> None:
+    from django.db import DEFAULT_DB_ALIAS
+    from django_tenants.utils import get_public_schema_name
+    from tenant_schemas_celery.app import get_schema_name_from_task
+
+    from apps.tenants.clusters import tenant_activated, tenant_database
+
+    schema = get_schema_name_from_task(task, kwargs)
+    if not schema or schema == get_public_schema_name():
+        return
+    tenant = task.get_tenant_for_schema(schema_name=schema)  # type: ignore[attr-defined]
+    if tenant_database(tenant) == DEFAULT_DB_ALIAS:
+        return
+    from django.db import connection
+
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # the directory's connection
+    manager = tenant_activated(tenant)
+    manager.__enter__()
+    _clusters[str(task_id)] = manager
 
 
 @worker_init.connect

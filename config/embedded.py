@@ -31,7 +31,7 @@ SUPERUSER = "postgres"
 OWNER_ROLE = "countersign_owner"
 APP_ROLE = "countersign_app"
 TEST_ROLE = "countersign_app_test"
-_database_checked = False
+_databases_checked: set[Path] = set()
 
 # PostgreSQL puts its socket in the data directory only while the path stays short: a Unix
 # socket path holds at most 107 bytes and pgserver moves it elsewhere past 93 characters.
@@ -57,9 +57,9 @@ def _file_lock(path: Path) -> Iterator[None]:
 # --- PostgreSQL ------------------------------------------------------------------------------
 
 
-def _postmaster_socket_dir() -> Path | None:
+def _postmaster_socket_dir(data_dir: Path | None = None) -> Path | None:
     """The socket directory of a running embedded server, from its postmaster.pid."""
-    pid_file = PG_DATA_DIR / "postmaster.pid"
+    pid_file = (data_dir or PG_DATA_DIR) / "postmaster.pid"
     try:
         lines = pid_file.read_text().splitlines()
         pid = int(lines[0])
@@ -81,48 +81,50 @@ def _can_connect(socket_dir: Path, dbname: str = "postgres") -> bool:
         return False
 
 
-def postgres_socket_dir() -> Path:
-    """Start the embedded PostgreSQL if needed and return the directory of its socket."""
-    if len(str(PG_DATA_DIR)) > _MAX_PG_DATA_PATH:
+def postgres_socket_dir(data_dir: Path | None = None) -> Path:
+    """Start the embedded PostgreSQL if needed and return the directory of its socket.
+
+    `data_dir` runs another server (a second tenant cluster, var/pg-<name>) beside the first."""
+    data_dir = data_dir or PG_DATA_DIR
+    if len(str(data_dir)) > _MAX_PG_DATA_PATH:
         raise EmbeddedServiceError(
             f"The embedded PostgreSQL needs a data path of at most {_MAX_PG_DATA_PATH} characters "
-            f"and {PG_DATA_DIR} is longer: move the checkout to a shorter path, set "
+            f"and {data_dir} is longer: move the checkout to a shorter path, set "
             "COUNTERSIGN_VAR_DIR to a short folder, or set DATABASE_URL."
         )
-    global _database_checked  # checked once per process
-    socket_dir = _postmaster_socket_dir()
+    socket_dir = _postmaster_socket_dir(data_dir)
     if socket_dir is not None and _can_connect(socket_dir):
-        if not _database_checked:
+        if data_dir not in _databases_checked:  # checked once per process
             _ensure_database(socket_dir, DATABASE_NAME)
-            _database_checked = True
+            _databases_checked.add(data_dir)
         return socket_dir
-    with _file_lock(VAR_DIR / ".pg.lock"):
-        socket_dir = _postmaster_socket_dir()
+    with _file_lock(VAR_DIR / f".{data_dir.name}.lock"):
+        socket_dir = _postmaster_socket_dir(data_dir)
         if socket_dir is None or not _can_connect(socket_dir):
             # A stale postmaster.pid after a kill makes pgserver hand back a dead server.
-            pid_file = PG_DATA_DIR / "postmaster.pid"
-            if pid_file.exists() and _postmaster_socket_dir() is None:
+            pid_file = data_dir / "postmaster.pid"
+            if pid_file.exists() and _postmaster_socket_dir(data_dir) is None:
                 pid_file.unlink()
             import pgserver
 
-            PG_DATA_DIR.mkdir(parents=True, exist_ok=True)
+            data_dir.mkdir(parents=True, exist_ok=True)
             try:
-                pgserver.get_server(PG_DATA_DIR, cleanup_mode=None)
+                pgserver.get_server(data_dir, cleanup_mode=None)
             except Exception as exc:
-                log = PG_DATA_DIR / "log"
+                log = data_dir / "log"
                 tail = log.read_text()[-2000:] if log.exists() else ""
                 raise EmbeddedServiceError(
-                    f"The embedded PostgreSQL in {PG_DATA_DIR} did not start ({exc}). "
+                    f"The embedded PostgreSQL in {data_dir} did not start ({exc}). "
                     f"Its log ends with:\n{tail}"
                 ) from exc
-            socket_dir = _postmaster_socket_dir()
+            socket_dir = _postmaster_socket_dir(data_dir)
             if socket_dir is None or not _can_connect(socket_dir):
                 raise EmbeddedServiceError(
-                    f"The embedded PostgreSQL in {PG_DATA_DIR} started but does not accept "
+                    f"The embedded PostgreSQL in {data_dir} started but does not accept "
                     "connections; see its log in that folder."
                 )
         _ensure_database(socket_dir, DATABASE_NAME)
-        _database_checked = True
+        _databases_checked.add(data_dir)
     return socket_dir
 
 
@@ -150,6 +152,11 @@ def _ensure_database(socket_dir: Path, name: str) -> None:
                     sql.Identifier(name), sql.Identifier(OWNER_ROLE)
                 )
             )
+
+
+def database_ensure(name: str, data_dir: Path | None = None) -> None:
+    """Create a database (owned by the owner role) on an embedded server if it is missing."""
+    _ensure_database(postgres_socket_dir(data_dir), name)
 
 
 def database_adopt(name: str) -> None:
@@ -243,15 +250,22 @@ def _hand_to_owner(socket_dir: Path, name: str) -> None:
         conn.execute(_HAND_OVER)
 
 
-def postgres_stop() -> bool:
+def postgres_stop(data_dir: Path | None = None) -> bool:
     """Stop the embedded PostgreSQL; False when it was not running."""
-    if _postmaster_socket_dir() is None:
+    if _postmaster_socket_dir(data_dir) is None:
         return False
     from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # defined at import
 
     user = "pgserver" if os.geteuid() == 0 else None
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PG_DATA_DIR, user=user)
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir or PG_DATA_DIR, user=user)
     return True
+
+
+def postgres_bin_dir() -> Path:
+    """The folder of the embedded server's binaries (pg_dump, pg_restore, ...)."""
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH)
 
 
 # --- Redis -----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ pytest_plugins = [
     "pytester",
     "tests.fixtures.browser",
     "tests.fixtures.celery_worker",
+    "tests.fixtures.clusters",
     "tests.fixtures.dns_server",
     "tests.identity.fixtures",
     "tests.fixtures.log_sweep",

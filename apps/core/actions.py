@@ -215,8 +215,16 @@ def action(*, actor: Any, channel: Channel | str | None = None) -> Iterator[Acti
     system event inside a person's action). Raise to roll everything back.
     """
     from apps.audit.services import audit_batch
+    from apps.core.postgres.clusters import directory_atomic
 
-    with acting(actor, channel) as context, transaction.atomic(), audit_batch():
+    # On a tenant cluster other than the directory's, the directory rows of the action (timer
+    # index) get their own transaction, committed just before the tenant's.
+    with (
+        acting(actor, channel) as context,
+        transaction.atomic(),
+        directory_atomic(),
+        audit_batch(),
+    ):
         yield context
 
 

@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
-from django_tenants.utils import tenant_context
 
 from apps.accounts.models import User
 from apps.core.demo_requests import demo_workflows_seed
+from apps.core.postgres.clusters import tenant_activated
 from apps.tenants.choices import PartnerRole
 from apps.tenants.models import Partner, PartnerMembership, Tenant
 from apps.tenants.services import partner_ensure, tenant_create
@@ -194,7 +194,7 @@ def demo_seed() -> list[Tenant]:
             )
         if not tenant.branding.logo:
             tenant.branding.logo.save(f"{spec.slug}.svg", ContentFile(spec.logo_svg.encode()))
-        with tenant_context(tenant):
+        with tenant_activated(tenant):
             users = {person.email: _ensure_person(person) for person in spec.people}
             for person in spec.people:
                 if person.manager and users[person.email].manager_id is None:

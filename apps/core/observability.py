@@ -333,7 +333,8 @@ def _degraded_lines() -> list[str]:
 
 def _scrape_gauges() -> list[str]:
     from django.db import connection
-    from django_tenants.utils import get_public_schema_name, schema_context
+
+    from apps.core.postgres.clusters import public_activated
 
     lines: list[str] = _degraded_lines()
     depth = celery_queue_depth()
@@ -341,7 +342,7 @@ def _scrape_gauges() -> list[str]:
         "countersign_celery_queue_depth", "Messages waiting in the default Celery queue.", depth
     )
     try:
-        with schema_context(get_public_schema_name()):
+        with public_activated():
             lag, due = timer_lag_seconds()
             health = tenant_health_totals()
             statuses = tenants_by_status()

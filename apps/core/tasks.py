@@ -4,7 +4,9 @@ that proves a task sent inside a tenant runs inside that tenant's schema."""
 from celery import shared_task
 from django.core.cache import cache
 from django.db import connection
-from django_tenants.utils import get_tenant_model, tenant_context
+from django_tenants.utils import get_tenant_model
+
+from apps.core.postgres.clusters import tenant_activated
 
 
 def each_active_tenant(task, *args: object) -> int:  # type: ignore[no-untyped-def]
@@ -15,7 +17,7 @@ def each_active_tenant(task, *args: object) -> int:  # type: ignore[no-untyped-d
     for tenant in get_tenant_model().objects.exclude(schema_name="public"):
         if getattr(tenant, "status", "active") != "active":
             continue
-        with tenant_context(tenant):
+        with tenant_activated(tenant):
             task.delay(*args)
         count += 1
     return count

@@ -14,9 +14,10 @@ from django.shortcuts import render
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
-from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
+from django_tenants.utils import schema_exists
 
 from apps.core.mixins import TenantAdminMixin
+from apps.core.postgres.clusters import public_activated
 
 
 class UnknownHostView(View):
@@ -69,7 +70,7 @@ def _public_migrations_pending() -> list[str]:
         return []
     from django.db.migrations.executor import MigrationExecutor
 
-    with schema_context(get_public_schema_name()):
+    with public_activated():
         executor = MigrationExecutor(connection)
         plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     pending = [f"{migration.app_label}.{migration.name}" for migration, _ in plan]

@@ -21,10 +21,11 @@ from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name
 
 from apps.approvals.effects import StateChange
 from apps.core.actions import action
+from apps.core.postgres.clusters import cluster_aliases, cluster_selected, schema_activated
 from apps.core.worker_share import worker_later
 from apps.integrations.models import (
     DeliveryState,
@@ -239,16 +240,26 @@ def sweep_tenant(*, now: datetime | None = None, grace: timedelta | None = None)
 
 def schemas_with_pending_work(*, now: datetime | None = None) -> list[str]:
     """Tenant schemas holding events not fanned out or deliveries due, found with one UNION
-    query per SCHEMAS_PER_PROBE schemas (each arm is an EXISTS on a partial index)."""
+    query per SCHEMAS_PER_PROBE schemas (each arm is an EXISTS on a partial index), cluster by
+    cluster (each tenant is probed where `Tenant.database` says its schema lives)."""
     from apps.tenants.models import Tenant
 
     now = now or timezone.now()
+    by_cluster: dict[str, set[str]] = {}
+    for schema, database in Tenant.objects.exclude(
+        schema_name=get_public_schema_name()
+    ).values_list("schema_name", "database"):
+        by_cluster.setdefault(database or "default", set()).add(schema)
+    found: list[str] = []
+    for alias in cluster_aliases():
+        if by_cluster.get(alias):
+            with cluster_selected(alias):
+                found += _pending_here(by_cluster[alias], now=now)
+    return found
+
+
+def _pending_here(tenants: set[str], *, now: datetime) -> list[str]:
     cutoff = now - sweep_grace()
-    tenants = set(
-        Tenant.objects.exclude(schema_name=get_public_schema_name()).values_list(
-            "schema_name", flat=True
-        )
-    )
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT schemaname FROM pg_tables WHERE tablename = %s",
@@ -261,7 +272,8 @@ def schemas_with_pending_work(*, now: datetime | None = None) -> list[str]:
     quote = connection.ops.quote_name
     for start in range(0, len(schemas), SCHEMAS_PER_PROBE):
         batch = schemas[start : start + SCHEMAS_PER_PROBE]
-        arms, params = [], []
+        arms: list[str] = []
+        params: list[str | datetime] = []
         for schema in batch:
             events_at = f"{quote(schema)}.{quote(events_table)}"
             deliveries_at = f"{quote(schema)}.{quote(deliveries_table)}"
@@ -283,6 +295,6 @@ def sweep_all(*, now: datetime | None = None) -> dict[str, dict[str, int]]:
     """Beat entry point (public schema): sweep every tenant that has pending work."""
     results: dict[str, dict[str, int]] = {}
     for schema in schemas_with_pending_work(now=now):
-        with schema_context(schema):
+        with schema_activated(schema):
             results[schema] = sweep_tenant(now=now)
     return results

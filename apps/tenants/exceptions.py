@@ -47,6 +47,9 @@ class TenantErrorCode(StrEnum):
     NO_UPDATE = "no_update"
     LOCAL_CHANGES = "local_changes"
     INVALID_INPUT = "invalid_input"
+    CLUSTER_UNKNOWN = "cluster_unknown"
+    TENANT_MOVING = "tenant_moving"
+    MOVE_FAILED = "tenant_move_failed"
 
 
 class ProvisioningError(CountersignError):

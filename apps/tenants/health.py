@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from django.db.models import Max
 from django.utils import timezone
-from django_tenants.utils import tenant_context
 
 from apps.tenants.choices import TenantStatus
+from apps.tenants.clusters import tenant_activated
 from apps.tenants.models import Tenant, TenantHealth
 from apps.tenants.services import PUBLIC_SCHEMA
 
@@ -18,7 +18,7 @@ def tenant_health_refresh(*, tenant: Tenant) -> TenantHealth:
     from apps.approvals.models import ApprovalRequest
 
     now = timezone.now()
-    with tenant_context(tenant):
+    with tenant_activated(tenant):
         requests = ApprovalRequest.objects.all()
         open_requests = requests.filter(status__in=OPEN_STATUSES).count()
         exceptions = requests.filter(status=RequestStatus.EXCEPTION).count()

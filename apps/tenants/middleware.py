@@ -13,12 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import logout
+from django.db import DEFAULT_DB_ALIAS
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.html import escape
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from apps.tenants.choices import TenantStatus
+from apps.tenants.clusters import tenant_activated, tenant_database
 from apps.tenants.routing_cache import tenant_for_host
 from apps.tenants.support import (
     SESSION_KEY,
@@ -27,11 +29,14 @@ from apps.tenants.support import (
 )
 
 ALWAYS_OPEN = ("/static/", "/healthz", "/branding/")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class TenantHostMiddleware(TenantMainMiddleware):  # type: ignore[misc]  # untyped base
     """django-tenants' host lookup, reading the tenant's branding in the same query: every page
     shows it (`apps.core.context_processors.branding`), which was one more query per page."""
+
+    async_capable = False  # the cluster selection is per thread (Django adapts an ASGI stack)
 
     def get_tenant(self, domain_model: Any, hostname: str) -> Any:
         def load() -> Any:
@@ -40,6 +45,18 @@ class TenantHostMiddleware(TenantMainMiddleware):  # type: ignore[misc]  # untyp
             )
 
         return tenant_for_host(hostname, load)  # kept per process (apps.tenants.routing_cache)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        """The host's tenant is found in the directory; the rest of the request runs on the
+        tenant's cluster (apps.tenants.clusters)."""
+        response = self.process_request(request)
+        if response is not None:
+            return response  # type: ignore[no-any-return]
+        tenant = getattr(request, "tenant", None)
+        if tenant is None or tenant_database(tenant) == DEFAULT_DB_ALIAS:
+            return self.get_response(request)  # type: ignore[no-any-return]
+        with tenant_activated(tenant):
+            return self.get_response(request)  # type: ignore[no-any-return]
 
 
 class TenantAccessMiddleware:
@@ -52,6 +69,8 @@ class TenantAccessMiddleware:
             return self.get_response(request)
         if tenant.status != TenantStatus.ACTIVE and not request.path.startswith(ALWAYS_OPEN):
             return self.closed(request, tenant)
+        if tenant.moving_since is not None and request.method not in SAFE_METHODS:
+            return self.moving(request, tenant)
         response = self.get_response(request)
         session = getattr(request, "_support_session", None)
         if session is not None:
@@ -107,6 +126,23 @@ class TenantAccessMiddleware:
             {"message": message, "suspended": suspended},
             status=403,
         )
+
+    @staticmethod
+    def moving(request: HttpRequest, tenant: Any) -> HttpResponse:
+        """A short write freeze while `tenant_move` copies the schema to another cluster."""
+        message = (
+            f"{tenant.name} is being moved to another database server; changes are refused "
+            "for a few minutes. Reading still works: try again shortly."
+        )
+        if request.path.startswith("/api/") or request.path.startswith("/scim/"):
+            response: HttpResponse = JsonResponse(
+                {"error": {"code": "tenant_moving", "message": message, "fields": {}}},
+                status=503,
+            )
+        else:
+            response = render(request, "tenants/moving.html", {"message": message}, status=503)
+        response["Retry-After"] = "60"
+        return response
 
     @staticmethod
     def with_banner(response: HttpResponse, session: Any) -> HttpResponse:

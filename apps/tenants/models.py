@@ -51,6 +51,12 @@ class Partner(models.Model):  # type: ignore[django-manager-missing]  # Tenant s
     show_in_emails = models.BooleanField(
         default=False, help_text="Name this partner in the footer of its tenants' emails."
     )
+    tenant_database = models.CharField(
+        max_length=63,
+        blank=True,
+        help_text="The cluster (DATABASES alias) for this partner's new tenants; blank: the "
+        "least loaded one.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -103,6 +109,11 @@ class Tenant(TenantMixin):  # type: ignore[misc]  # django-tenants is untyped
         max_length=3, default="USD", help_text="ISO 4217 code amounts are shown in (e.g. USD)."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The PostgreSQL cluster (DATABASES alias) holding the schema; the directory (this table)
+    # is always on "default" (docs/scaling.md). Switched last by `tenant_move`.
+    database = models.CharField(max_length=63, default="default")
+    # Set while `tenant_move` copies the schema: the site and API refuse writes (503).
+    moving_since = models.DateTimeField(null=True, blank=True)
 
     # Saving a new tenant clones the template schema (TENANT_BASE_SCHEMA); see services.
     auto_create_schema = True
@@ -126,7 +137,14 @@ class Tenant(TenantMixin):  # type: ignore[misc]  # django-tenants is untyped
         self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1
     ) -> bool:
         """Clone the template through the owner's function (the application role may not run
-        DDL; apps.core.postgres.roles), then record its migrations as applied."""
+        DDL; apps.core.postgres.roles), then record its migrations as applied. On the
+        tenant's own cluster (`database`)."""
+        from apps.core.postgres.clusters import cluster_selected
+
+        with cluster_selected(self.database or "default"):
+            return self._create_schema_here(check_if_exists, sync_schema, verbosity)
+
+    def _create_schema_here(self, check_if_exists: bool, sync_schema: bool, verbosity: int) -> bool:
         from django.core.management import call_command
         from django.db import connection
         from django_tenants.utils import schema_exists

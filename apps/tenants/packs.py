@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django_tenants.utils import tenant_context
 
 from apps.core.actions import action, action_service
+from apps.tenants.clusters import tenant_activated
 from apps.tenants.exceptions import Conflict, InvalidInput, NotAllowed, TenantErrorCode
 from apps.tenants.models import (
     Partner,
@@ -128,7 +128,7 @@ def template_packs_install(
     release = template_keys_check(template_keys)
     if not template_keys:
         return []
-    with tenant_context(tenant):
+    with tenant_activated(tenant):
         installed = template_pack_install(actor=None, template_keys=template_keys)
         keys = [d.key for d in installed]
     for key in template_keys:

@@ -14,10 +14,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.models import TenantMixin
 from django_tenants.signals import post_schema_sync
-from django_tenants.utils import schema_exists, tenant_context
+from django_tenants.utils import schema_exists
 
 from apps.core.actions import action, action_service
 from apps.core.errors import invalid_from_django
+from apps.core.postgres.clusters import selected_cluster
 from apps.core.time_zones import zone_problem
 from apps.tenants.branding import (
     FAVICON_MAX_BYTES,
@@ -26,6 +27,7 @@ from apps.tenants.branding import (
     image_check,
 )
 from apps.tenants.choices import PartnerRole, TenantStatus
+from apps.tenants.clusters import cluster_for_new_tenant, tenant_activated
 from apps.tenants.exceptions import (
     InvalidInput,
     NotAllowed,
@@ -84,7 +86,8 @@ def platform_ensure() -> Tenant:
 
 
 def template_schema_ensure(*, verbosity: int = 0) -> None:
-    """Build or upgrade the template schema that new tenants are cloned from.
+    """Build or upgrade the template schema that new tenants are cloned from (on the selected
+    cluster: each tenant cluster has its own template).
 
     Migrations are replayed here only; tenant creation copies the result. Pool schemas cloned
     from an older template are dropped afterwards (nothing migrates them); the pool's lock keeps
@@ -104,7 +107,8 @@ def template_schema_ensure(*, verbosity: int = 0) -> None:
             verbosity=verbosity,
         )
         connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' connection
-        schema_pool_prune()
+        if selected_cluster() == "default":  # the pool is the directory cluster's
+            schema_pool_prune()
     finally:
         connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' connection
         lock_release()
@@ -160,23 +164,29 @@ def tenant_create(
     name: str,
     branding: dict[str, str] | None = None,
     time_zone: str = "",
+    database: str = "",
 ) -> Tenant:
     """Create a tenant with its schema, primary domain and branding (times in `time_zone`,
-    else the server's TIME_ZONE).
+    else the server's TIME_ZONE), on the cluster named by `database` or the partner, else the
+    least loaded one (apps.tenants.clusters).
 
     The schema is a ready one from the pool, renamed, or else a clone of the template made now;
-    both are the same tables and bookkeeping. A used pool schema is replaced after commit."""
+    both are the same tables and bookkeeping. A used pool schema is replaced after commit. The
+    pool is the directory cluster's: a tenant on another cluster is always a clone (made on
+    that cluster, so a failure after it leaves an unused schema there, not a tenant)."""
     slug = slug.strip()
     name = name.strip()
     time_zone = time_zone.strip()
     brand = _tenant_create_check(
         partner=partner, slug=slug, name=name, branding=branding, time_zone=time_zone
     )
+    database = cluster_for_new_tenant(database.strip() or partner.tenant_database)
 
     with action(actor=None):
         tenant = Tenant(schema_name=schema_name_for(slug), slug=slug, name=name, partner=partner)
         tenant.time_zone = time_zone or server_time_zone()
-        pooled = schema_pool_claim(schema_name=tenant.schema_name)
+        tenant.database = database
+        pooled = database == "default" and schema_pool_claim(schema_name=tenant.schema_name)
         tenant.auto_create_schema = not pooled
         tenant.save(verbosity=0)
         if pooled:
@@ -288,7 +298,7 @@ def tenant_export(*, actor: Any, tenant: Tenant) -> dict[str, Any]:
     from apps.approvals.models import ApprovalRequest
     from apps.workflows.models import WorkflowDefinition
 
-    with tenant_context(tenant):
+    with tenant_activated(tenant):
         users = [
             {
                 "email": u.email,
@@ -498,7 +508,7 @@ def tenant_onboard(
         template_packs_install(actor=actor, tenant=tenant, template_keys=template_keys)
     link = ""
     if admin_email:
-        with tenant_context(tenant):
+        with tenant_activated(tenant):
             link = invitation_create(
                 actor=None,
                 email=admin_email,

@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.core.actions import action
+from apps.core.postgres.clusters import directory_connection
 from apps.timers.handlers import handler_for
 from apps.timers.models import Timer
 
@@ -60,8 +61,10 @@ def timers_cancel(*, object_kind: str, object_ids: Iterable[int]) -> int:
     ignore such a timer because the object's generation has moved on."""
     # One statement (the ORM would select, re-select and delete: three). Timers have no
     # dependent rows and no delete signals.
-    table = connection.ops.quote_name(Timer._meta.db_table)
-    with connection.cursor() as cursor:
+    # The index is on the directory: another connection when the tenant's cluster is not its.
+    directory = directory_connection()
+    table = directory.ops.quote_name(Timer._meta.db_table)
+    with directory.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {table} WHERE id IN ("  # noqa: S608 - the table name is ours
             f"  SELECT id FROM {table} WHERE schema_name = %s AND object_kind = %s"
@@ -95,8 +98,9 @@ def timers_claim_due(
 
 def dispatch_to_tenants(timers: list[Timer]) -> None:
     """Send one `fire_timer` task per timer inside its tenant's context (one tenant query)."""
-    from django_tenants.utils import get_tenant_model, tenant_context
+    from django_tenants.utils import get_tenant_model
 
+    from apps.core.postgres.clusters import tenant_activated
     from apps.timers.tasks import fire_timer
 
     schemas = {t.schema_name for t in timers}
@@ -106,7 +110,7 @@ def dispatch_to_tenants(timers: list[Timer]) -> None:
         if tenant is None:  # the tenant is gone: nothing to fire
             Timer.objects.filter(pk=timer.pk).update(fired_at=timezone.now())
             continue
-        with tenant_context(tenant):
+        with tenant_activated(tenant):
             fire_timer.delay(timer.pk)
 
 

@@ -170,7 +170,36 @@ else:
     }
     DATABASE_APP_ROLE = embedded.APP_ROLE
     DATABASE_OWNER = {"USER": embedded.OWNER_ROLE, "PASSWORD": None, "HOST": "", "PORT": None}
-DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# More tenant clusters (docs/scaling.md): DATABASE_URL_<NAME> adds the alias "<name>" (lower
+# case), with DATABASE_OWNER_URL_<NAME> for the owner role. The directory (public schema) stays
+# on "default", which holds tenants too.
+for _key, _url in sorted(os.environ.items()):
+    if not _key.startswith("DATABASE_URL_") or not _url:
+        continue
+    _alias = _key.removeprefix("DATABASE_URL_").lower()
+    if _alias in ("default", "directory") or not _alias.isidentifier():
+        raise ImproperlyConfigured(f"{_key}: the cluster name must be a plain word, not {_alias}.")
+    _owner_url = env_str(f"DATABASE_OWNER_URL_{_alias.upper()}", "") or _url
+    DATABASES[_alias] = dj_database_url.parse(
+        _owner_url if DATABASE_ROLE == "owner" else _url, conn_max_age=60
+    )
+    DATABASES[_alias]["ENGINE"] = "apps.core.postgres"
+# Embedded tenant clusters beside the embedded default (development and tests): each name runs
+# its own server in var/pg-<name> with the same roles and database name.
+if DATABASES["default"].get("EMBEDDED"):
+    for _name in env_list("COUNTERSIGN_EMBEDDED_CLUSTERS", []):
+        DATABASES[_name] = {  # type: ignore[typeddict-unknown-key]  # EMBEDDED_DATA_DIR is ours
+            **DATABASES["default"],
+            "EMBEDDED_DATA_DIR": str(embedded.VAR_DIR / f"pg-{_name}"),
+        }
+# Clusters that take no new tenants unless named (a cluster being drained, or full).
+TENANT_CLUSTERS_CLOSED = env_list("TENANT_CLUSTERS_CLOSED", [])
+# migrate_schemas visits only the tenants of the cluster it runs on (migrate_clusters: each).
+GET_EXECUTOR_FUNCTION = "apps.core.postgres.migration_executors.cluster_executor"
+DATABASE_ROUTERS = [
+    "apps.core.postgres.clusters.ClusterRouter",  # shared-only apps to the directory
+    "django_tenants.routers.TenantSyncRouter",
+]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker --------------------------------------------------------------

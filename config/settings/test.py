@@ -1,5 +1,6 @@
 """Test settings: the same real PostgreSQL and Redis, a fixed key and a fast password hasher."""
 
+import copy
 import os
 
 os.environ.setdefault("SECRETS_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZlcm5ldC1rZXktMzItYnl0ZXMtbG8=")
@@ -59,3 +60,10 @@ PAYERS_ALLOW_PRIVATE_HOSTS = True
 # No test asks the internet's DNS: a lookup nobody pointed at a loopback server (tests/fixtures/
 # dns_server.py) goes to the discard port and fails as a lookup failure.
 DNS_RESOLVERS = ["127.0.0.1:9"]
+# Embedded tenant clusters (COUNTERSIGN_EMBEDDED_CLUSTERS; tests/fixtures/clusters.py starts one
+# for the tests that need it): the same roles, test database name and options as default.
+for _alias in [a for a in DATABASES if a != "default" and DATABASES[a].get("EMBEDDED_DATA_DIR")]:
+    DATABASES[_alias] = {  # type: ignore[typeddict-unknown-key]
+        **copy.deepcopy(DATABASES["default"]),
+        "EMBEDDED_DATA_DIR": DATABASES[_alias]["EMBEDDED_DATA_DIR"],
+    }

@@ -1,5 +1,6 @@
 """django-tenants' backend plus on-demand start of the embedded PostgreSQL (``EMBEDDED: True``)."""
 
+from pathlib import Path
 from typing import Any
 
 from django_tenants.postgresql_backend.base import EXTRA_SET_TENANT_METHOD
@@ -45,6 +46,7 @@ class DatabaseWrapper(TenantDatabaseWrapper):  # type: ignore[misc]  # django-te
     def get_connection_params(self):  # type: ignore[no-untyped-def]
         params = super().get_connection_params()
         if self.settings_dict.get("EMBEDDED"):
-            params["host"] = str(embedded.postgres_socket_dir())
+            data_dir = self.settings_dict.get("EMBEDDED_DATA_DIR")  # a second embedded cluster
+            params["host"] = str(embedded.postgres_socket_dir(Path(data_dir) if data_dir else None))
             params.pop("port", None)
         return params

@@ -25,12 +25,14 @@ def resume_postings() -> int:
 def resume_postings_all_tenants() -> int:
     """For beat (public schema): run `resume_postings` in every tenant that has ERP postings."""
     from django.conf import settings
-    from django_tenants.utils import get_tenant_model, tenant_context
+    from django_tenants.utils import get_tenant_model
+
+    from apps.core.postgres.clusters import tenant_activated
 
     count = 0
     skip = {"public", getattr(settings, "TENANT_BASE_SCHEMA", "")}
     for tenant in get_tenant_model().objects.exclude(schema_name__in=skip):
-        with tenant_context(tenant):
+        with tenant_activated(tenant):
             resume_postings.delay()
             count += 1
     return count

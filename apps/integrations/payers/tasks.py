@@ -29,12 +29,14 @@ def resume_submissions() -> int:
 def resume_submissions_all_tenants() -> int:
     """For beat (public schema): run `resume_submissions` in every tenant."""
     from django.conf import settings
-    from django_tenants.utils import get_tenant_model, tenant_context
+    from django_tenants.utils import get_tenant_model
+
+    from apps.core.postgres.clusters import tenant_activated
 
     count = 0
     skip = {"public", getattr(settings, "TENANT_BASE_SCHEMA", "")}
     for tenant in get_tenant_model().objects.exclude(schema_name__in=skip):
-        with tenant_context(tenant):
+        with tenant_activated(tenant):
             resume_submissions.delay()
             count += 1
     return count

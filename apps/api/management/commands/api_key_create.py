@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
-from django_tenants.utils import tenant_context
 
 from apps.accounts.models import User
 from apps.api.choices import ALL_SCOPES
 from apps.api.services import api_key_create
 from apps.approvals.exceptions import ApprovalError
 from apps.core.management.base import CountersignCommand
+from apps.core.postgres.clusters import tenant_activated
 from apps.core.text import email_normalise
 from apps.tenants.models import Tenant
 
@@ -34,7 +34,7 @@ class Command(CountersignCommand):
         if tenant is None:
             raise CommandError(f"No tenant {options['tenant']!r}.")
         scopes = [s for s in options["scopes"].replace(",", " ").split() if s]
-        with tenant_context(tenant):
+        with tenant_activated(tenant):
             owner = User.objects.filter(email=email_normalise(options["owner"])).first()
             if owner is None:
                 raise CommandError(f"No user {options['owner']!r} in tenant {tenant.slug}.")

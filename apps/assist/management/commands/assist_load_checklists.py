@@ -3,9 +3,9 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django_tenants.utils import tenant_context
 
 from apps.assist.checklists import checklists_load
+from apps.core.postgres.clusters import tenant_activated
 from apps.tenants.models import Tenant
 
 
@@ -20,6 +20,6 @@ class Command(BaseCommand):
         if options["schema"]:
             tenants = tenants.filter(schema_name=options["schema"])
         for tenant in tenants:
-            with tenant_context(tenant):
+            with tenant_activated(tenant):
                 added = checklists_load()
             self.stdout.write(f"{tenant.schema_name}: {added} checklist(s) added")

@@ -3,12 +3,13 @@ and write it as a checkpoint file (beat does this every AUDIT_CHECKPOINT_MINUTES
 `apps.audit.checkpoints`). `--show-key` prints the public key and key id that verify them."""
 
 from django.core.management.base import CommandError, CommandParser
-from django_tenants.utils import get_tenant_model, schema_context
+from django_tenants.utils import get_tenant_model
 
 from apps.audit.checkpoints import checkpoint_write, when
 from apps.audit.signing import public_key_encode, signing_key, signing_key_id
 from apps.core.errors import CountersignError
 from apps.core.management.base import CountersignCommand
+from apps.core.postgres.clusters import tenant_activated
 
 
 class Command(CountersignCommand):
@@ -34,7 +35,7 @@ class Command(CountersignCommand):
         for tenant in tenants:
             name = "platform" if tenant.schema_name == "public" else tenant.slug
             try:
-                with schema_context(tenant.schema_name):
+                with tenant_activated(tenant):
                     written = checkpoint_write(force=True)
             except CountersignError as error:
                 refused.append(name)

@@ -7,11 +7,12 @@ embedded development server's superuser; in production, the migration/owner role
 from datetime import date
 
 from django.core.management.base import CommandError, CommandParser
-from django_tenants.utils import get_tenant_model, tenant_context
+from django_tenants.utils import get_tenant_model
 
 from apps.audit.retention import RetentionError, audit_purge, retention_years
 from apps.audit.verify import chain_verify
 from apps.core.management.base import CountersignCommand
+from apps.core.postgres.clusters import tenant_activated
 
 
 class Command(CountersignCommand):
@@ -32,7 +33,7 @@ class Command(CountersignCommand):
             raise CommandError("--before must be a date, YYYY-MM-DD.") from None
         if not options["confirm"]:
             raise CommandError("Nothing purged: add --confirm to delete audit entries.")
-        with tenant_context(tenant):
+        with tenant_activated(tenant):
             try:
                 result = audit_purge(before=before, actor_email="manage.py audit_purge")
             except RetentionError as error:

@@ -3,11 +3,12 @@ first broken link, and compare the chain with its stored head and its newest sig
 (naming missing entries: "entries after #N are missing; the checkpoint of <time> covers #M")."""
 
 from django.core.management.base import CommandError, CommandParser
-from django_tenants.utils import get_tenant_model, schema_context
+from django_tenants.utils import get_tenant_model
 
 from apps.audit.checkpoints import when
 from apps.audit.verify import trail_verify
 from apps.core.management.base import CountersignCommand
+from apps.core.postgres.clusters import tenant_activated
 
 
 class Command(CountersignCommand):
@@ -32,7 +33,7 @@ class Command(CountersignCommand):
                 raise CommandError(f'No tenant "{options["tenant"]}".')
         broken = []
         for tenant in tenants:
-            with schema_context(tenant.schema_name):
+            with tenant_activated(tenant):
                 report = trail_verify(
                     schema=tenant.schema_name, every_checkpoint=bool(options["all_checkpoints"])
                 )

@@ -10,10 +10,11 @@ from typing import Any
 
 from django.apps import apps
 from django.core.management.base import CommandError
-from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
+from django_tenants.utils import get_public_schema_name, get_tenant_model
 
 from apps.core.actions import action
 from apps.core.management.base import CountersignCommand
+from apps.core.postgres.clusters import schema_activated
 from apps.integrations import crypto
 
 
@@ -39,7 +40,7 @@ class Command(CountersignCommand):
             if not tenants.exists():
                 raise CommandError(f"No tenant has the schema {options['schema']!r}.")
         for schema in tenants.values_list("schema_name", flat=True):
-            with schema_context(schema):
+            with schema_activated(schema):
                 count = rotate_current_schema()
             total += count
             self.stdout.write(f"{schema}: {count} secret(s) re-encrypted")
