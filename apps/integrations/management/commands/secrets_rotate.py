@@ -30,7 +30,7 @@ class Command(CountersignCommand):
         total = 0
         if options["schema"] in {None, public}:
             # The public schema holds the shared apps' secrets (a partner's console IdP).
-            with schema_context(public):
+            with schema_activated(public):
                 total += rotate_current_schema(shared_only=True)
             if options["schema"] == public:
                 self.stdout.write(self.style.SUCCESS(f"Done: {total} secret(s) re-encrypted."))
