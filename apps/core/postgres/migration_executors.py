@@ -22,6 +22,8 @@ def _here(schemas: Any) -> list[Any]:
 
     items = list(schemas or [])
     names = [item[0] if isinstance(item, tuple) else item for item in items]
+    if not set(names) - {get_public_schema_name()}:
+        return items  # the public schema (on a new database the directory does not exist yet)
     elsewhere = set(
         get_tenant_model()
         .objects.filter(schema_name__in=names)
