@@ -67,7 +67,11 @@ def audit_append(
     if pending is not None:
         pending.entries.append(values)
         if log_entry is not None:
-            pending.log_entries.append((log_entry, values))
+            if _schema() == pending.schema:
+                pending.log_entries.append((log_entry, values))
+            else:  # written in another schema than the batch's (tenant creation): at once, there
+                log_entry.save()
+                values["detail"]["log_entry"] = log_entry.pk
         return AuditEntry(**values)  # not in the chain yet: it gets its place when the batch ends
     if log_entry is not None:
         log_entry.save()
@@ -75,8 +79,13 @@ def audit_append(
     return _chain([values])[0]
 
 
+def _schema() -> str:
+    return str(getattr(connection, "schema_name", ""))
+
+
 @dataclass
 class _Batch:
+    schema: str = field(default_factory=_schema)  # where the batch's rows are written
     entries: list[dict[str, Any]] = field(default_factory=list)
     # django-auditlog rows to insert together, each with the entry that refers to it
     log_entries: list[tuple[LogEntry, dict[str, Any]]] = field(default_factory=list)
