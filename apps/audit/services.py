@@ -67,9 +67,9 @@ def audit_append(
     if pending is not None:
         pending.entries.append(values)
         if log_entry is not None:
-            if _schema() == pending.schema:
+            if _schema() == pending.schema and _depth() == pending.depth:
                 pending.log_entries.append((log_entry, values))
-            else:  # written in another schema than the batch's (tenant creation): at once, there
+            else:  # in another schema (tenant creation) or in a savepoint that may roll back: now
                 log_entry.save()
                 values["detail"]["log_entry"] = log_entry.pk
         return AuditEntry(**values)  # not in the chain yet: it gets its place when the batch ends
@@ -83,9 +83,14 @@ def _schema() -> str:
     return str(getattr(connection, "schema_name", ""))
 
 
+def _depth() -> int:
+    return len(connection.savepoint_ids)
+
+
 @dataclass
 class _Batch:
     schema: str = field(default_factory=_schema)  # where the batch's rows are written
+    depth: int = field(default_factory=_depth)  # savepoints open when the batch began
     entries: list[dict[str, Any]] = field(default_factory=list)
     # django-auditlog rows to insert together, each with the entry that refers to it
     log_entries: list[tuple[LogEntry, dict[str, Any]]] = field(default_factory=list)
