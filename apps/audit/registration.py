@@ -49,6 +49,15 @@ EXCLUDED_FIELDS = [
 ACTIONS = {0: "create", 1: "update", 2: "delete", 3: "access"}
 
 
+def _reference_of(sender: Any, instance: Any) -> str:
+    """The request reference a change record belongs to ("" for rows of no request)."""
+    if sender._meta.label_lower == "approvals.approvalrequest":
+        return str(getattr(instance, "reference", ""))
+    if hasattr(instance, "request") and hasattr(instance.request, "reference"):
+        return str(instance.request.reference)
+    return ""
+
+
 def _log(action: int, instance: Any, sender: Any, old: Any, new: Any,
          fields: Any = None) -> None:  # fmt: skip
     """django-auditlog's change record of one save or delete, and the chain entry that
@@ -85,11 +94,7 @@ def _log(action: int, instance: Any, sender: Any, old: Any, new: Any,
         entry.actor = context.user
         entry.actor_email = context.actor_email
         entry.remote_addr = context.ip
-    reference = ""
-    if sender._meta.label_lower == "approvals.approvalrequest":
-        reference = getattr(instance, "reference", "")
-    elif hasattr(instance, "request") and hasattr(instance.request, "reference"):
-        reference = instance.request.reference
+    reference = _reference_of(sender, instance)
     audit_append(
         category=AuditCategory.CHANGE,
         action=f"{sender._meta.label_lower}.{ACTIONS.get(action, 'change')}",
@@ -149,11 +154,7 @@ def _on_log(sender: Any, instance: Any, action: Any, **kwargs: Any) -> None:
     if entry is None or not kwargs.get("log_created", True):
         return
     changes = entry.changes or {}
-    reference = ""
-    if sender._meta.label_lower == "approvals.approvalrequest":
-        reference = getattr(instance, "reference", "")
-    elif hasattr(instance, "request") and hasattr(instance.request, "reference"):
-        reference = instance.request.reference
+    reference = _reference_of(sender, instance)
     audit_append(
         category=AuditCategory.CHANGE,
         action=f"{sender._meta.label_lower}.{ACTIONS.get(int(entry.action), 'change')}",
